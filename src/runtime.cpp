@@ -1,0 +1,46 @@
+#include "embq/runtime.hpp"
+
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <ATen/Context.h>
+#include <faiss/Index.h>
+#include <torch/version.h>
+
+#ifndef EMBQ_VERSION
+#error "EMBQ_VERSION must be defined by the build"
+#endif
+
+namespace embq {
+
+const char* version() noexcept { return EMBQ_VERSION; }
+
+int set_threads(int n) {
+    if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(n);
+    return at::get_num_threads();
+}
+
+std::vector<std::string> supported_engines() {
+    std::vector<std::string> names;
+    for (const auto engine : at::globalContext().supportedQEngines()) {
+        switch (engine) {
+            case at::QEngine::FBGEMM: names.emplace_back("fbgemm"); break;
+            case at::QEngine::QNNPACK: names.emplace_back("qnnpack"); break;
+            case at::QEngine::ONEDNN: names.emplace_back("onednn"); break;
+            default: break;  // NoQEngine is not an engine one can pick
+        }
+    }
+    return names;
+}
+
+std::string build_description() {
+    std::string engines;
+    for (const auto& e : supported_engines()) engines += (engines.empty() ? "" : ",") + e;
+    return std::string("embq ") + version() + " (libtorch " + TORCH_VERSION + ", FAISS " +
+           std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) + "." +
+           std::to_string(FAISS_VERSION_PATCH) + ", quantized engines: " +
+           (engines.empty() ? "none" : engines) + ")";
+}
+
+}  // namespace embq

@@ -1,0 +1,13 @@
+// Small libtorch helpers shared inside libembq.
+#pragma once
+
+#include <string>
+
+#include <c10/core/ScalarType.h>
+
+namespace embq {
+
+// Names as users write them in configs and reports: "float32", "float16", "qint8", ...
+std::string dtype_name(c10::ScalarType type);
+
+}  // namespace embq

@@ -1,0 +1,40 @@
+// Helpers shared by the test files: fixture paths, temporary directories, running the
+// embq binary and capturing what it prints.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace embq::test {
+
+std::filesystem::path fixture(const std::string& name);
+
+// A fresh directory under the system temp dir, removed when the object goes away.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct RunResult {
+    int exit_code = -1;
+    std::string out;  // stdout
+    std::string err;  // stderr
+};
+
+// Runs the built embq binary with `args` (no shell quoting needed: each argument is
+// passed as it is) and returns its exit code and output.
+RunResult run_embq(const std::vector<std::string>& args);
+
+std::string read_file(const std::filesystem::path& path);
+void write_file(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace embq::test

@@ -1,0 +1,20 @@
+// How the `embq` CLI is put together: each subcommand lives in its own file, declares
+// its options on a CLI11 subcommand and returns the function that runs it. main()
+// parses, applies the global options, runs the chosen subcommand and maps errors to
+// exit codes in one place.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace embq::cli {
+
+struct Command {
+    CLI::App* app = nullptr;        // the CLI11 subcommand, owned by the parent app
+    std::function<int()> run;       // returns the process exit code
+};
+
+Command add_inspect_command(CLI::App& parent);
+
+}  // namespace embq::cli

@@ -1,0 +1,95 @@
+// The embq command line. One try/catch maps every error to a documented exit code:
+// 0 ok, 1 a quality gate failed, 2 bad usage/config/input, 3 runtime failure.
+#include <iostream>
+#include <map>
+#include <vector>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "command.hpp"
+#include "embq/error.hpp"
+#include "embq/runtime.hpp"
+
+namespace {
+
+void setup_logging(const std::string& level) {
+    auto logger = spdlog::stderr_color_mt("embq");
+    logger->set_pattern("%^%l%$: %v");
+    logger->set_level(spdlog::level::from_str(level));
+    spdlog::set_default_logger(logger);
+}
+
+int report_error(const std::string& message, int code) {
+    std::cerr << "embq: error: " << message << "\n";
+    return code;
+}
+
+int run(int argc, char** argv) {
+    CLI::App app{"embq: quantize embedding models without losing their quality.", "embq"};
+    app.set_version_flag("--version", embq::build_description());
+    app.require_subcommand(1);
+    app.fallthrough();  // global options may come after the subcommand too
+
+    std::string log_level = "info";
+    int threads = 0;
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+        ->capture_default_str();
+    app.add_option("--threads", threads, "Intra-op threads (0: every CPU)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+
+    std::vector<embq::cli::Command> commands = {
+        embq::cli::add_inspect_command(app),
+    };
+
+    std::string help_topic;
+    CLI::App* help = app.add_subcommand("help", "Show help for embq or one of its commands");
+    help->add_option("command", help_topic, "The command to explain");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        return report_error(e.what() + std::string("; see 'embq --help'"), embq::kExitBadInput);
+    }
+
+    if (help->parsed()) {
+        if (help_topic.empty()) {
+            // app.help() would describe the selected `help` subcommand itself.
+            std::cout << app.get_formatter()->make_help(&app, "embq", CLI::AppFormatMode::Normal);
+            return embq::kExitOk;
+        }
+        for (const auto& c : commands) {
+            if (c.app->get_name() == help_topic) {
+                std::cout << c.app->help("embq");
+                return embq::kExitOk;
+            }
+        }
+        return report_error("unknown command '" + help_topic + "'; see 'embq --help'",
+                            embq::kExitBadInput);
+    }
+
+    setup_logging(log_level);
+    const int in_effect = embq::set_threads(threads);
+    spdlog::debug("{}; {} intra-op threads", embq::build_description(), in_effect);
+
+    for (const auto& c : commands)
+        if (c.app->parsed()) return c.run();
+    return report_error("no command given; see 'embq --help'", embq::kExitBadInput);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const embq::Error& e) {
+        return report_error(e.what(), embq::exit_code_for(e.category()));
+    } catch (const std::exception& e) {
+        // libtorch's errors carry a multi-line backtrace; the first line says what failed.
+        const std::string what = e.what();
+        return report_error(what.substr(0, what.find('\n')), embq::kExitRuntime);
+    }
+}
