@@ -25,14 +25,10 @@ bool starts_with_zip_magic(const fs::path& path) {
     return in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
 }
 
-std::string first_line(const std::string& s) {
-    const auto end = s.find('\n');
-    return end == std::string::npos ? s : s.substr(0, end);
-}
-
 // Turns libtorch's multi-line loader error into one line that says what is wrong.
-std::string describe_load_failure(const std::string& what) {
-    const std::string head = first_line(what);
+std::string describe_load_failure(const std::exception& e) {
+    const std::string what = e.what();
+    const std::string head = first_line_of(e);
     if (what.find("PytorchStreamReader failed") != std::string::npos ||
         what.find("file not found") != std::string::npos)
         return "corrupt or truncated TorchScript archive (" + head + ")";
@@ -148,10 +144,8 @@ LoadedModel load_model(const fs::path& path) {
     torch::jit::ExtraFilesMap extra{{kMetadataEntry, ""}};
     try {
         loaded.module = torch::jit::load(path.string(), torch::kCPU, extra);
-    } catch (const c10::Error& e) {
-        throw input_error(path.string() + ": " + describe_load_failure(e.what_without_backtrace()));
     } catch (const std::exception& e) {
-        throw input_error(path.string() + ": " + describe_load_failure(e.what()));
+        throw input_error(path.string() + ": " + describe_load_failure(e));
     }
     loaded.module.eval();
 

@@ -20,3 +20,23 @@ std::string dtype_name(c10::ScalarType type) {
 }
 
 }  // namespace embq
+
+#include <c10/util/Exception.h>
+
+namespace embq {
+
+std::string first_line_of(const std::exception& e) {
+    const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+    const std::string what = c10_error ? c10_error->what_without_backtrace() : e.what();
+    size_t start = 0;
+    while (start < what.size()) {
+        const size_t end = what.find('\n', start);
+        const std::string line = what.substr(start, end == std::string::npos ? end : end - start);
+        if (line.find_first_not_of(" \t") != std::string::npos) return line;
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return what;
+}
+
+}  // namespace embq

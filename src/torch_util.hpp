@@ -11,3 +11,13 @@ namespace embq {
 std::string dtype_name(c10::ScalarType type);
 
 }  // namespace embq
+
+#include <exception>
+
+namespace embq {
+
+// The first non-empty line of an exception's message: libtorch's errors carry a
+// multi-line backtrace that users of a CLI do not need.
+std::string first_line_of(const std::exception& e);
+
+}  // namespace embq

@@ -1,0 +1,39 @@
+// Executing a plan: rewriting the model's forward graph layer by layer and writing a
+// plain TorchScript file that runs in stock libtorch and PyTorch.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "embq/model.hpp"
+#include "embq/plan.hpp"
+
+namespace embq {
+
+// Resolves the plan's engine ("auto": the first of fbgemm, onednn, qnnpack this
+// build has) and checks, by running each scheme's ops on a tiny input, that every
+// scheme in the plan runs on it. Throws a Config error naming the layers that cannot
+// run and the alternatives. Returns the engine to use.
+std::string preflight(const Plan& plan);
+
+struct QuantizeResult {
+    std::string engine;
+    std::map<std::string, int> rewritten_calls;  // layer path -> call sites rewritten
+    std::vector<std::string> warnings;
+    int64_t input_file_bytes = 0;
+    int64_t output_file_bytes = 0;
+};
+
+// Quantizes `model` (consumed: its module is rewritten in place) as `plan` says and
+// writes it to `output` atomically (a temporary file renamed when complete and
+// verified to load). `config_source` and the plan are stored in the archive under
+// extra/embq.json. The input file is never written.
+QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan, const std::string& engine,
+                              const nlohmann::json& config_source,
+                              const std::filesystem::path& output);
+
+}  // namespace embq

@@ -1,0 +1,89 @@
+// Quantization schemes: how one layer is stored and computed. Each scheme lives in its
+// own file under src/schemes/ behind this interface and is registered by name in one
+// table (src/schemes/registry.cpp); that table drives config validation, `--help`, the
+// plan and the rewrite. No libtorch in this header.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "embq/layers.hpp"
+
+namespace embq {
+
+// How finely scales are chosen: one per tensor, one per output channel (row), or one
+// per group of N consecutive input elements within a row.
+struct Granularity {
+    enum class Kind { PerTensor, PerChannel, Group };
+    Kind kind = Kind::PerChannel;
+    int group_size = 0;  // only for Group
+
+    static Granularity per_tensor() { return {Kind::PerTensor, 0}; }
+    static Granularity per_channel() { return {Kind::PerChannel, 0}; }
+    static Granularity group(int n) { return {Kind::Group, n}; }
+
+    // "per_tensor", "per_channel", "group:64"; nullopt when the text is none of these.
+    static std::optional<Granularity> parse(std::string_view text);
+    std::string to_string() const;
+    bool operator==(const Granularity& o) const {
+        return kind == o.kind && group_size == o.group_size;
+    }
+};
+
+// Per-layer options a config rule may set. Unset fields take the scheme's defaults.
+struct SchemeOptions {
+    std::optional<Granularity> granularity;
+    std::optional<bool> symmetric;
+    std::optional<bool> reduce_range;
+};
+
+// Options with every field decided (the scheme's defaults filled in).
+struct ResolvedOptions {
+    Granularity granularity = Granularity::per_channel();
+    bool symmetric = true;
+    bool reduce_range = false;
+};
+
+class RewriteContext;  // src/rewrite_context.hpp: the graph, the node, the layer's tensors
+
+class Scheme {
+public:
+    virtual ~Scheme() = default;
+
+    virtual std::string_view name() const = 0;
+    // One line for `--help`, docs and the plan: what it stores and how it computes.
+    virtual std::string_view summary() const = 0;
+    virtual bool supports(LayerKind kind) const = 0;
+    // Whether the scheme changes the layer at all (`fp32` does not).
+    virtual bool rewrites() const { return true; }
+    virtual bool needs_calibration() const { return false; }
+
+    // Fills in defaults and checks the options against this layer. Throws a Config error
+    // that names the layer when they cannot apply (e.g. a group size that does not
+    // divide the layer's input width, or per_tensor for a scheme that has none).
+    virtual ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const = 0;
+
+    // Bytes the layer's tensors take once stored by this scheme.
+    virtual int64_t stored_bytes(const Layer& layer, const ResolvedOptions& options) const = 0;
+
+    // Why this scheme cannot run with `engine` on this build, or nullopt when it can.
+    // Checked by running the ops the scheme emits on a tiny input, not by a table.
+    virtual std::optional<std::string> unavailable_reason(const std::string& engine) const {
+        (void)engine;
+        return std::nullopt;
+    }
+
+    // Rewrites one use of the layer in the model's forward graph (implemented in the
+    // scheme's own file, where libtorch is included).
+    virtual void rewrite(RewriteContext& ctx, const ResolvedOptions& options) const = 0;
+};
+
+// Every registered scheme, in the order the table lists them.
+const std::vector<const Scheme*>& all_schemes();
+const Scheme* find_scheme(std::string_view name);
+
+}  // namespace embq

@@ -1,0 +1,264 @@
+#include "embq/quantize.hpp"
+
+#include <unistd.h>
+
+#include <set>
+#include <unordered_map>
+
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
+
+#include "embq/error.hpp"
+#include "embq/runtime.hpp"
+#include "rewrite_context.hpp"
+#include "torch_util.hpp"
+
+namespace embq {
+
+namespace {
+
+namespace fs = std::filesystem;
+using torch::jit::Block;
+using torch::jit::Node;
+using torch::jit::Value;
+
+template <typename Fn>
+void for_each_node(Block* block, Fn&& fn) {
+    for (Node* node : block->nodes()) {
+        fn(node);
+        for (Block* sub : node->blocks()) for_each_node(sub, fn);
+    }
+}
+
+std::string join_path(const std::string& parent, const std::string& name) {
+    return parent.empty() ? name : parent + "." + name;
+}
+
+// Module path of every value in the inlined graph that is a submodule
+// (self.encoder.layer.0 -> "encoder.layer.0").
+std::unordered_map<const Value*, std::string> module_paths(torch::jit::Graph& graph) {
+    std::unordered_map<const Value*, std::string> paths{{graph.inputs().at(0), ""}};
+    for_each_node(graph.block(), [&](Node* node) {
+        if (node->kind() != c10::prim::GetAttr) return;
+        const auto it = paths.find(node->input(0));
+        const auto cls = node->output()->type()->cast<c10::ClassType>();
+        if (it != paths.end() && cls && cls->is_module())
+            paths[node->output()] = join_path(it->second, node->s(c10::attr::name));
+    });
+    return paths;
+}
+
+// The module whose `weight` attribute feeds `v`, following prim::If outputs (F.embedding_bag
+// routes its weight through one); "" when `v` is not a module's weight.
+std::string weight_owner(const Value* v, const std::unordered_map<const Value*, std::string>& paths,
+                         int depth = 0) {
+    const Node* n = v->node();
+    if (n->kind() == c10::prim::GetAttr && n->s(c10::attr::name) == "weight") {
+        const auto it = paths.find(n->input(0));
+        return it == paths.end() ? "" : it->second;
+    }
+    if (n->kind() == c10::prim::If && depth < 4) {
+        for (const Block* branch : n->blocks()) {
+            std::string owner = weight_owner(branch->outputs().at(v->offset()), paths, depth + 1);
+            if (!owner.empty()) return owner;
+        }
+    }
+    return "";
+}
+
+struct WeightUse {
+    Node* node;
+    std::string layer;
+};
+
+std::vector<WeightUse> find_weight_uses(torch::jit::Graph& graph) {
+    static const std::map<std::string, size_t> kWeightInput = {
+        {"aten::linear", 1}, {"aten::embedding", 0},
+        {"aten::embedding_bag", 0}, {"aten::_embedding_bag", 0}};
+    const auto paths = module_paths(graph);
+    std::vector<WeightUse> uses;
+    for_each_node(graph.block(), [&](Node* node) {
+        const auto it = kWeightInput.find(node->kind().toQualString());
+        if (it == kWeightInput.end() || node->inputs().size() <= it->second) return;
+        std::string owner = weight_owner(node->input(it->second), paths);
+        if (!owner.empty()) uses.push_back({node, std::move(owner)});
+    });
+    return uses;
+}
+
+// True when the value's data (not just its dtype or shape) is still used: scripted
+// F.embedding_bag keeps reading weight.dtype, which a placeholder answers equally well.
+bool data_is_read(const Value* v, int depth = 0) {
+    static const std::set<std::string> kMetadataOnly = {"prim::dtype", "aten::size", "aten::dim",
+                                                        "prim::device", "aten::len"};
+    for (const auto& use : v->uses()) {
+        const Node* user = use.user;
+        if (kMetadataOnly.count(user->kind().toQualString())) continue;
+        if (user->kind() == c10::prim::Return && user->owningBlock()->owningNode() && depth < 4) {
+            const Node* owner = user->owningBlock()->owningNode();
+            if (owner->kind() == c10::prim::If &&
+                !data_is_read(owner->output(use.offset), depth + 1))
+                continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path) {
+    torch::jit::Module m = root;
+    size_t start = 0;
+    while (start <= path.size() && !path.empty()) {
+        const size_t dot = path.find('.', start);
+        m = m.attr(path.substr(start, dot - start)).toModule();
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return m;
+}
+
+// Replaces the FP32 tensors the rewritten graph no longer reads with zero-stride
+// placeholders of the same shape and dtype: the file keeps one element instead of
+// the matrix, and code that only asks for the shape (scripted F.embedding's
+// padding_idx checks) still works. Returns the tensors that are still read.
+std::vector<std::string> drop_unread_tensors(torch::jit::Graph& graph, torch::jit::Module& root,
+                                             const std::map<std::string, int>& rewritten) {
+    const auto paths = module_paths(graph);
+    std::set<std::string> still_read;
+    for_each_node(graph.block(), [&](Node* node) {
+        if (node->kind() != c10::prim::GetAttr) return;
+        const auto it = paths.find(node->input(0));
+        if (it != paths.end() && data_is_read(node->output()))
+            still_read.insert(join_path(it->second, node->s(c10::attr::name)));
+    });
+    std::vector<std::string> kept;
+    for (const auto& [path, calls] : rewritten) {
+        torch::jit::Module layer = submodule(root, path);
+        for (const char* name : {"weight", "bias"}) {
+            if (!layer.hasattr(name) || !layer.attr(name).isTensor()) continue;
+            if (still_read.count(join_path(path, name))) {
+                kept.push_back(join_path(path, name));
+                continue;
+            }
+            const at::Tensor t = layer.attr(name).toTensor();
+            layer.setattr(name, at::zeros({1}, t.options()).expand(t.sizes()));
+        }
+    }
+    return kept;
+}
+
+int64_t bytes_on_disk(const fs::path& p) {
+    std::error_code ec;
+    const auto n = fs::file_size(p, ec);
+    return ec ? 0 : static_cast<int64_t>(n);
+}
+
+// Writes to a temporary name beside `output`, checks the file loads, then renames:
+// a failed run leaves no partial output.
+void save_atomically(torch::jit::Module& module, const torch::jit::ExtraFilesMap& extra,
+                     const fs::path& output) {
+    const fs::path tmp = output.string() + ".tmp-" + std::to_string(::getpid());
+    try {
+        module.save(tmp.string(), extra);
+        torch::jit::load(tmp.string());  // the output must load before it replaces anything
+        fs::rename(tmp, output);
+    } catch (const std::exception& e) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw runtime_error(output.string() + ": writing the quantized model failed: " +
+                            first_line_of(e));
+    }
+}
+
+}  // namespace
+
+std::string preflight(const Plan& plan) {
+    const auto engines = supported_engines();
+    auto has = [&](const std::string& e) {
+        return std::find(engines.begin(), engines.end(), e) != engines.end();
+    };
+    std::string engine = plan.engine;
+    if (engine == "auto") {
+        engine.clear();
+        for (const char* preferred : {"fbgemm", "onednn", "qnnpack"})
+            if (engine.empty() && has(preferred)) engine = preferred;
+    }
+    std::string available;
+    for (const auto& e : engines) available += (available.empty() ? "" : ", ") + e;
+
+    // Which layers need which scheme, to name them in the error.
+    std::map<const Scheme*, std::vector<std::string>> layers_by_scheme;
+    for (const auto& lp : plan.layers)
+        if (lp.scheme->rewrites()) layers_by_scheme[lp.scheme].push_back(lp.layer.path);
+
+    std::string problems;
+    for (const auto& [scheme, layers] : layers_by_scheme) {
+        std::optional<std::string> reason;
+        if (engine.empty() || !has(engine))
+            reason = scheme->unavailable_reason(engine.empty() ? "none" : engine);
+        else
+            reason = scheme->unavailable_reason(engine);
+        if (!reason) continue;
+        problems += (problems.empty() ? "" : "; ") + std::string(scheme->name()) + " on " +
+                    std::to_string(layers.size()) + " layer(s) (" + layers.front() +
+                    (layers.size() > 1 ? ", ..." : "") + "): " + *reason;
+    }
+    if (!problems.empty()) {
+        throw config_error("engine preflight failed: " + problems +
+                           ". This libtorch has engines: " + (available.empty() ? "none" : available) +
+                           "; set \"engine\" to one of them or \"auto\", or use fp16, bf16, "
+                           "int4_weight or the rowwise schemes, which need no quantized engine");
+    }
+    return engine.empty() ? "none" : engine;
+}
+
+QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan, const std::string& engine,
+                              const nlohmann::json& config_source, const fs::path& output) {
+    std::error_code ec;
+    if (fs::exists(output, ec) && fs::equivalent(output, model.path, ec))
+        throw usage_error(output.string() + ": the output would overwrite the input model; "
+                          "choose another -o path");
+
+    QuantizeResult result;
+    result.engine = engine;
+    result.input_file_bytes = bytes_on_disk(model.path);
+
+    torch::jit::Module& root = model.module;
+    auto forward = root.find_method("forward");
+    if (!forward) throw input_error(model.path.string() + ": the model has no forward method");
+    auto graph = forward->graph();
+    // One flat graph: every call site of every layer becomes visible in one place, and
+    // rewriting it cannot leak into other instances of a shared class type.
+    torch::jit::Inline(*graph);
+
+    for (const WeightUse& use : find_weight_uses(*graph)) {
+        const LayerPlan* lp = plan.find(use.layer);
+        if (!lp || !lp->scheme->rewrites()) continue;
+        const torch::jit::Module layer_module = submodule(root, use.layer);
+        RewriteContext ctx(root, *graph, use.node, layer_module, lp->layer, engine);
+        lp->scheme->rewrite(ctx, lp->options);
+        ++result.rewritten_calls[use.layer];
+    }
+    torch::jit::EliminateDeadCode(graph);
+
+    for (const auto& lp : plan.layers) {
+        if (lp.scheme->rewrites() && !result.rewritten_calls.count(lp.layer.path))
+            result.warnings.push_back("layer '" + lp.layer.path +
+                                      "' is not used by forward(); left as it is");
+    }
+    for (const auto& tensor : drop_unread_tensors(*graph, root, result.rewritten_calls))
+        result.warnings.push_back(tensor + " is still read by the model (tied weights?); "
+                                  "its FP32 copy stays in the file");
+
+    nlohmann::json meta = {{"embq_version", version()},
+                           {"created_by", build_description()},
+                           {"engine", engine},
+                           {"source_model", model.path.filename().string()},
+                           {"config", config_source},
+                           {"plan", plan_to_json(plan)}};
+    save_atomically(root, {{kMetadataEntry, meta.dump(2)}}, output);
+    result.output_file_bytes = bytes_on_disk(output);
+    return result;
+}
+
+}  // namespace embq

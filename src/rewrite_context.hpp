@@ -1,0 +1,56 @@
+// What a scheme sees when it rewrites one use of a layer in the model's (inlined)
+// forward graph: the node that applies the layer's weight, the layer's FP32 tensors,
+// and helpers to store new tensors on the model and splice TorchScript code in.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <torch/script.h>
+
+#include "embq/layers.hpp"
+
+namespace embq {
+
+class RewriteContext {
+public:
+    RewriteContext(torch::jit::Module& root, torch::jit::Graph& graph, torch::jit::Node* node,
+                   const torch::jit::Module& layer_module, const Layer& layer,
+                   std::string engine);
+
+    torch::jit::Node* node() const { return node_; }
+    torch::jit::Graph& graph() const { return graph_; }
+    const Layer& layer() const { return layer_; }
+    const std::string& engine() const { return engine_; }
+
+    // The layer's FP32 weight and bias as the input model stores them.
+    at::Tensor weight() const;
+    c10::optional<at::Tensor> bias() const;
+
+    // A value that reads attribute `name` of this layer, stored on the model's root
+    // module. `make` runs only the first time: a layer called twice shares the tensors.
+    torch::jit::Value* attribute(const std::string& name, const std::function<c10::IValue()>& make);
+
+    // Splices `fn` (a compiled TorchScript function) in before the node and returns
+    // its outputs.
+    std::vector<torch::jit::Value*> call(const torch::jit::Function& fn,
+                                         const std::vector<torch::jit::Value*>& inputs);
+
+    torch::jit::Value* constant(const c10::IValue& value);
+
+    // Makes every use of the node's first output use `replacement` and removes the
+    // node. Its other outputs (aten::embedding_bag's offset2bag, ...) must be unused.
+    void replace_node_output(torch::jit::Value* replacement);
+
+private:
+    torch::jit::Module& root_;
+    torch::jit::Graph& graph_;
+    torch::jit::Node* node_;
+    const torch::jit::Module& layer_module_;
+    const Layer& layer_;
+    std::string engine_;
+};
+
+}  // namespace embq

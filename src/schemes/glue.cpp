@@ -1,0 +1,82 @@
+#include "schemes/glue.hpp"
+
+#include <map>
+#include <mutex>
+
+#include <torch/jit.h>
+
+#include "embq/error.hpp"
+
+namespace embq {
+
+namespace {
+
+const char* kLookupGlue = R"TS(
+def embedding(params: List[Tensor], ids: Tensor) -> Tensor:
+    return rows(params, ids)
+
+def bag(params: List[Tensor], indices: Tensor, offsets: Tensor, scale_grad_by_freq: bool,
+        mode: int, sparse: bool, per_sample_weights: Optional[Tensor],
+        include_last_offset: bool) -> Tensor:
+    unique, inverse, counts = torch._unique2(indices, True, True, False)
+    table = rows(params, unique)
+    return torch.embedding_bag(table, inverse, offsets, scale_grad_by_freq, mode, sparse,
+                               per_sample_weights, include_last_offset)[0]
+)TS";
+
+torch::jit::Value* tensor_list(RewriteContext& ctx, const std::vector<torch::jit::Value*>& values) {
+    torch::jit::WithInsertPoint guard(ctx.node());
+    return ctx.graph().insertNode(ctx.graph().createList(c10::TensorType::get(), values))->output();
+}
+
+// aten::embedding_bag.padding_idx and aten::_embedding_bag carry a padding_idx as
+// input 8; the rewrite does not implement skipping it, so only "none" is accepted.
+void require_no_padding_idx(RewriteContext& ctx) {
+    const torch::jit::Node* node = ctx.node();
+    if (node->inputs().size() <= 8) return;
+    const auto value = torch::jit::toIValue(node->input(8));
+    if (value && (value->isNone() || (value->isInt() && value->toInt() < 0))) return;
+    throw config_error("layer '" + ctx.layer().path +
+                       "': embedding_bag with a padding_idx is not supported by this scheme; "
+                       "keep it fp32 or fp16");
+}
+
+}  // namespace
+
+const torch::jit::Function& script_function(const std::string& source, const std::string& name) {
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<torch::jit::CompilationUnit>> units;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto& unit = units[source];
+    if (!unit) unit = torch::jit::compile(source);
+    return unit->get_function(name);
+}
+
+void replace_linear(RewriteContext& ctx, const torch::jit::Function& fn,
+                    const std::vector<torch::jit::Value*>& params) {
+    std::vector<torch::jit::Value*> inputs{ctx.node()->input(0)};
+    inputs.insert(inputs.end(), params.begin(), params.end());
+    inputs.push_back(ctx.node()->input(2));
+    ctx.replace_node_output(ctx.call(fn, inputs).at(0));
+}
+
+void replace_lookup(RewriteContext& ctx, const std::string& rows_source,
+                    const std::vector<torch::jit::Value*>& params) {
+    const std::string source = rows_source + kLookupGlue;
+    torch::jit::Value* list = tensor_list(ctx, params);
+    const torch::jit::Node* node = ctx.node();
+    if (ctx.layer().kind == LayerKind::Embedding) {
+        // aten::embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse):
+        // padding_idx only affects gradients, so the forward is a plain row lookup.
+        const auto& fn = script_function(source, "embedding");
+        ctx.replace_node_output(ctx.call(fn, {list, node->input(1)}).at(0));
+        return;
+    }
+    require_no_padding_idx(ctx);
+    const auto& fn = script_function(source, "bag");
+    std::vector<torch::jit::Value*> inputs{list};
+    for (size_t i = 1; i <= 7; ++i) inputs.push_back(node->input(i));
+    ctx.replace_node_output(ctx.call(fn, inputs).at(0));
+}
+
+}  // namespace embq

@@ -1,0 +1,31 @@
+// How schemes splice their run-time code into the model: each scheme writes a short
+// TorchScript function (stock ops only, so the output runs in stock libtorch and in
+// PyTorch); these helpers wire it to the node being replaced.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/script.h>
+
+#include "rewrite_context.hpp"
+
+namespace embq {
+
+// Compiles `source` once (cached by its text) and returns function `name` from it.
+const torch::jit::Function& script_function(const std::string& source, const std::string& name);
+
+// Replaces aten::linear(x, weight, bias) with fn(x, params..., bias).
+void replace_linear(RewriteContext& ctx, const torch::jit::Function& fn,
+                    const std::vector<torch::jit::Value*>& params);
+
+// Replaces a table lookup (aten::embedding or aten::embedding_bag) given the scheme's
+// `rows_source`: TorchScript defining
+//     def rows(params: List[Tensor], ids: Tensor) -> Tensor
+// that returns the FP32 rows `ids` selects from the stored table. Embedding bags
+// dequantize only the rows the batch uses, then reduce them with the stock op, so
+// every mode (sum, mean, max), offsets and per-sample weights behave as before.
+void replace_lookup(RewriteContext& ctx, const std::string& rows_source,
+                    const std::vector<torch::jit::Value*>& params);
+
+}  // namespace embq

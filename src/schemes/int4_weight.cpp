@@ -1,0 +1,82 @@
+// int4_weight: 4-bit weight codes, two to a byte, with an FP16 scale and offset per
+// group of N input elements (group:32/64/128; 4.5 bits/weight at group:64). The
+// weight is dequantized to FP32 at run time and multiplied with the stock FP32
+// linear: it buys size, not speed. Symmetric (0.0 exact) or affine (full range).
+#include "embq/error.hpp"
+#include "quant_math.hpp"
+#include "schemes/glue.hpp"
+#include "schemes/schemes.hpp"
+
+namespace embq {
+
+namespace {
+
+const char* kLinearSource = R"TS(
+def linear(x: Tensor, packed: Tensor, scale: Tensor, offset: Tensor,
+           bias: Optional[Tensor]) -> Tensor:
+    out_features = packed.size(0)
+    groups = scale.size(1)
+    codes = torch.stack([torch.bitwise_and(packed, 15), torch.bitwise_right_shift(packed, 4)], -1)
+    codes = codes.reshape([out_features, groups, -1]).float()
+    weight = codes * scale.float().unsqueeze(-1) + offset.float().unsqueeze(-1)
+    return torch.linear(x, weight.reshape([out_features, -1]), bias)
+)TS";
+
+constexpr int kDefaultGroup = 64;
+
+class Int4WeightScheme final : public Scheme {
+public:
+    std::string_view name() const override { return "int4_weight"; }
+    std::string_view summary() const override {
+        return "4-bit weights, FP16 scale+offset per group (group:32/64/128), dequantized at run time";
+    }
+    bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
+
+    ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
+        if (options.reduce_range)
+            throw config_error("layer '" + layer.path + "': int4_weight has no reduce_range option");
+        ResolvedOptions r;
+        r.granularity = options.granularity.value_or(Granularity::group(kDefaultGroup));
+        r.symmetric = options.symmetric.value_or(true);
+        const int64_t in = layer.weight_shape.at(1);
+        if (r.granularity.kind == Granularity::Kind::PerChannel)
+            r.granularity = Granularity::group(static_cast<int>(in));  // one group per row
+        if (r.granularity.kind != Granularity::Kind::Group)
+            throw config_error("layer '" + layer.path + "': int4_weight needs granularity "
+                               "group:N (32, 64 or 128) or per_channel, not " +
+                               r.granularity.to_string());
+        const int g = r.granularity.group_size;
+        if (g % 2 != 0 || in % g != 0)
+            throw config_error("layer '" + layer.path + "': group size " + std::to_string(g) +
+                               " must be even and divide the input width " + std::to_string(in) +
+                               "; pick one of 32, 64, 128 that divides it, or per_channel");
+        return r;
+    }
+
+    int64_t stored_bytes(const Layer& layer, const ResolvedOptions& o) const override {
+        const int64_t w = weight_elements(layer);
+        const int64_t groups = w / o.granularity.group_size;
+        return w / 2 + groups * 2 * 2 + bias_elements(layer) * 4;
+    }
+
+    void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {
+        const int64_t group = o.granularity.group_size;
+        GroupQuantized q;
+        auto quantized = [&]() -> const GroupQuantized& {
+            if (!q.codes.defined())
+                q = quantize_groups(ctx.weight(), group, 4, o.symmetric, at::kHalf);
+            return q;
+        };
+        torch::jit::Value* packed =
+            ctx.attribute("packed", [&] { return pack_int4(quantized().codes); });
+        torch::jit::Value* scale = ctx.attribute("scale", [&] { return quantized().scale; });
+        torch::jit::Value* offset = ctx.attribute("offset", [&] { return quantized().offset; });
+        replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, offset});
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Scheme> make_int4_weight_scheme() { return std::make_unique<Int4WeightScheme>(); }
+
+}  // namespace embq

@@ -1,0 +1,51 @@
+// embq plan MODEL CONFIG: the dry run. Resolves the config against the model and
+// prints, for every layer, its scheme, the rule that chose it and its bytes before
+// and after, plus the engine check. Writes nothing.
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "command.hpp"
+#include "embq/quantize.hpp"
+#include "plan_options.hpp"
+
+namespace embq::cli {
+
+namespace {
+
+struct PlanCommandOptions {
+    PlanArguments plan;
+    bool json = false;
+};
+
+int run_plan(const PlanCommandOptions& opt) {
+    PlannedModel planned = load_and_plan(opt.plan);
+    planned.plan.engine = preflight(planned.plan);
+    if (opt.json) {
+        nlohmann::json out = plan_to_json(planned.plan);
+        out["model"] = opt.plan.model;
+        out["config"] = opt.plan.config;
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << format_plan(planned.plan)
+              << "preflight passed: every scheme in the plan runs on engine " << planned.plan.engine
+              << "\n";
+    return 0;
+}
+
+}  // namespace
+
+Command add_plan_command(CLI::App& parent) {
+    auto opt = std::make_shared<PlanCommandOptions>();
+    CLI::App* app = parent.add_subcommand(
+        "plan", "Dry run: show which scheme each layer gets, why, and the predicted size, "
+                "and check the engine; writes nothing.");
+    opt->plan.add_to(*app);
+    app->add_flag("--json", opt->json, "Print the plan as JSON");
+    return {app, [opt] { return run_plan(*opt); }};
+}
+
+}  // namespace embq::cli

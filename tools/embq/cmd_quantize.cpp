@@ -1,0 +1,60 @@
+// embq quantize MODEL CONFIG -o OUT.pt: executes the plan and writes a plain
+// TorchScript model (atomically; the input is never touched), then prints what each
+// layer became and the sizes, as llama-quantize does.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "command.hpp"
+#include "embq/quantize.hpp"
+#include "plan_options.hpp"
+
+namespace embq::cli {
+
+namespace {
+
+struct QuantizeCommandOptions {
+    PlanArguments plan;
+    std::string output;
+};
+
+std::string percent(int64_t part, int64_t whole) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", whole ? 100.0 * part / whole : 0.0);
+    return buf;
+}
+
+int run_quantize(const QuantizeCommandOptions& opt) {
+    PlannedModel planned = load_and_plan(opt.plan);
+    const std::string engine = preflight(planned.plan);
+    planned.plan.engine = engine;
+    spdlog::info("quantizing {} layers of {} on engine {}", planned.plan.layers.size(),
+                 opt.plan.model, engine);
+    const QuantizeResult result = quantize_model(std::move(planned.model), planned.plan, engine,
+                                                 planned.config.source, opt.output);
+    for (const auto& w : result.warnings) spdlog::warn("{}", w);
+
+    std::cout << format_plan(planned.plan) << "\n"
+              << "model file: " << format_bytes(result.input_file_bytes) << " -> "
+              << format_bytes(result.output_file_bytes) << " ("
+              << percent(result.output_file_bytes, result.input_file_bytes) << " of FP32)\n"
+              << "wrote " << opt.output << "\n";
+    return 0;
+}
+
+}  // namespace
+
+Command add_quantize_command(CLI::App& parent) {
+    auto opt = std::make_shared<QuantizeCommandOptions>();
+    CLI::App* app = parent.add_subcommand(
+        "quantize", "Quantize a model layer by layer as a config says and write a plain "
+                    "TorchScript file that runs in stock libtorch and PyTorch.");
+    opt->plan.add_to(*app);
+    app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)")
+        ->required();
+    return {app, [opt] { return run_quantize(*opt); }};
+}
+
+}  // namespace embq::cli
