@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
-#include <sstream>
+#include <iterator>
 
 #include "embq/error.hpp"
 
@@ -90,6 +90,7 @@ public:
         Config config;
         config.origin = origin_;
         config.source = doc;
+        if (doc.contains("description")) string(doc["description"], "description");
         if (doc.contains("engine")) config.engine = parse_engine(doc["engine"]);
         if (doc.contains("defaults")) config.defaults = parse_defaults(doc["defaults"]);
         if (doc.contains("rules")) config.rules = parse_rules(doc["rules"]);
@@ -286,11 +287,10 @@ Config load_config(const std::filesystem::path& path) {
     if (fs::is_directory(path, ec))
         throw input_error(origin + ": is a directory, not a config file");
     std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    if (!in || !(text << in.rdbuf()))
+    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.is_open() || in.bad())
         throw input_error(origin + ": cannot read the file (check its permissions)");
 
-    const std::string content = text.str();
     json document;
     try {
         // Comments are allowed: a config is read by people as much as by programs.

@@ -26,6 +26,12 @@ std::string rule_label(const Rule& rule, size_t position) {
     return "rule " + std::to_string(position + 1) + " (" + rule.match + ")";
 }
 
+// "a linear layer", "an embedding layer".
+std::string a_kind_layer(LayerKind kind) {
+    const std::string name = to_string(kind);
+    return (name.find_first_of("aeiou") == 0 ? "an " : "a ") + name + " layer";
+}
+
 std::string rule_key(size_t position) { return "rules[" + std::to_string(position) + "]"; }
 
 std::string kinds_supported_by(const Scheme& scheme) {
@@ -51,7 +57,7 @@ void check_rule_applies(const Config& config, const Rule& rule, size_t position,
     if (scheme.supports(layer.kind)) return;
     const std::string kinds = kinds_supported_by(scheme);
     throw config_error(config.origin + ": " + rule_label(rule, position) + " matches " +
-                       layer.path + ", a " + to_string(layer.kind) + " layer, but scheme '" +
+                       layer.path + ", " + a_kind_layer(layer.kind) + ", but scheme '" +
                        rule.choice.scheme + "' applies only to " + kinds + " layers; add \"kind\": \"" +
                        kinds.substr(0, kinds.find(',')) + "\" to " + rule_key(position) +
                        " or narrow its match");
@@ -86,8 +92,7 @@ LayerPlan plan_layer(const Config& config, const Layer& layer, const Choice& cho
     // Defaults are checked against their kind by parse_config; this guards hand-built configs.
     if (!plan.scheme->supports(layer.kind))
         throw config_error(config.origin + ": " + choice.chosen_by + ": scheme '" + choice.scheme +
-                           "' does not apply to " + layer.path + ", a " + to_string(layer.kind) +
-                           " layer");
+                           "' does not apply to " + layer.path + ", " + a_kind_layer(layer.kind));
     try {
         plan.options = plan.scheme->resolve(layer, choice.options);
     } catch (const Error& e) {

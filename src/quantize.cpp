@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
@@ -105,6 +106,14 @@ bool data_is_read(const Value* v, int depth = 0) {
     return false;
 }
 
+// Scripted F.embedding_bag branches on `weight.dtype` (a legacy argument swap) and so
+// keeps reading the FP32 table. A rewritten layer's weight dtype is fixed in the output
+// model, so fold those queries to constants and let constant propagation drop the
+// dead branch.
+void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
+                               const torch::jit::Module& root,
+                               const std::map<std::string, int>& rewritten);
+
 torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path) {
     torch::jit::Module m = root;
     size_t start = 0;
@@ -115,6 +124,29 @@ torch::jit::Module submodule(const torch::jit::Module& root, const std::string& 
         start = dot + 1;
     }
     return m;
+}
+
+void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
+                               const torch::jit::Module& root,
+                               const std::map<std::string, int>& rewritten) {
+    const auto paths = module_paths(*graph);
+    std::vector<Node*> queries;
+    for_each_node(graph->block(), [&](Node* node) {
+        if (node->kind() != c10::prim::dtype) return;
+        const Node* source = node->input(0)->node();
+        if (source->kind() != c10::prim::GetAttr || source->s(c10::attr::name) != "weight") return;
+        const auto it = paths.find(source->input(0));
+        if (it != paths.end() && rewritten.count(it->second)) queries.push_back(node);
+    });
+    for (Node* node : queries) {
+        const Node* source = node->input(0)->node();
+        const auto layer = submodule(root, paths.at(source->input(0)));
+        const auto dtype = layer.attr("weight").toTensor().scalar_type();
+        torch::jit::WithInsertPoint guard(node);
+        node->output()->replaceAllUsesWith(graph->insertConstant(static_cast<int64_t>(dtype)));
+        node->destroy();
+    }
+    torch::jit::ConstantPropagation(graph, /*ignore_custom_classes=*/true);
 }
 
 // Replaces the FP32 tensors the rewritten graph no longer reads with zero-stride
@@ -239,6 +271,7 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan, const std::
         lp->scheme->rewrite(ctx, lp->options);
         ++result.rewritten_calls[use.layer];
     }
+    fold_weight_dtype_queries(graph, root, result.rewritten_calls);
     torch::jit::EliminateDeadCode(graph);
 
     for (const auto& lp : plan.layers) {

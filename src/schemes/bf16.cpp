@@ -12,7 +12,7 @@ namespace {
 
 const char* kLinearSource = R"TS(
 def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
-    y = torch.linear(x.to(torch.bfloat16), weight, None).float()
+    y = torch.linear(x.to(weight.dtype), weight, None).float()
     if bias is not None:
         y = y + bias
     return y

@@ -1,0 +1,203 @@
+// Each scheme's rewritten layer against a reference computed here, independently of
+// the scheme's code, within the error the scheme promises.
+#include <gtest/gtest.h>
+
+#include "embq/model.hpp"
+#include "embq/plan.hpp"
+#include "embq/quantize.hpp"
+#include "test_support.hpp"
+
+namespace embq {
+namespace {
+
+// A one-layer model: root.forward calls child `layer`, so the layer has a path.
+torch::jit::Module one_layer_model(const std::string& layer_source, const at::Tensor& weight,
+                                   const c10::optional<at::Tensor>& bias,
+                                   const std::string& root_forward) {
+    torch::jit::Module layer("Layer");
+    layer.register_parameter("weight", weight, false);
+    if (bias) layer.register_parameter("bias", *bias, false);
+    layer.define(layer_source);
+    torch::jit::Module root("Root");
+    root.register_module("layer", layer);
+    root.define(root_forward);
+    return root;
+}
+
+// Quantizes `model` with one scheme on its only layer and loads the result back.
+torch::jit::Module quantize_with(const torch::jit::Module& model, const std::string& scheme,
+                                 const nlohmann::json& options, const test::TempDir& dir) {
+    const auto input = dir / "in.pt";
+    model.save(input.string());
+    nlohmann::json doc = {{"rules", {{{"match", "layer"}, {"scheme", scheme}}}}};
+    for (const auto& [k, v] : options.items()) doc["rules"][0][k] = v;
+    Config config = parse_config(doc, "<test>");
+    LoadedModel loaded = load_model(input);
+    Plan plan = make_plan(config, take_inventory(loaded.module), {});
+    const std::string engine = preflight(plan);
+    quantize_model(std::move(loaded), plan, engine, doc, dir / "out.pt");
+    return load_model(dir / "out.pt").module;
+}
+
+at::Tensor run(torch::jit::Module& m, std::vector<c10::IValue> inputs) {
+    return m.forward(std::move(inputs)).toTensor();
+}
+
+const char* kLinear = "def forward(self, x):\n    return torch.linear(x, self.weight, self.bias)\n";
+const char* kCallLayer = "def forward(self, x):\n    return self.layer.forward(x)\n";
+
+struct LinearCase {
+    at::Tensor w, b, x;
+    LinearCase() {
+        at::manual_seed(7);
+        w = at::randn({48, 128}) * 0.1;
+        w.select(1, 3).mul_(10);  // an outlier input channel
+        b = at::randn({48});
+        x = at::randn({5, 128});
+    }
+};
+
+TEST(Scheme, Fp16LinearEqualsMatmulWithHalfRoundedWeights) {
+    LinearCase c;
+    test::TempDir dir;
+    auto q = quantize_with(one_layer_model(kLinear, c.w, c.b, kCallLayer), "fp16", {}, dir);
+    const at::Tensor reference = at::linear(c.x, c.w.to(at::kHalf).to(at::kFloat), c.b);
+    EXPECT_TRUE(at::allclose(run(q, {c.x}), reference, 1e-5, 1e-5));
+}
+
+TEST(Scheme, Bf16LinearWithinBfloat16Precision) {
+    LinearCase c;
+    test::TempDir dir;
+    auto q = quantize_with(one_layer_model(kLinear, c.w, c.b, kCallLayer), "bf16", {}, dir);
+    const at::Tensor exact = at::linear(c.x, c.w, c.b);
+    // bf16 keeps 8 significant bits: a relative error of a few 2^-8 on each product.
+    const double tol = 0.02 * exact.abs().max().item<double>();
+    EXPECT_LT((run(q, {c.x}) - exact).abs().max().item<double>(), tol);
+}
+
+// Group-wise 4-bit reference written out with loops, not with embq's quant_math.
+at::Tensor reference_int4(const at::Tensor& w, int64_t group, bool symmetric) {
+    at::Tensor out = at::empty_like(w);
+    auto src = w.accessor<float, 2>();
+    auto dst = out.accessor<float, 2>();
+    for (int64_t r = 0; r < w.size(0); ++r) {
+        for (int64_t g0 = 0; g0 < w.size(1); g0 += group) {
+            float lo = src[r][g0], hi = src[r][g0], maxabs = 0;
+            for (int64_t i = g0; i < g0 + group; ++i) {
+                lo = std::min(lo, src[r][i]);
+                hi = std::max(hi, src[r][i]);
+                maxabs = std::max(maxabs, std::abs(src[r][i]));
+            }
+            float scale = symmetric ? maxabs / 7.0f : (hi - lo) / 15.0f;
+            if (scale <= 0) scale = 1;
+            scale = at::tensor(scale).to(at::kHalf).item<float>();  // stored in fp16
+            float offset = symmetric ? -8.0f * scale : at::tensor(lo).to(at::kHalf).item<float>();
+            for (int64_t i = g0; i < g0 + group; ++i) {
+                float code = std::nearbyint((src[r][i] - offset) / scale);
+                code = std::min(15.0f, std::max(0.0f, code));
+                dst[r][i] = code * scale + offset;
+            }
+        }
+    }
+    return out;
+}
+
+TEST(Scheme, Int4WeightMatchesGroupwiseReference) {
+    LinearCase c;
+    for (bool symmetric : {true, false}) {
+        for (int group : {32, 64}) {
+            test::TempDir dir;
+            auto q = quantize_with(
+                one_layer_model(kLinear, c.w, c.b, kCallLayer), "int4_weight",
+                {{"granularity", "group:" + std::to_string(group)}, {"symmetric", symmetric}}, dir);
+            const at::Tensor reference = at::linear(c.x, reference_int4(c.w, group, symmetric), c.b);
+            EXPECT_TRUE(at::allclose(run(q, {c.x}), reference, 1e-4, 1e-4))
+                << "group " << group << " symmetric " << symmetric;
+        }
+    }
+}
+
+TEST(Scheme, Int8DynamicCloseToPerChannelInt8Reference) {
+    LinearCase c;
+    for (const char* granularity : {"per_channel", "per_tensor"}) {
+        test::TempDir dir;
+        auto q = quantize_with(one_layer_model(kLinear, c.w, c.b, kCallLayer), "int8_dynamic",
+                               {{"granularity", granularity}}, dir);
+        const bool per_channel = std::string(granularity) == "per_channel";
+        const at::Tensor maxabs = per_channel ? c.w.abs().amax(1, true) : c.w.abs().max();
+        const at::Tensor scale = maxabs / 127;
+        const at::Tensor w_ref = at::round(c.w / scale).clamp(-128, 127) * scale;
+        const at::Tensor reference = at::linear(c.x, w_ref, c.b);
+        // The remaining difference is the per-batch 8-bit activation rounding.
+        const at::Tensor got = run(q, {c.x});
+        const double rel = ((got - reference).norm() / reference.norm()).item<double>();
+        EXPECT_LT(rel, 0.01) << granularity;
+    }
+}
+
+struct TableCase {
+    at::Tensor table, ids;
+    TableCase() {
+        at::manual_seed(11);
+        table = at::randn({50, 16});
+        table.select(0, 4).mul_(30);  // an outlier row: row-wise scales keep others precise
+        ids = at::randint(0, 50, {3, 7});
+    }
+};
+
+// Row-wise affine reference over min..max with `levels` codes.
+at::Tensor reference_rowwise(const at::Tensor& table, int levels) {
+    const at::Tensor lo = table.amin(1, true), hi = table.amax(1, true);
+    const at::Tensor scale = (hi - lo) / (levels - 1);
+    return at::round((table - lo) / scale).clamp(0, levels - 1) * scale + lo;
+}
+
+const char* kEmbedding = "def forward(self, ids):\n    return torch.embedding(self.weight, ids)\n";
+const char* kCallEmbedding = "def forward(self, ids):\n    return self.layer.forward(ids)\n";
+
+TEST(Scheme, RowwiseEmbeddingsMatchRowwiseReference) {
+    TableCase c;
+    for (const auto& [scheme, levels] : {std::pair<std::string, int>{"int8_rowwise", 256},
+                                         {"int4_rowwise", 16}}) {
+        test::TempDir dir;
+        auto q = quantize_with(one_layer_model(kEmbedding, c.table, c10::nullopt, kCallEmbedding),
+                               scheme, {}, dir);
+        const at::Tensor reference = at::embedding(reference_rowwise(c.table, levels), c.ids);
+        EXPECT_TRUE(at::allclose(run(q, {c.ids}), reference, 1e-5, 1e-5)) << scheme;
+    }
+}
+
+TEST(Scheme, Fp16EmbeddingReturnsHalfRoundedRows) {
+    TableCase c;
+    test::TempDir dir;
+    auto q = quantize_with(one_layer_model(kEmbedding, c.table, c10::nullopt, kCallEmbedding),
+                           "fp16", {}, dir);
+    const at::Tensor reference = at::embedding(c.table.to(at::kHalf).to(at::kFloat), c.ids);
+    EXPECT_TRUE(at::equal(run(q, {c.ids}), reference));
+}
+
+const char* kBag =
+    "def forward(self, ids, offsets, weights):\n"
+    "    return torch.embedding_bag(self.weight, ids, offsets, False, 0, False, weights, False)[0]\n";
+const char* kCallBag =
+    "def forward(self, ids, offsets, weights):\n    return self.layer.forward(ids, offsets, weights)\n";
+
+TEST(Scheme, EmbeddingBagSchemesKeepBagSemantics) {
+    TableCase c;
+    const at::Tensor ids = at::tensor({1, 4, 4, 9, 2, 7, 1}, at::kLong);  // repeats on purpose
+    const at::Tensor offsets = at::tensor({0, 3, 5}, at::kLong);
+    const at::Tensor weights = at::rand({7});
+    for (const auto& [scheme, levels] : {std::pair<std::string, int>{"int8_rowwise", 256},
+                                         {"int4_rowwise", 16}, {"fp16", 0}}) {
+        test::TempDir dir;
+        auto q = quantize_with(one_layer_model(kBag, c.table, c10::nullopt, kCallBag), scheme, {}, dir);
+        const at::Tensor table = levels ? reference_rowwise(c.table, levels)
+                                        : c.table.to(at::kHalf).to(at::kFloat);
+        const at::Tensor reference =
+            std::get<0>(at::embedding_bag(table, ids, offsets, false, 0, false, weights, false));
+        EXPECT_TRUE(at::allclose(run(q, {ids, offsets, weights}), reference, 1e-5, 1e-4)) << scheme;
+    }
+}
+
+}  // namespace
+}  // namespace embq
