@@ -1,6 +1,6 @@
 // Quantization schemes: how one layer is stored and computed. Each scheme lives in its
 // own file under src/schemes/ behind this interface and is registered by name in one
-// table (src/schemes/registry.cpp); that table drives config validation, `--help`, the
+// table (src/scheme_registry.cpp); that table drives config validation, `--help`, the
 // plan and the rewrite. No libtorch in this header.
 #pragma once
 

@@ -1,7 +1,7 @@
 // bf16: weights stored and the matmul computed in bfloat16 (8 significant bits),
 // the result returned in FP32. oneDNN runs bf16 matmuls fast on CPUs with
 // AVX512-BF16 or AMX; elsewhere libtorch emulates them and bf16 is slower than FP32
-// (the plan warns; see configs/README.md).
+// (see configs/README.md).
 #include "embq/error.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"

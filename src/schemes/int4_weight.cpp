@@ -43,7 +43,7 @@ public:
             r.granularity = Granularity::group(static_cast<int>(in));  // one group per row
         if (r.granularity.kind != Granularity::Kind::Group)
             throw config_error("layer '" + layer.path + "': int4_weight needs granularity "
-                               "group:N (32, 64 or 128) or per_channel, not " +
+                               "group:N (e.g. 32, 64, 128) or per_channel, not " +
                                r.granularity.to_string());
         const int g = r.granularity.group_size;
         if (g % 2 != 0 || in % g != 0)
