@@ -144,16 +144,8 @@ void check_calibration(const Config& config, const Plan& plan, const PlanOptions
     }
 }
 
-// fp32, fp16 and bf16 take no options (they reject them), so their resolved options
-// are placeholders that must not be shown. The Scheme interface cannot say this yet;
-// a `takes_options()` there would replace this list.
-bool takes_options(const Scheme& scheme) {
-    const std::string_view name = scheme.name();
-    return scheme.rewrites() && name != "fp16" && name != "bf16";
-}
-
 std::string options_text(const LayerPlan& lp) {
-    if (!takes_options(*lp.scheme)) return "-";
+    if (!lp.scheme->takes_options()) return "-";
     std::string text = lp.options.granularity.to_string() + (lp.options.symmetric ? " sym" : " asym");
     if (lp.options.reduce_range) text += " reduce_range";
     return text;
@@ -248,7 +240,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& lp : plan.layers) {
         // Options a scheme does not take are null, not placeholder values.
-        const bool options = takes_options(*lp.scheme);
+        const bool options = lp.scheme->takes_options();
         layers.push_back({{"path", lp.layer.path},
                           {"kind", to_string(lp.layer.kind)},
                           {"scheme", std::string(lp.scheme->name())},

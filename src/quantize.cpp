@@ -152,7 +152,7 @@ void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
 // Replaces the FP32 tensors the rewritten graph no longer reads with zero-stride
 // placeholders of the same shape and dtype: the file keeps one element instead of
 // the matrix, and code that only asks for the shape (scripted F.embedding's
-// padding_idx checks) still works. Returns the tensors that are still read.
+// padding_idx checks) still works. Returns the weights that are still read.
 std::vector<std::string> drop_unread_tensors(torch::jit::Graph& graph, torch::jit::Module& root,
                                              const std::map<std::string, int>& rewritten) {
     const auto paths = module_paths(graph);
@@ -169,7 +169,9 @@ std::vector<std::string> drop_unread_tensors(torch::jit::Graph& graph, torch::ji
         for (const char* name : {"weight", "bias"}) {
             if (!layer.hasattr(name) || !layer.attr(name).isTensor()) continue;
             if (still_read.count(join_path(path, name))) {
-                kept.push_back(join_path(path, name));
+                // fp16, bf16 and int4_weight keep the FP32 bias on purpose (the plan
+                // counts it); only a weight still read is a surprise worth a warning.
+                if (std::string(name) == "weight") kept.push_back(join_path(path, name));
                 continue;
             }
             const at::Tensor t = layer.attr(name).toTensor();

@@ -61,6 +61,9 @@ public:
     // Whether the scheme changes the layer at all (`fp32` does not).
     virtual bool rewrites() const { return true; }
     virtual bool needs_calibration() const { return false; }
+    // Whether granularity/symmetric/reduce_range mean anything for it (fp32, fp16 and
+    // bf16 reject them; their resolved options are placeholders, not to be shown).
+    virtual bool takes_options() const { return true; }
 
     // Fills in defaults and checks the options against this layer. Throws a Config error
     // that names the layer when they cannot apply (e.g. a group size that does not

@@ -18,5 +18,6 @@ struct Command {
 Command add_inspect_command(CLI::App& parent);
 Command add_plan_command(CLI::App& parent);
 Command add_quantize_command(CLI::App& parent);
+Command add_embed_command(CLI::App& parent);
 
 }  // namespace embq::cli

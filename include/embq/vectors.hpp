@@ -1,0 +1,47 @@
+// Float32 vector files: NumPy `.npy` (2-D, little-endian float32, C order) and FAISS
+// `.fvecs` (per row: int32 dimension then the floats). Writers stream rows and publish
+// the file atomically (temporary name, renamed by commit()); readers check the format.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+namespace embq {
+
+enum class VectorFormat { Npy, Fvecs };
+
+// By extension (.npy, .fvecs); anything else is a Usage error.
+VectorFormat vector_format_for(const std::filesystem::path& path);
+
+class VectorWriter {
+public:
+    VectorWriter(const std::filesystem::path& path, int64_t dim);
+    ~VectorWriter();  // without commit(): the temporary file is removed, nothing published
+    VectorWriter(const VectorWriter&) = delete;
+    VectorWriter& operator=(const VectorWriter&) = delete;
+
+    void write_rows(const float* data, int64_t rows);  // rows x dim floats, row-major
+    void commit();                                      // finish the file and rename it into place
+    int64_t rows() const { return rows_; }
+
+private:
+    std::filesystem::path path_, tmp_;
+    VectorFormat format_;
+    int64_t dim_;
+    int64_t rows_ = 0;
+    std::ofstream out_;
+    bool committed_ = false;
+};
+
+struct Vectors {
+    int64_t rows = 0;
+    int64_t dim = 0;
+    std::vector<float> data;  // rows x dim, row-major
+};
+
+// Input errors name the file and what is wrong (truncated, wrong dtype, ragged fvecs).
+Vectors read_vectors(const std::filesystem::path& path);
+
+}  // namespace embq

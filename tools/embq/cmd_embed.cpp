@@ -1,0 +1,100 @@
+// embq embed MODEL --data FILE --out VECTORS: text (or token ids) in, float32 vectors
+// out (.npy or .fvecs), rows in input order.
+#include <cstdio>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "command.hpp"
+#include "embq/embed.hpp"
+#include "embq/error.hpp"
+#include "embq/model.hpp"
+#include "progress.hpp"
+
+namespace embq::cli {
+
+namespace {
+
+struct EmbedCommandOptions {
+    std::string model, data, out, card, tokenizer, format;
+    int64_t max_length = 0;
+    int64_t batch_size = 32;
+};
+
+std::string percent(double part, double whole) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", whole > 0 ? 100.0 * part / whole : 0.0);
+    return buf;
+}
+
+int run_embed(const EmbedCommandOptions& opt) {
+    vector_format_for(opt.out);  // a bad --out extension is a usage error before any work
+    const DatasetFormat format = opt.format.empty() ? dataset_format_for(opt.data)
+                                                    : *parse_dataset_format(opt.format);
+    LoadedModel loaded = load_model(opt.model);
+    ModelCard card;
+    if (!opt.card.empty()) {
+        card = load_model_card(opt.card);
+    } else {
+        std::string how;
+        card = infer_model_card(loaded.module, how);
+        spdlog::info("{}", how);
+    }
+    if (!opt.tokenizer.empty()) card.tokenizer = opt.tokenizer;
+    if (opt.max_length > 0) card.max_length = opt.max_length;
+
+    std::unique_ptr<Tokenizer> tokenizer;
+    Embedder embedder(loaded.module, card);
+    if (!card.tokenizer.empty()) {
+        tokenizer = load_tokenizer(card.tokenizer);
+        embedder.set_pad_id(tokenizer->pad_id());
+        spdlog::info("tokenizer: {}", tokenizer->describe());
+    }
+    spdlog::debug("model card: {}", card.describe());
+
+    DatasetReader reader(opt.data, format);
+    ProgressBar progress(count_lines(opt.data), "texts");
+    EmbedOptions options;
+    options.batch_size = opt.batch_size;
+    options.on_progress = [&](size_t done) { progress.update(done); };
+    std::unique_ptr<VectorWriter> writer;
+    const EmbedStats stats = embed_dataset(embedder, tokenizer.get(), reader, writer, opt.out, options);
+    writer->commit();
+    progress.finish();
+
+    const double total = stats.tokenize_seconds + stats.forward_seconds;
+    spdlog::info("embedded {} texts ({} empty lines skipped, {} truncated to {} tokens) in {:.2f} s: "
+                 "{:.0f} texts/s; tokenization {} of the time, padding {} of positions",
+                 stats.texts, stats.empty_skipped, stats.truncated, card.max_length, total,
+                 total > 0 ? stats.texts / total : 0.0, percent(stats.tokenize_seconds, total),
+                 percent(static_cast<double>(stats.padded), static_cast<double>(stats.tokens + stats.padded)));
+    spdlog::info("wrote {} ({} x {} float32)", opt.out, writer->rows(), stats.dim);
+    return 0;
+}
+
+}  // namespace
+
+Command add_embed_command(CLI::App& parent) {
+    auto opt = std::make_shared<EmbedCommandOptions>();
+    CLI::App* app = parent.add_subcommand(
+        "embed", "Embed a dataset (text, JSONL) with a model and write float32 vectors "
+                 "(.npy or .fvecs), rows in input order.");
+    app->add_option("model", opt->model, "TorchScript model file (.pt)")->required();
+    app->add_option("--data", opt->data, "Input: .txt (one text per line) or .jsonl "
+                                         "({\"text\": ...} or {\"input_ids\": [...]})")
+        ->required();
+    app->add_option("--out", opt->out, "Output vectors: .npy or .fvecs")->required();
+    app->add_option("--card", opt->card, "Model card (JSON): inputs, output, pooling, "
+                                         "normalize, max_length, tokenizer; inferred when absent");
+    app->add_option("--tokenizer", opt->tokenizer, "tokenizer.json or vocab.txt (overrides the card's)");
+    app->add_option("--format", opt->format, "Input format when the extension does not say it")
+        ->check(CLI::IsMember({"text", "jsonl", "tsv"}));
+    app->add_option("--max-length", opt->max_length, "Truncate to this many tokens (overrides the card's)")
+        ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+    app->add_option("--batch-size", opt->batch_size, "Texts per forward call")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+        ->capture_default_str();
+    return {app, [opt] { return run_embed(*opt); }};
+}
+
+}  // namespace embq::cli
