@@ -7,6 +7,7 @@
 #include <torch/csrc/jit/passes/inliner.h>
 
 #include "embq/error.hpp"
+#include "graph_util.hpp"
 #include "torch_util.hpp"
 
 namespace embq {
@@ -14,9 +15,7 @@ namespace embq {
 namespace {
 
 namespace fs = std::filesystem;
-using torch::jit::Block;
 using torch::jit::Node;
-using torch::jit::Value;
 
 bool starts_with_zip_magic(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -38,44 +37,7 @@ std::string describe_load_failure(const std::exception& e) {
     return "cannot load TorchScript archive (" + head + ")";
 }
 
-// Which input of the op is the weight: aten::linear(input, weight, bias),
-// aten::embedding(weight, indices, ...), aten::embedding_bag(weight, indices, ...).
-struct WeightOp {
-    const char* op;
-    LayerKind kind;
-    size_t weight_input;
-};
-const WeightOp kWeightOps[] = {
-    {"aten::linear", LayerKind::Linear, 1},
-    {"aten::embedding", LayerKind::Embedding, 0},
-    {"aten::embedding_bag", LayerKind::EmbeddingBag, 0},
-    {"aten::_embedding_bag", LayerKind::EmbeddingBag, 0},
-};
-
-// True when `v` is `self.<name>`, or may be: F.embedding_bag routes its weight through a
-// prim::If (a legacy argument-order swap), so a branch output counts when any branch
-// yields the attribute.
-bool may_be_self_attr(const Value* v, const Value* self, const char* name, int depth = 0) {
-    const Node* n = v->node();
-    if (n->kind() == c10::prim::GetAttr)
-        return n->input(0) == self && n->s(c10::attr::name) == name;
-    if (n->kind() == c10::prim::If && depth < 4) {
-        const size_t index = v->offset();
-        for (const Block* branch : n->blocks())
-            if (may_be_self_attr(branch->outputs().at(index), self, name, depth + 1)) return true;
-    }
-    return false;
-}
-
-template <typename Fn>
-void for_each_node(const Block* block, Fn&& fn) {
-    for (const Node* node : block->nodes()) {
-        fn(node);
-        for (const Block* sub : node->blocks()) for_each_node(sub, fn);
-    }
-}
-
-// The layer kind of a module whose forward applies one of kWeightOps to `self.weight`.
+// The layer kind of a module whose forward applies a weight op to `self.weight`.
 // Detecting by the op, not the class name, also finds layers of user-defined classes.
 std::optional<LayerKind> detect_kind(const torch::jit::Module& m) {
     auto forward = m.find_method("forward");
@@ -84,21 +46,14 @@ std::optional<LayerKind> detect_kind(const torch::jit::Module& m) {
     // prim::CallFunction; inline a copy so the aten op itself is visible.
     const auto graph = forward->graph()->copy();
     torch::jit::Inline(*graph);
-    const Value* self = graph->inputs().at(0);
+    const ModulePaths paths = module_paths(*graph, "");
     std::optional<LayerKind> kind;
     for_each_node(graph->block(), [&](const Node* node) {
-        for (const auto& op : kWeightOps) {
-            if (!kind && node->kind().toQualString() == std::string(op.op) &&
-                node->inputs().size() > op.weight_input &&
-                may_be_self_attr(node->input(op.weight_input), self, "weight"))
-                kind = op.kind;
-        }
+        const WeightOp* op = weight_op(node);
+        if (!kind && op && attribute_owner(node->input(op->weight_input), "weight", paths) == "")
+            kind = op->kind;
     });
     return kind;
-}
-
-std::string join_path(const std::string& parent, const std::string& name) {
-    return parent.empty() ? name : parent + "." + name;
 }
 
 // Counts, for every submodule path, the method calls made on it anywhere in the model.
@@ -108,18 +63,11 @@ void count_calls(const torch::jit::Module& m, const std::string& path,
                  std::map<std::string, int>& calls) {
     for (const auto& method : m.get_methods()) {
         const auto graph = method.graph();
-        std::unordered_map<const Value*, std::string> owner{{graph->inputs().at(0), path}};
+        const ModulePaths paths = module_paths(*graph, path);
         for_each_node(graph->block(), [&](const Node* node) {
-            if (node->inputs().empty()) return;
-            const auto it = owner.find(node->input(0));
-            if (it == owner.end()) return;
-            if (node->kind() == c10::prim::GetAttr) {
-                const auto cls = node->output()->type()->cast<c10::ClassType>();
-                if (cls && cls->is_module())
-                    owner[node->output()] = join_path(it->second, node->s(c10::attr::name));
-            } else if (node->kind() == c10::prim::CallMethod) {
-                ++calls[it->second];
-            }
+            if (node->kind() != c10::prim::CallMethod) return;
+            const auto it = paths.find(node->input(0));
+            if (it != paths.end()) ++calls[it->second];
         });
     }
 }

@@ -11,6 +11,7 @@
 
 #include "embq/error.hpp"
 #include "embq/runtime.hpp"
+#include "graph_util.hpp"
 #include "rewrite_context.hpp"
 #include "torch_util.hpp"
 
@@ -19,53 +20,8 @@ namespace embq {
 namespace {
 
 namespace fs = std::filesystem;
-using torch::jit::Block;
 using torch::jit::Node;
 using torch::jit::Value;
-
-template <typename Fn>
-void for_each_node(Block* block, Fn&& fn) {
-    for (Node* node : block->nodes()) {
-        fn(node);
-        for (Block* sub : node->blocks()) for_each_node(sub, fn);
-    }
-}
-
-std::string join_path(const std::string& parent, const std::string& name) {
-    return parent.empty() ? name : parent + "." + name;
-}
-
-// Module path of every value in the inlined graph that is a submodule
-// (self.encoder.layer.0 -> "encoder.layer.0").
-std::unordered_map<const Value*, std::string> module_paths(torch::jit::Graph& graph) {
-    std::unordered_map<const Value*, std::string> paths{{graph.inputs().at(0), ""}};
-    for_each_node(graph.block(), [&](Node* node) {
-        if (node->kind() != c10::prim::GetAttr) return;
-        const auto it = paths.find(node->input(0));
-        const auto cls = node->output()->type()->cast<c10::ClassType>();
-        if (it != paths.end() && cls && cls->is_module())
-            paths[node->output()] = join_path(it->second, node->s(c10::attr::name));
-    });
-    return paths;
-}
-
-// The module whose `weight` attribute feeds `v`, following prim::If outputs (F.embedding_bag
-// routes its weight through one); "" when `v` is not a module's weight.
-std::string weight_owner(const Value* v, const std::unordered_map<const Value*, std::string>& paths,
-                         int depth = 0) {
-    const Node* n = v->node();
-    if (n->kind() == c10::prim::GetAttr && n->s(c10::attr::name) == "weight") {
-        const auto it = paths.find(n->input(0));
-        return it == paths.end() ? "" : it->second;
-    }
-    if (n->kind() == c10::prim::If && depth < 4) {
-        for (const Block* branch : n->blocks()) {
-            std::string owner = weight_owner(branch->outputs().at(v->offset()), paths, depth + 1);
-            if (!owner.empty()) return owner;
-        }
-    }
-    return "";
-}
 
 struct WeightUse {
     Node* node;
@@ -73,16 +29,13 @@ struct WeightUse {
 };
 
 std::vector<WeightUse> find_weight_uses(torch::jit::Graph& graph) {
-    static const std::map<std::string, size_t> kWeightInput = {
-        {"aten::linear", 1}, {"aten::embedding", 0},
-        {"aten::embedding_bag", 0}, {"aten::_embedding_bag", 0}};
-    const auto paths = module_paths(graph);
+    const ModulePaths paths = module_paths(graph, "");
     std::vector<WeightUse> uses;
     for_each_node(graph.block(), [&](Node* node) {
-        const auto it = kWeightInput.find(node->kind().toQualString());
-        if (it == kWeightInput.end() || node->inputs().size() <= it->second) return;
-        std::string owner = weight_owner(node->input(it->second), paths);
-        if (!owner.empty()) uses.push_back({node, std::move(owner)});
+        const WeightOp* op = weight_op(node);
+        if (!op) return;
+        auto owner = attribute_owner(node->input(op->weight_input), "weight", paths);
+        if (owner && !owner->empty()) uses.push_back({node, std::move(*owner)});
     });
     return uses;
 }
@@ -129,7 +82,7 @@ torch::jit::Module submodule(const torch::jit::Module& root, const std::string& 
 void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
                                const torch::jit::Module& root,
                                const std::map<std::string, int>& rewritten) {
-    const auto paths = module_paths(*graph);
+    const auto paths = module_paths(*graph, "");
     std::vector<Node*> queries;
     for_each_node(graph->block(), [&](Node* node) {
         if (node->kind() != c10::prim::dtype) return;
@@ -155,7 +108,7 @@ void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
 // padding_idx checks) still works. Returns the weights that are still read.
 std::vector<std::string> drop_unread_tensors(torch::jit::Graph& graph, torch::jit::Module& root,
                                              const std::map<std::string, int>& rewritten) {
-    const auto paths = module_paths(graph);
+    const auto paths = module_paths(graph, "");
     std::set<std::string> still_read;
     for_each_node(graph.block(), [&](Node* node) {
         if (node->kind() != c10::prim::GetAttr) return;
