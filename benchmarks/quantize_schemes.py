@@ -76,6 +76,9 @@ def main():
     fp32 = torch.jit.load(args.model).eval()
     fp32_bytes = os.path.getsize(args.model)
     configs = {name + " only": {"defaults": d} for name, d in SCHEMES.items()}
+    configs["int4 everywhere (int4_weight group:64 + int4_rowwise)"] = {"defaults": {
+        "linear": {"scheme": "int4_weight", "granularity": "group:64"},
+        "embedding": {"scheme": "int4_rowwise"}}}
     for path in SHIPPED:  # whole-model configs, as users run them
         with open(path) as f:
             configs[os.path.basename(path)] = json.load(f)
