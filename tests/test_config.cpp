@@ -35,10 +35,7 @@ std::string config_error_of(const std::string& text) {
     return "";
 }
 
-void expect_contains(const std::string& message, const std::vector<std::string>& parts) {
-    for (const auto& part : parts)
-        EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' in: " << message;
-}
+using test::expect_contains;
 
 TEST(Config, ParsesEveryKey) {
     const Config c = parse(R"({

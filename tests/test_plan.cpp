@@ -81,10 +81,7 @@ std::string plan_error_of(const std::string& config, const ModelInventory& inv =
     return "";
 }
 
-void expect_contains(const std::string& message, const std::vector<std::string>& parts) {
-    for (const auto& part : parts)
-        EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' in: " << message;
-}
+using test::expect_contains;
 
 TEST(Plan, EveryLayerIsKeptFp32WhenNothingChoosesIt) {
     const Plan plan = plan_for("{}");

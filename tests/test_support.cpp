@@ -1,5 +1,7 @@
 #include "test_support.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +27,11 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
     std::error_code ec;
     fs::remove_all(path_, ec);
+}
+
+void expect_contains(const std::string& message, const std::vector<std::string>& parts) {
+    for (const auto& part : parts)
+        EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' in: " << message;
 }
 
 std::string read_file(const fs::path& path) {

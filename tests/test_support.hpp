@@ -34,6 +34,9 @@ struct RunResult {
 // passed as it is) and returns its exit code and output.
 RunResult run_embq(const std::vector<std::string>& args);
 
+// Each of `parts` occurs in `message` (a gtest expectation per part).
+void expect_contains(const std::string& message, const std::vector<std::string>& parts);
+
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& content);
 

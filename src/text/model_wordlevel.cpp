@@ -41,14 +41,7 @@ private:
 std::unique_ptr<Model> make_wordlevel_model(const Json& json, const LoadContext& ctx) {
     const std::string what = "model 'WordLevel'";
     ctx.check_keys(json, {"type", "vocab", "unk_token"}, what);
-    const auto it = json.find("vocab");
-    if (it == json.end() || !it->is_object()) ctx.fail(what + ": 'vocab' must be an object of token: id");
-    Vocab vocab;
-    vocab.reserve(it->size());
-    for (auto v = it->begin(); v != it->end(); ++v) {
-        if (!v->is_number_integer()) ctx.fail(what + ": the id of token '" + v.key() + "' is not an integer");
-        vocab.add(v.key(), v->get<int64_t>(), ctx, what);
-    }
+    Vocab vocab = read_token_id_vocab(json, ctx, what);
     return std::make_unique<WordLevel>(std::move(vocab), ctx.get_string(json, "unk_token", "<unk>", what), ctx.path);
 }
 

@@ -78,14 +78,7 @@ std::unique_ptr<Model> make_wordpiece_model(const Json& json, const LoadContext&
     const std::string what = "model 'WordPiece'";
     ctx.check_keys(json, {"type", "unk_token", "continuing_subword_prefix", "max_input_chars_per_word", "vocab"},
                    what);
-    const auto it = json.find("vocab");
-    if (it == json.end() || !it->is_object()) ctx.fail(what + ": 'vocab' must be an object of token: id");
-    Vocab vocab;
-    vocab.reserve(it->size());
-    for (auto v = it->begin(); v != it->end(); ++v) {
-        if (!v->is_number_integer()) ctx.fail(what + ": the id of token '" + v.key() + "' is not an integer");
-        vocab.add(v.key(), v->get<int64_t>(), ctx, what);
-    }
+    Vocab vocab = read_token_id_vocab(json, ctx, what);
     const int64_t max_chars = ctx.get_int(json, "max_input_chars_per_word", 100, what);
     if (max_chars < 0) ctx.fail(what + ": max_input_chars_per_word must not be negative");
     return std::make_unique<WordPiece>(std::move(vocab), ctx.get_string(json, "unk_token", "[UNK]", what),

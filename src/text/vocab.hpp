@@ -47,4 +47,17 @@ private:
     int64_t id_limit_ = 1024;
 };
 
+// The `"vocab": {"token": id, ...}` object WordPiece and WordLevel models share.
+inline Vocab read_token_id_vocab(const Json& model, const LoadContext& ctx, const std::string& what) {
+    const auto it = model.find("vocab");
+    if (it == model.end() || !it->is_object()) ctx.fail(what + ": 'vocab' must be an object of token: id");
+    Vocab vocab;
+    vocab.reserve(it->size());
+    for (auto v = it->begin(); v != it->end(); ++v) {
+        if (!v->is_number_integer()) ctx.fail(what + ": the id of token '" + v.key() + "' is not an integer");
+        vocab.add(v.key(), v->get<int64_t>(), ctx, what);
+    }
+    return vocab;
+}
+
 }  // namespace embq::text
