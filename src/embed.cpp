@@ -4,7 +4,10 @@
 #include <chrono>
 #include <numeric>
 
+#include <spdlog/spdlog.h>
+
 #include "embq/error.hpp"
+#include "embq/model.hpp"
 #include "torch_util.hpp"
 
 namespace embq {
@@ -147,16 +150,14 @@ at::Tensor Embedder::embed(const std::vector<const Encoding*>& batch) {
     return out.contiguous();
 }
 
-EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, DatasetReader& reader,
-                         std::unique_ptr<VectorWriter>& writer,
-                         const std::filesystem::path& out_path, const EmbedOptions& options) {
+EmbedStats embed_stream(Embedder& embedder, const EncodingSource& next, const RowSink& sink,
+                        const EmbedOptions& options) {
     EmbedStats stats;
-    const auto max_length = static_cast<size_t>(embedder.card().max_length);
     std::vector<Encoding> window;
     window.reserve(options.window);
 
-    // Embeds the buffered window sorted by length (little padding) and writes it back
-    // in input order.
+    // Embeds the buffered window sorted by length (little padding) and hands it on in
+    // input order.
     auto flush = [&] {
         if (window.empty()) return;
         std::vector<size_t> order(window.size());
@@ -183,17 +184,31 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
             }
             if (options.on_progress) options.on_progress(stats.texts - window.size() + end);
         }
-        if (!writer) {
-            stats.dim = rows.size(1);
-            writer = std::make_unique<VectorWriter>(out_path, stats.dim);
-        }
-        writer->write_rows(rows.data_ptr<float>(), rows.size(0));
+        stats.dim = rows.size(1);
+        sink(rows.data_ptr<float>(), rows.size(0), stats.dim);
         window.clear();
     };
 
+    Encoding enc;
+    while (next(enc)) {
+        stats.truncated += enc.truncated;
+        stats.tokens += enc.ids.size();
+        ++stats.texts;
+        window.push_back(std::move(enc));
+        enc = Encoding{};
+        if (window.size() >= options.window) flush();
+    }
+    flush();
+    return stats;
+}
+
+EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, DatasetReader& reader,
+                         const RowSink& sink, const EmbedOptions& options) {
+    const auto max_length = static_cast<size_t>(embedder.card().max_length);
+    double tokenize_seconds = 0;
     Record record;
-    while (reader.next(record)) {
-        Encoding enc;
+    auto next = [&](Encoding& enc) {
+        if (!reader.next(record)) return false;
         if (record.input_ids) {
             enc.ids = *record.input_ids;
             enc.truncated = enc.ids.size() > max_length;
@@ -209,20 +224,69 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
                                   "\"tokenizer\" in the model card");
             const auto t0 = Clock::now();
             enc = tokenizer->encode(record.text, max_length);
-            stats.tokenize_seconds += seconds_since(t0);
+            tokenize_seconds += seconds_since(t0);
         }
-        stats.truncated += enc.truncated;
-        stats.tokens += enc.ids.size();
-        ++stats.texts;
-        window.push_back(std::move(enc));
-        if (window.size() >= options.window) flush();
-    }
-    flush();
+        return true;
+    };
+    EmbedStats stats = embed_stream(embedder, next, sink, options);
+    stats.tokenize_seconds = tokenize_seconds;
     stats.empty_skipped = reader.stats().empty_skipped;
     if (stats.texts == 0)
         throw input_error(reader.path().string() + ": no records to embed (" +
                           std::to_string(stats.empty_skipped) + " empty lines)");
     return stats;
+}
+
+Vectors embed_texts(EmbeddingModel& model, const std::vector<std::string>& texts,
+                    const EmbedOptions& options, EmbedStats* stats_out) {
+    if (!model.tokenizer)
+        throw usage_error("text needs a tokenizer; pass --tokenizer FILE or set \"tokenizer\" "
+                          "in the model card");
+    const auto max_length = static_cast<size_t>(model.embedder.card().max_length);
+    double tokenize_seconds = 0;
+    size_t i = 0;
+    auto next = [&](Encoding& enc) {
+        if (i == texts.size()) return false;
+        const auto t0 = Clock::now();
+        enc = model.tokenizer->encode(texts[i++], max_length);
+        tokenize_seconds += seconds_since(t0);
+        return true;
+    };
+    Vectors out;
+    auto collect = [&](const float* rows, int64_t count, int64_t dim) {
+        out.dim = dim;
+        out.rows += count;
+        out.data.insert(out.data.end(), rows, rows + count * dim);
+    };
+    EmbedStats stats = embed_stream(model.embedder, next, collect, options);
+    stats.tokenize_seconds = tokenize_seconds;
+    if (stats_out) *stats_out = stats;
+    return out;
+}
+
+EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
+                                    const EmbeddingModelOptions& options) {
+    LoadedModel loaded = load_model(model_path);
+    ModelCard card;
+    if (!options.card.empty()) {
+        card = load_model_card(options.card);
+    } else {
+        std::string how;
+        card = infer_model_card(loaded.module, how);
+        spdlog::info("{}", how);
+    }
+    if (!options.tokenizer.empty()) card.tokenizer = options.tokenizer;
+    if (options.max_length > 0) card.max_length = options.max_length;
+
+    std::unique_ptr<Tokenizer> tokenizer;
+    if (!card.tokenizer.empty()) {
+        tokenizer = load_tokenizer(card.tokenizer);
+        spdlog::info("tokenizer: {}", tokenizer->describe());
+    }
+    spdlog::debug("model card: {}", card.describe());
+    EmbeddingModel model{model_path, Embedder(loaded.module, card), std::move(tokenizer)};
+    if (model.tokenizer) model.embedder.set_pad_id(model.tokenizer->pad_id());
+    return model;
 }
 
 }  // namespace embq

@@ -21,6 +21,8 @@ int set_threads(int n) {
     return at::get_num_threads();
 }
 
+int thread_count() { return at::get_num_threads(); }
+
 std::vector<std::string> supported_engines() {
     std::vector<std::string> names;
     for (const auto engine : at::globalContext().supportedQEngines()) {

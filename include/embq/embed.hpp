@@ -2,7 +2,9 @@
 // normalised as its model card says.
 #pragma once
 
+#include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,11 +59,41 @@ struct EmbedStats {
     int64_t dim = 0;
 };
 
-// Streams `reader` through the model and writes one row per record, in input order,
-// to `writer` (which the caller commits). Text records need `tokenizer`; JSONL
-// records may carry input_ids. TSV pairs are a Usage error (they are for eval).
+// Receives embedded rows in input order, a window at a time: `count` rows of `dim` floats.
+using RowSink = std::function<void(const float* rows, int64_t count, int64_t dim)>;
+// Yields the next encoding (already truncated to the card's max_length); false at the end.
+using EncodingSource = std::function<bool(Encoding& next)>;
+
+// The core loop: buffers a window of encodings, embeds it in batches sorted by length
+// and passes the rows on in input order. Fills every EmbedStats field except
+// tokenize_seconds and empty_skipped, which belong to the source.
+EmbedStats embed_stream(Embedder& embedder, const EncodingSource& next, const RowSink& sink,
+                        const EmbedOptions& options);
+
+// Streams `reader` through the model. Text records need `tokenizer`; JSONL records may
+// carry input_ids. TSV pairs are a Usage error (they are for eval). No records at all is
+// an Input error.
 EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, DatasetReader& reader,
-                         std::unique_ptr<VectorWriter>& writer,
-                         const std::filesystem::path& out_path, const EmbedOptions& options);
+                         const RowSink& sink, const EmbedOptions& options);
+
+// A model ready to embed text: its Embedder and the tokenizer its card names.
+struct EmbeddingModel {
+    std::filesystem::path path;
+    Embedder embedder;
+    std::unique_ptr<Tokenizer> tokenizer;  // null when the card names none
+};
+
+struct EmbeddingModelOptions {
+    std::filesystem::path card;       // empty: inferred from forward() and logged
+    std::filesystem::path tokenizer;  // overrides the card's
+    int64_t max_length = 0;           // > 0 overrides the card's
+};
+
+EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
+                                    const EmbeddingModelOptions& options);
+
+// Embeds texts held in memory; rows in the order given.
+Vectors embed_texts(EmbeddingModel& model, const std::vector<std::string>& texts,
+                    const EmbedOptions& options, EmbedStats* stats = nullptr);
 
 }  // namespace embq

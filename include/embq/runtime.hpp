@@ -13,6 +13,7 @@ const char* version() noexcept;
 // available, so embq always sets the count: n <= 0 means every CPU this process may use.
 // Returns the count in effect.
 int set_threads(int n);
+int thread_count();  // intra-op threads in effect
 
 // Quantized engines this libtorch build supports ("onednn", "qnnpack", "fbgemm", ...).
 std::vector<std::string> supported_engines();

@@ -8,7 +8,6 @@
 #include "command.hpp"
 #include "embq/embed.hpp"
 #include "embq/error.hpp"
-#include "embq/model.hpp"
 #include "progress.hpp"
 
 namespace embq::cli {
@@ -31,26 +30,8 @@ int run_embed(const EmbedCommandOptions& opt) {
     vector_format_for(opt.out);  // a bad --out extension is a usage error before any work
     const DatasetFormat format = opt.format.empty() ? dataset_format_for(opt.data)
                                                     : *parse_dataset_format(opt.format);
-    LoadedModel loaded = load_model(opt.model);
-    ModelCard card;
-    if (!opt.card.empty()) {
-        card = load_model_card(opt.card);
-    } else {
-        std::string how;
-        card = infer_model_card(loaded.module, how);
-        spdlog::info("{}", how);
-    }
-    if (!opt.tokenizer.empty()) card.tokenizer = opt.tokenizer;
-    if (opt.max_length > 0) card.max_length = opt.max_length;
-
-    std::unique_ptr<Tokenizer> tokenizer;
-    Embedder embedder(loaded.module, card);
-    if (!card.tokenizer.empty()) {
-        tokenizer = load_tokenizer(card.tokenizer);
-        embedder.set_pad_id(tokenizer->pad_id());
-        spdlog::info("tokenizer: {}", tokenizer->describe());
-    }
-    spdlog::debug("model card: {}", card.describe());
+    EmbeddingModel model = open_embedding_model(opt.model, {opt.card, opt.tokenizer, opt.max_length});
+    const ModelCard& card = model.embedder.card();
 
     DatasetReader reader(opt.data, format);
     ProgressBar progress(count_lines(opt.data), "texts");
@@ -58,7 +39,11 @@ int run_embed(const EmbedCommandOptions& opt) {
     options.batch_size = opt.batch_size;
     options.on_progress = [&](size_t done) { progress.update(done); };
     std::unique_ptr<VectorWriter> writer;
-    const EmbedStats stats = embed_dataset(embedder, tokenizer.get(), reader, writer, opt.out, options);
+    auto write = [&](const float* rows, int64_t count, int64_t dim) {
+        if (!writer) writer = std::make_unique<VectorWriter>(opt.out, dim);
+        writer->write_rows(rows, count);
+    };
+    const EmbedStats stats = embed_dataset(model.embedder, model.tokenizer.get(), reader, write, options);
     writer->commit();
     progress.finish();
 

@@ -19,5 +19,6 @@ Command add_inspect_command(CLI::App& parent);
 Command add_plan_command(CLI::App& parent);
 Command add_quantize_command(CLI::App& parent);
 Command add_embed_command(CLI::App& parent);
+Command add_eval_command(CLI::App& parent);
 
 }  // namespace embq::cli

@@ -43,6 +43,7 @@ int run(int argc, char** argv) {
     std::vector<embq::cli::Command> commands = {
         embq::cli::add_inspect_command(app),
         embq::cli::add_embed_command(app),
+        embq::cli::add_eval_command(app),
         embq::cli::add_plan_command(app),
         embq::cli::add_quantize_command(app),
     };

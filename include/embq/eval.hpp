@@ -1,0 +1,67 @@
+// `embq eval`: how well a candidate (quantized) model keeps the baseline (FP32) model's
+// neighbours. Embeds a corpus (and optional queries and labelled pairs) with both models,
+// or reads vectors computed elsewhere, and computes every metric of gates.hpp's table.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "embq/embed.hpp"
+#include "embq/gates.hpp"
+#include "embq/metrics.hpp"
+
+namespace embq {
+
+struct EvalOptions {
+    std::vector<int64_t> ks{1, 10, 100};
+    SimilarityMetric metric = SimilarityMetric::Cosine;
+    int64_t queries_sample = 1000;    // corpus rows used as queries; <= 0: every row
+    int64_t similarity_pairs = 10000; // sampled corpus pairs for similarity_spearman
+    uint64_t seed = 0;
+    IndexSpec index;
+};
+
+struct EvalInputs {
+    // Both model files (.pt), or both vector files (.npy/.fvecs) holding corpus rows.
+    std::filesystem::path baseline, candidate;
+    std::filesystem::path corpus;   // text or JSONL text; required with models
+    std::filesystem::path queries;  // optional: query texts (instead of sampled corpus rows)
+    std::filesystem::path pairs;    // optional TSV: query<TAB>positive or a<TAB>b<TAB>score
+    EmbeddingModelOptions model;    // card / tokenizer / max_length, for both models
+    int64_t batch_size = 32;
+};
+
+// True when both inputs are vector files; a mix of one model and one vector file is a
+// Usage error.
+bool inputs_are_vectors(const EvalInputs& inputs);
+
+enum class PairsKind { None, Retrieval, Graded };
+
+struct EvalResult {
+    MetricValues metrics;
+    EvalOptions options;  // as run: the K list includes every K a gate names
+    bool from_vectors = false;
+    int64_t corpus_rows = 0, query_rows = 0, pair_rows = 0, pool_rows = 0, dim = 0;
+    PairsKind pairs_kind = PairsKind::None;
+    bool queries_from_corpus = true;  // sampled corpus rows, own item excluded
+    uintmax_t baseline_bytes = 0, candidate_bytes = 0;
+    double baseline_texts_per_second = 0, candidate_texts_per_second = 0;
+    double embed_seconds = 0;   // both models, all texts
+    double search_seconds = 0;  // FAISS searches and metric kernels
+};
+
+struct EvalProgress {
+    std::function<void(size_t total)> start;  // texts to embed, both models together
+    std::function<void(size_t done)> update;
+};
+
+// Runs the evaluation. `gates` are checked against what the inputs can produce before
+// any embedding starts (a gate on hit@1_delta without --pairs is a Usage error), and
+// every K a gate names is computed.
+EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::vector<Gate>& gates,
+                    const EvalProgress& progress = {});
+
+}  // namespace embq

@@ -1,0 +1,82 @@
+// Agreement metrics between two embedding spaces, with FAISS doing the searching:
+// neighbour recall, index compatibility, per-item cosine, rank correlation of
+// similarities, and labelled retrieval scores. Plain float matrices in, numbers out;
+// no models here (eval.hpp puts models and files around these).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "embq/vectors.hpp"
+
+namespace embq {
+
+// How vectors are compared. Cosine searches inner product on L2-normalised copies;
+// L2's "similarity" is the negated squared distance, so larger is always closer.
+enum class SimilarityMetric { Cosine, InnerProduct, L2 };
+const char* to_string(SimilarityMetric metric) noexcept;  // "cosine", "ip", "l2"
+std::optional<SimilarityMetric> parse_similarity_metric(const std::string& name);
+
+// Which FAISS index answers searches. Exact (IndexFlat) by default; IVF and HNSW for
+// corpora too large for exact search, at the price of some recall (which eval reports).
+struct IndexSpec {
+    enum class Kind { Exact, Ivf, Hnsw };
+    Kind kind = Kind::Exact;
+    int64_t ivf_lists = 0;     // 0: 4 * sqrt(rows), at most rows / 39 (FAISS's training rule)
+    int64_t ivf_probes = 16;
+    int64_t hnsw_links = 32;   // M
+    int64_t hnsw_ef_search = 128;
+    std::string describe() const;  // "exact", "ivf:256 (nprobe 16)", "hnsw:32 (efSearch 128)"
+};
+// "exact", "ivf", "ivf:LISTS", "hnsw", "hnsw:M"; anything else is a Usage error.
+IndexSpec parse_index_spec(const std::string& text);
+
+// The k nearest base rows of each query, best first. ids are -1 past the end when the
+// base has fewer than k candidate rows.
+struct Neighbours {
+    int64_t queries = 0;
+    int64_t k = 0;
+    std::vector<int64_t> ids;    // queries x k
+    std::vector<float> scores;   // similarity (larger is closer), queries x k
+    const int64_t* row(int64_t q) const { return ids.data() + q * k; }
+};
+
+// Searches `queries` against `base`. When `exclude` is given, base row exclude[q] (the
+// query's own item) never appears in query q's results.
+Neighbours search(const Vectors& base, const Vectors& queries, int64_t k, SimilarityMetric metric,
+                  const IndexSpec& index = {}, const std::vector<int64_t>* exclude = nullptr);
+
+// Mean over queries of |top-k of `found` ∩ top-k of `truth`| / k. Both need >= k columns.
+double recall_at_k(const Neighbours& truth, const Neighbours& found, int64_t k);
+
+// `count` distinct rows of [0, rows), sorted, the same for the same seed on every
+// platform; all rows when count >= rows.
+std::vector<int64_t> sample_rows(int64_t rows, int64_t count, uint64_t seed);
+Vectors gather_rows(const Vectors& v, const std::vector<int64_t>& rows);
+
+// Cosine between row i of `a` and row i of `b` (same shape), summarised.
+struct CosineSummary {
+    double mean = 0, min = 0, p1 = 0, p5 = 0, p50 = 0;
+};
+CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b);
+
+// Spearman's rank correlation (ties get their average rank). NaN when either side is
+// constant or there are fewer than 2 values.
+double spearman(const std::vector<double>& x, const std::vector<double>& y);
+
+// Similarity of row a[i] of `left` to row b[i] of `right`, as `metric` defines it.
+std::vector<double> pair_similarities(const Vectors& left, const std::vector<int64_t>& a,
+                                      const Vectors& right, const std::vector<int64_t>& b,
+                                      SimilarityMetric metric);
+
+// Labelled retrieval: query q's right answer is pool row positive[q].
+struct RetrievalScores {
+    std::vector<std::pair<int64_t, double>> hit_at;  // (k, fraction of queries with the answer in the top k)
+    double mrr_at_10 = 0;                            // mean of 1/rank, 0 beyond rank 10
+};
+RetrievalScores score_retrieval(const Neighbours& found, const std::vector<int64_t>& positive,
+                                const std::vector<int64_t>& ks);
+
+}  // namespace embq

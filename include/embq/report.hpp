@@ -1,0 +1,34 @@
+// What `embq eval` writes: a console summary, a JSON report (every metric, the gates,
+// versions and input hashes), a Markdown summary for a CI job page or a pull request,
+// and JUnit XML with one test case per gate so CI systems show each pass and fail.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "embq/eval.hpp"
+#include "embq/gates.hpp"
+
+namespace embq {
+
+struct EvalReport {
+    const EvalInputs& inputs;
+    const EvalResult& result;
+    const std::vector<GateVerdict>& verdicts;
+    int threads = 0;
+    bool passed() const;  // every gate passed (true without gates)
+};
+
+std::string eval_report_text(const EvalReport& report);
+nlohmann::json eval_report_json(const EvalReport& report);
+std::string eval_report_markdown(const EvalReport& report);
+std::string eval_report_junit(const EvalReport& report);
+
+// Writes `content` to a temporary name beside `path` and renames it into place, so a
+// reader never sees half a report. Runtime error when the directory is not writable.
+void write_file_atomically(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace embq

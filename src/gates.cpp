@@ -1,0 +1,192 @@
+#include "embq/gates.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "embq/config.hpp"
+#include "embq/error.hpp"
+#include "text_table.hpp"
+
+namespace embq {
+
+namespace {
+
+const std::string kGateSyntax = "a gate is NAME OP NUMBER with OP one of >= > <= <, e.g. 'recall@10>=0.98'; "
+                                "'embq eval --list-metrics' prints every NAME";
+
+std::string trim(const std::string& s) {
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string::npos) return "";
+    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+// "recall@10" -> ("recall@K", 10); names without '@' come back unchanged with k = 0.
+std::pair<std::string, int64_t> split_k(const std::string& name) {
+    const auto at = name.find('@');
+    if (at == std::string::npos) return {name, 0};
+    size_t end = at + 1;
+    while (end < name.size() && name[end] >= '0' && name[end] <= '9') ++end;
+    const std::string digits = name.substr(at + 1, end - at - 1);
+    if (digits.empty() || digits.size() > 6 || digits[0] == '0') return {name, -1};
+    return {name.substr(0, at + 1) + "K" + name.substr(end), std::stoll(digits)};
+}
+
+}  // namespace
+
+const std::vector<MetricInfo>& metric_catalogue() {
+    static const std::vector<MetricInfo> table = {
+        {"recall@K", "neighbour agreement: share of each query's FP32 top-K that the candidate's "
+                     "top-K keeps (each query's own item excluded)"},
+        {"cross_recall@K", "index compatibility: candidate query vectors searched in an index of the "
+                           "FP32 corpus vectors, scored against the FP32 top-K"},
+        {"index_recall@K", "the approximate index's own recall@K against exact search (FP32 vectors)",
+         MetricNeeds::ApproxIndex},
+        {"cosine.mean", "mean cosine between each item's FP32 and candidate vectors"},
+        {"cosine.min", "lowest per-item cosine"},
+        {"cosine.p1", "1st percentile of the per-item cosine"},
+        {"cosine.p5", "5th percentile of the per-item cosine"},
+        {"cosine.p50", "median per-item cosine"},
+        {"similarity_spearman", "Spearman correlation of FP32 and candidate similarities over sampled "
+                                "corpus pairs"},
+        {"size_ratio", "candidate model file size / baseline model file size", MetricNeeds::Models, false},
+        {"throughput_ratio", "candidate texts/s / baseline texts/s embedding the corpus, measured "
+                             "side by side in this run", MetricNeeds::Models},
+        {"hit@K_baseline", "share of queries whose positive is in the baseline's top K of the pool "
+                           "(the distinct positives)", MetricNeeds::RetrievalPairs},
+        {"hit@K_candidate", "as hit@K_baseline, for the candidate", MetricNeeds::RetrievalPairs},
+        {"hit@K_delta", "hit@K_candidate - hit@K_baseline (-0.01 is one point worse)",
+         MetricNeeds::RetrievalPairs},
+        {"mrr@10_baseline", "mean reciprocal rank of the positive within the baseline's top 10",
+         MetricNeeds::RetrievalPairs},
+        {"mrr@10_candidate", "as mrr@10_baseline, for the candidate", MetricNeeds::RetrievalPairs},
+        {"mrr@10_delta", "mrr@10_candidate - mrr@10_baseline", MetricNeeds::RetrievalPairs},
+        {"sts_spearman_baseline", "Spearman correlation of the baseline's pair similarities with the "
+                                  "gold scores", MetricNeeds::GradedPairs},
+        {"sts_spearman_candidate", "as sts_spearman_baseline, for the candidate", MetricNeeds::GradedPairs},
+        {"sts_spearman_delta", "sts_spearman_candidate - sts_spearman_baseline", MetricNeeds::GradedPairs},
+    };
+    return table;
+}
+
+std::string describe(MetricNeeds needs) {
+    switch (needs) {
+        case MetricNeeds::Nothing: return "any run";
+        case MetricNeeds::Models: return "model files (not vectors)";
+        case MetricNeeds::RetrievalPairs: return "--pairs with query<TAB>positive lines";
+        case MetricNeeds::GradedPairs: return "--pairs with a<TAB>b<TAB>score lines";
+        case MetricNeeds::ApproxIndex: return "--index ivf or hnsw";
+    }
+    return "?";
+}
+
+std::string format_metric_catalogue() {
+    TextTable table({"metric", "needs", "meaning"});
+    for (const auto& info : metric_catalogue()) table.add_row({info.pattern, describe(info.needs), info.description});
+    return table.render() +
+           "K is any positive integer: --k sets which are reported, and a gate's K is always computed.\n"
+           "Gates: --gate 'NAME>=NUMBER' (also >, <=, <), repeatable; a gate on a metric the run cannot\n"
+           "produce is a usage error. Deltas are candidate - baseline as fractions: hit@1_delta>=-0.01\n"
+           "allows one point of loss.\n";
+}
+
+ResolvedMetric resolve_metric(const std::string& name) {
+    const auto [pattern, k] = split_k(name);
+    // mrr@10 is a fixed name, not a K family.
+    for (const auto& info : metric_catalogue()) {
+        if (info.pattern == name) return {&info, 0};
+        if (k > 0 && info.pattern == pattern) return {&info, k};
+    }
+    std::vector<std::string> names;
+    for (const auto& info : metric_catalogue()) {
+        const auto at = info.pattern.find("@K");
+        names.push_back(at == std::string::npos ? info.pattern : info.pattern.substr(0, at) + "@10" +
+                                                                     info.pattern.substr(at + 2));
+    }
+    const auto hint = closest_match(name, names);
+    throw usage_error("unknown metric '" + name + "'" +
+                      (hint ? "; did you mean '" + *hint + "'?" : "") +
+                      " ('embq eval --list-metrics' prints every name)");
+}
+
+void MetricValues::set(const std::string& name, double value) {
+    for (auto& [n, v] : values_)
+        if (n == name) {
+            v = value;
+            return;
+        }
+    values_.emplace_back(name, value);
+}
+
+std::optional<double> MetricValues::get(const std::string& name) const {
+    for (const auto& [n, v] : values_)
+        if (n == name) return v;
+    return std::nullopt;
+}
+
+const char* to_string(Gate::Op op) noexcept {
+    switch (op) {
+        case Gate::Op::GreaterEqual: return ">=";
+        case Gate::Op::Greater: return ">";
+        case Gate::Op::LessEqual: return "<=";
+        case Gate::Op::Less: return "<";
+    }
+    return "?";
+}
+
+Gate parse_gate(const std::string& text) {
+    const auto op_at = text.find_first_of("<>=!");
+    if (op_at == std::string::npos)
+        throw usage_error("--gate '" + text + "': no comparison; " + kGateSyntax);
+    Gate gate;
+    gate.text = text;
+    gate.metric = trim(text.substr(0, op_at));
+    size_t number_at = op_at + 1;
+    const bool has_equal = op_at + 1 < text.size() && text[op_at + 1] == '=';
+    if (text[op_at] == '>') {
+        gate.op = has_equal ? Gate::Op::GreaterEqual : Gate::Op::Greater;
+    } else if (text[op_at] == '<') {
+        gate.op = has_equal ? Gate::Op::LessEqual : Gate::Op::Less;
+    } else {
+        throw usage_error("--gate '" + text + "': unsupported comparison; " + kGateSyntax);
+    }
+    if (has_equal) ++number_at;
+    if (gate.metric.empty()) throw usage_error("--gate '" + text + "': no metric name; " + kGateSyntax);
+    const std::string number = trim(text.substr(number_at));
+    char* end = nullptr;
+    gate.threshold = std::strtod(number.c_str(), &end);
+    if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(gate.threshold))
+        throw usage_error("--gate '" + text + "': '" + number + "' is not a number; " + kGateSyntax);
+    gate.resolved = resolve_metric(gate.metric);
+    return gate;
+}
+
+std::string GateVerdict::explain() const {
+    char value_text[32] = "missing";
+    if (value) std::snprintf(value_text, sizeof value_text, "%.4f", *value);
+    char threshold_text[32];
+    std::snprintf(threshold_text, sizeof threshold_text, "%g", gate->threshold);
+    return gate->metric + " = " + value_text + " (needs " + to_string(gate->op) + " " + threshold_text +
+           "): " + (passed ? "PASS" : "FAIL");
+}
+
+std::vector<GateVerdict> check_gates(const std::vector<Gate>& gates, const MetricValues& values) {
+    std::vector<GateVerdict> verdicts;
+    for (const auto& gate : gates) {
+        GateVerdict v;
+        v.gate = &gate;
+        v.value = values.get(gate.metric);
+        if (v.value && std::isfinite(*v.value)) {
+            const double x = *v.value;
+            switch (gate.op) {
+                case Gate::Op::GreaterEqual: v.passed = x >= gate.threshold; break;
+                case Gate::Op::Greater: v.passed = x > gate.threshold; break;
+                case Gate::Op::LessEqual: v.passed = x <= gate.threshold; break;
+                case Gate::Op::Less: v.passed = x < gate.threshold; break;
+            }
+        }
+        verdicts.push_back(v);
+    }
+    return verdicts;
+}
+
+}  // namespace embq

@@ -1,0 +1,346 @@
+#include "embq/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <unordered_set>
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVFFlat.h>
+
+#include "embq/error.hpp"
+
+namespace embq {
+
+namespace {
+
+using faiss_id = faiss::Index::idx_t;
+
+void normalize_rows(Vectors& v) {
+    for (int64_t r = 0; r < v.rows; ++r) {
+        float* row = v.data.data() + r * v.dim;
+        double norm = 0;
+        for (int64_t c = 0; c < v.dim; ++c) norm += static_cast<double>(row[c]) * row[c];
+        // A zero vector stays zero: it is equally far from everything, as it should be.
+        const float scale = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
+        for (int64_t c = 0; c < v.dim; ++c) row[c] *= scale;
+    }
+}
+
+faiss::MetricType faiss_metric(SimilarityMetric metric) {
+    return metric == SimilarityMetric::L2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+}
+
+int64_t default_ivf_lists(int64_t rows) {
+    // FAISS wants >= 39 training points per list; 4*sqrt(n) is its usual rule of thumb.
+    const auto by_size = static_cast<int64_t>(4.0 * std::sqrt(static_cast<double>(rows)));
+    return std::max<int64_t>(1, std::min(by_size, rows / 39));
+}
+
+std::unique_ptr<faiss::Index> build_index(const Vectors& base, SimilarityMetric metric,
+                                          const IndexSpec& spec) {
+    const auto dim = static_cast<int>(base.dim);
+    std::unique_ptr<faiss::Index> index;
+    switch (spec.kind) {
+        case IndexSpec::Kind::Exact:
+            index = std::make_unique<faiss::IndexFlat>(dim, faiss_metric(metric));
+            break;
+        case IndexSpec::Kind::Ivf: {
+            const int64_t lists = spec.ivf_lists > 0 ? spec.ivf_lists : default_ivf_lists(base.rows);
+            if (lists > base.rows)
+                throw usage_error("--index ivf:" + std::to_string(lists) + " needs at least " +
+                                  std::to_string(lists) + " corpus rows, the corpus has " +
+                                  std::to_string(base.rows));
+            auto coarse = std::make_unique<faiss::IndexFlat>(dim, faiss_metric(metric));
+            auto ivf = std::make_unique<faiss::IndexIVFFlat>(coarse.release(), dim, lists,
+                                                             faiss_metric(metric));
+            ivf->own_fields = true;
+            ivf->nprobe = static_cast<size_t>(std::min(spec.ivf_probes, lists));
+            ivf->train(base.rows, base.data.data());
+            index = std::move(ivf);
+            break;
+        }
+        case IndexSpec::Kind::Hnsw: {
+            auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(dim, static_cast<int>(spec.hnsw_links),
+                                                               faiss_metric(metric));
+            hnsw->hnsw.efSearch = static_cast<int>(spec.hnsw_ef_search);
+            index = std::move(hnsw);
+            break;
+        }
+    }
+    index->add(base.rows, base.data.data());
+    return index;
+}
+
+// Linear interpolation between the closest ranks (NumPy's default percentile).
+double percentile_of_sorted(const std::vector<double>& sorted, double q) {
+    if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+    const double pos = q / 100.0 * static_cast<double>(sorted.size() - 1);
+    const auto lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, sorted.size() - 1);
+    return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+std::vector<double> average_ranks(const std::vector<double>& x) {
+    std::vector<size_t> order(x.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
+    std::vector<double> ranks(x.size());
+    for (size_t i = 0; i < order.size();) {
+        size_t j = i;
+        while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) ++j;
+        const double rank = 0.5 * static_cast<double>(i + j);  // average of ranks i..j
+        for (size_t t = i; t <= j; ++t) ranks[order[t]] = rank;
+        i = j + 1;
+    }
+    return ranks;
+}
+
+double pearson(const std::vector<double>& x, const std::vector<double>& y) {
+    const auto n = static_cast<double>(x.size());
+    const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n;
+    const double my = std::accumulate(y.begin(), y.end(), 0.0) / n;
+    double sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+        syy += (y[i] - my) * (y[i] - my);
+    }
+    if (sxx == 0 || syy == 0) return std::numeric_limits<double>::quiet_NaN();
+    return sxy / std::sqrt(sxx * syy);
+}
+
+}  // namespace
+
+const char* to_string(SimilarityMetric metric) noexcept {
+    switch (metric) {
+        case SimilarityMetric::Cosine: return "cosine";
+        case SimilarityMetric::InnerProduct: return "ip";
+        case SimilarityMetric::L2: return "l2";
+    }
+    return "?";
+}
+
+std::optional<SimilarityMetric> parse_similarity_metric(const std::string& name) {
+    if (name == "cosine") return SimilarityMetric::Cosine;
+    if (name == "ip") return SimilarityMetric::InnerProduct;
+    if (name == "l2") return SimilarityMetric::L2;
+    return std::nullopt;
+}
+
+std::string IndexSpec::describe() const {
+    switch (kind) {
+        case Kind::Exact: return "exact";
+        case Kind::Ivf:
+            return "ivf:" + (ivf_lists > 0 ? std::to_string(ivf_lists) : std::string("auto")) +
+                   " (nprobe " + std::to_string(ivf_probes) + ")";
+        case Kind::Hnsw:
+            return "hnsw:" + std::to_string(hnsw_links) + " (efSearch " +
+                   std::to_string(hnsw_ef_search) + ")";
+    }
+    return "?";
+}
+
+IndexSpec parse_index_spec(const std::string& text) {
+    const auto colon = text.find(':');
+    const std::string kind = text.substr(0, colon);
+    IndexSpec spec;
+    int64_t param = 0;
+    if (colon != std::string::npos) {
+        const std::string digits = text.substr(colon + 1);
+        if (digits.empty() || digits.size() > 9 ||
+            !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+            std::stoll(digits) == 0)
+            throw usage_error("--index " + text + ": expected a positive number after ':'");
+        param = std::stoll(digits);
+    }
+    if (kind == "exact" && colon == std::string::npos) return spec;
+    if (kind == "ivf") {
+        spec.kind = IndexSpec::Kind::Ivf;
+        spec.ivf_lists = param;
+        return spec;
+    }
+    if (kind == "hnsw") {
+        spec.kind = IndexSpec::Kind::Hnsw;
+        if (param > 0) spec.hnsw_links = param;
+        return spec;
+    }
+    throw usage_error("--index " + text + ": expected exact, ivf, ivf:LISTS, hnsw or hnsw:M");
+}
+
+Neighbours search(const Vectors& base, const Vectors& queries, int64_t k, SimilarityMetric metric,
+                  const IndexSpec& spec, const std::vector<int64_t>* exclude) {
+    EMBQ_ASSERT(base.dim == queries.dim && k > 0);
+    EMBQ_ASSERT(!exclude || static_cast<int64_t>(exclude->size()) == queries.rows);
+    const Vectors* b = &base;
+    const Vectors* q = &queries;
+    Vectors base_normalized, queries_normalized;
+    if (metric == SimilarityMetric::Cosine) {
+        base_normalized = base;
+        queries_normalized = queries;
+        normalize_rows(base_normalized);
+        normalize_rows(queries_normalized);
+        b = &base_normalized;
+        q = &queries_normalized;
+    }
+    const auto index = build_index(*b, metric, spec);
+
+    // One extra column so that dropping the query's own item still leaves k.
+    const int64_t fetch = std::min<int64_t>(k + (exclude ? 1 : 0), base.rows);
+    std::vector<faiss_id> ids(static_cast<size_t>(queries.rows * fetch));
+    std::vector<float> distances(ids.size());
+    if (fetch > 0) index->search(q->rows, q->data.data(), fetch, distances.data(), ids.data());
+
+    Neighbours out;
+    out.queries = queries.rows;
+    out.k = k;
+    out.ids.assign(static_cast<size_t>(queries.rows * k), -1);
+    out.scores.assign(out.ids.size(), -std::numeric_limits<float>::infinity());
+    for (int64_t r = 0; r < queries.rows; ++r) {
+        int64_t kept = 0;
+        for (int64_t c = 0; c < fetch && kept < k; ++c) {
+            const faiss_id id = ids[r * fetch + c];
+            if (id < 0 || (exclude && id == (*exclude)[r])) continue;
+            const float d = distances[r * fetch + c];
+            out.ids[r * k + kept] = id;
+            out.scores[r * k + kept] = metric == SimilarityMetric::L2 ? -d : d;
+            ++kept;
+        }
+    }
+    return out;
+}
+
+double recall_at_k(const Neighbours& truth, const Neighbours& found, int64_t k) {
+    EMBQ_ASSERT(truth.queries == found.queries && k > 0 && k <= truth.k && k <= found.k);
+    if (truth.queries == 0) return std::numeric_limits<double>::quiet_NaN();
+    double total = 0;
+    std::unordered_set<int64_t> expected;
+    for (int64_t q = 0; q < truth.queries; ++q) {
+        expected.clear();
+        for (int64_t c = 0; c < k; ++c)
+            if (truth.row(q)[c] >= 0) expected.insert(truth.row(q)[c]);
+        if (expected.empty()) {
+            total += 1.0;  // nothing to find (a base of one row): trivially agreed
+            continue;
+        }
+        int64_t hits = 0;
+        for (int64_t c = 0; c < k; ++c) hits += expected.count(found.row(q)[c]);
+        total += static_cast<double>(hits) / static_cast<double>(expected.size());
+    }
+    return total / static_cast<double>(truth.queries);
+}
+
+std::vector<int64_t> sample_rows(int64_t rows, int64_t count, uint64_t seed) {
+    std::vector<int64_t> all(static_cast<size_t>(std::max<int64_t>(rows, 0)));
+    std::iota(all.begin(), all.end(), 0);
+    if (count >= rows) return all;
+    // Partial Fisher-Yates with the raw mt19937_64 stream: the engine's output is fixed by
+    // the standard, unlike std::uniform_int_distribution's, so the sample is portable.
+    std::mt19937_64 rng(seed);
+    for (int64_t i = 0; i < count; ++i) {
+        const auto j = i + static_cast<int64_t>(rng() % static_cast<uint64_t>(rows - i));
+        std::swap(all[i], all[j]);
+    }
+    all.resize(static_cast<size_t>(count));
+    std::sort(all.begin(), all.end());
+    return all;
+}
+
+Vectors gather_rows(const Vectors& v, const std::vector<int64_t>& rows) {
+    Vectors out;
+    out.dim = v.dim;
+    out.rows = static_cast<int64_t>(rows.size());
+    out.data.reserve(rows.size() * static_cast<size_t>(v.dim));
+    for (const int64_t r : rows) {
+        EMBQ_ASSERT(r >= 0 && r < v.rows);
+        out.data.insert(out.data.end(), v.data.begin() + r * v.dim, v.data.begin() + (r + 1) * v.dim);
+    }
+    return out;
+}
+
+CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b) {
+    EMBQ_ASSERT(a.rows == b.rows && a.dim == b.dim);
+    std::vector<double> cos(static_cast<size_t>(a.rows));
+    for (int64_t r = 0; r < a.rows; ++r) {
+        const float* x = a.data.data() + r * a.dim;
+        const float* y = b.data.data() + r * b.dim;
+        double xy = 0, xx = 0, yy = 0;
+        for (int64_t c = 0; c < a.dim; ++c) {
+            xy += static_cast<double>(x[c]) * y[c];
+            xx += static_cast<double>(x[c]) * x[c];
+            yy += static_cast<double>(y[c]) * y[c];
+        }
+        // Two zero vectors agree perfectly; one zero vector against a real one does not.
+        cos[r] = xx == 0 && yy == 0 ? 1.0 : (xx == 0 || yy == 0) ? 0.0 : xy / std::sqrt(xx * yy);
+    }
+    std::sort(cos.begin(), cos.end());
+    CosineSummary s;
+    if (cos.empty()) return s;
+    s.mean = std::accumulate(cos.begin(), cos.end(), 0.0) / static_cast<double>(cos.size());
+    s.min = cos.front();
+    s.p1 = percentile_of_sorted(cos, 1);
+    s.p5 = percentile_of_sorted(cos, 5);
+    s.p50 = percentile_of_sorted(cos, 50);
+    return s;
+}
+
+double spearman(const std::vector<double>& x, const std::vector<double>& y) {
+    EMBQ_ASSERT(x.size() == y.size());
+    if (x.size() < 2) return std::numeric_limits<double>::quiet_NaN();
+    return pearson(average_ranks(x), average_ranks(y));
+}
+
+std::vector<double> pair_similarities(const Vectors& left, const std::vector<int64_t>& a,
+                                      const Vectors& right, const std::vector<int64_t>& b,
+                                      SimilarityMetric metric) {
+    EMBQ_ASSERT(a.size() == b.size() && left.dim == right.dim);
+    std::vector<double> out(a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        const float* x = left.data.data() + a[i] * left.dim;
+        const float* y = right.data.data() + b[i] * right.dim;
+        double xy = 0, xx = 0, yy = 0, d2 = 0;
+        for (int64_t c = 0; c < left.dim; ++c) {
+            xy += static_cast<double>(x[c]) * y[c];
+            xx += static_cast<double>(x[c]) * x[c];
+            yy += static_cast<double>(y[c]) * y[c];
+            d2 += (static_cast<double>(x[c]) - y[c]) * (static_cast<double>(x[c]) - y[c]);
+        }
+        switch (metric) {
+            case SimilarityMetric::Cosine: out[i] = xx > 0 && yy > 0 ? xy / std::sqrt(xx * yy) : 0.0; break;
+            case SimilarityMetric::InnerProduct: out[i] = xy; break;
+            case SimilarityMetric::L2: out[i] = -d2; break;
+        }
+    }
+    return out;
+}
+
+RetrievalScores score_retrieval(const Neighbours& found, const std::vector<int64_t>& positive,
+                                const std::vector<int64_t>& ks) {
+    EMBQ_ASSERT(static_cast<int64_t>(positive.size()) == found.queries);
+    RetrievalScores s;
+    if (found.queries == 0) return s;
+    std::vector<int64_t> rank(positive.size(), 0);  // 1-based; 0 = not within found.k
+    for (int64_t q = 0; q < found.queries; ++q)
+        for (int64_t c = 0; c < found.k; ++c)
+            if (found.row(q)[c] == positive[q]) {
+                rank[q] = c + 1;
+                break;
+            }
+    const auto n = static_cast<double>(found.queries);
+    for (const int64_t k : ks) {
+        EMBQ_ASSERT(k <= found.k);
+        const auto hits = std::count_if(rank.begin(), rank.end(), [k](int64_t r) { return r > 0 && r <= k; });
+        s.hit_at.emplace_back(k, static_cast<double>(hits) / n);
+    }
+    double mrr = 0;
+    for (const int64_t r : rank)
+        if (r > 0 && r <= 10) mrr += 1.0 / static_cast<double>(r);
+    s.mrr_at_10 = mrr / n;
+    return s;
+}
+
+}  // namespace embq

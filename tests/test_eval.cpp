@@ -1,0 +1,251 @@
+// `embq eval` end to end: vector inputs with known answers, a quantized fixture model
+// with labelled pairs, gates, the three report formats, and every exit code.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "embq/error.hpp"
+#include "embq/eval.hpp"
+#include "embq/report.hpp"
+#include "sha256.hpp"
+#include "test_support.hpp"
+
+namespace embq {
+namespace {
+
+namespace fs = std::filesystem;
+using test::fixture;
+
+void write_gaussian_vectors(const fs::path& path, int64_t rows, int64_t dim, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal;
+    std::vector<float> data(static_cast<size_t>(rows * dim));
+    for (auto& x : data) x = normal(rng);
+    VectorWriter writer(path, dim);
+    writer.write_rows(data.data(), rows);
+    writer.commit();
+}
+
+// Sentences of fixture-vocabulary words, so the WordPiece tokenizer keeps them whole.
+std::vector<std::string> sentences(size_t count, uint64_t seed) {
+    std::vector<std::string> words;
+    std::istringstream vocab(test::read_file(fixture("vocab.txt")));
+    for (std::string w; std::getline(vocab, w);)
+        if (w.size() > 2 && w[0] != '[' && w[0] != '#') words.push_back(w);
+    std::mt19937_64 rng(seed);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < count; ++i) {
+        std::string s;
+        const size_t length = 4 + rng() % 9;
+        for (size_t j = 0; j < length; ++j) s += (j ? " " : "") + words[rng() % words.size()];
+        out.push_back(s);
+    }
+    return out;
+}
+
+std::string lines(const std::vector<std::string>& texts) {
+    std::string out;
+    for (const auto& t : texts) out += t + "\n";
+    return out;
+}
+
+// A corpus, and pairs whose positive is a corpus sentence and whose query is that
+// sentence with its first word dropped: findable, but not trivially identical.
+struct TextData {
+    test::TempDir dir;
+    fs::path corpus = dir / "corpus.txt", pairs = dir / "pairs.tsv";
+    TextData() {
+        const auto texts = sentences(300, 1);
+        test::write_file(corpus, lines(texts));
+        std::string tsv;
+        for (size_t i = 0; i < 60; ++i) tsv += texts[i].substr(texts[i].find(' ') + 1) + "\t" + texts[i] + "\n";
+        test::write_file(pairs, tsv);
+    }
+};
+
+// The fixture BERT quantized with the shipped int8 config, made once for the file.
+const fs::path& quantized_bert() {
+    static test::TempDir dir;
+    static const fs::path out = dir / "bert.int8.pt";
+    if (!fs::exists(out)) {
+        const auto r = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
+                                       std::string(EMBQ_SOURCE_DIR) + "/configs/int8.json", "-o", out.string()});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    return out;
+}
+
+TEST(EvalVectors, IdenticalVectorsAgreeEverywhere) {
+    test::TempDir dir;
+    write_gaussian_vectors(dir / "a.npy", 400, 24, 5);
+    EvalInputs inputs;
+    inputs.baseline = dir / "a.npy";
+    inputs.candidate = dir / "a.npy";
+    EvalOptions options;
+    options.ks = {1, 10};
+    options.queries_sample = 100;
+    const EvalResult r = run_eval(inputs, options, {});
+    for (const std::string name : {"recall@1", "recall@10", "cross_recall@1", "cross_recall@10",
+                                   "cosine.min", "cosine.p5", "similarity_spearman"})
+        EXPECT_NEAR(*r.metrics.get(name), 1.0, 1e-6) << name;
+    EXPECT_EQ(r.query_rows, 100);
+    EXPECT_TRUE(r.queries_from_corpus);
+    EXPECT_FALSE(r.metrics.get("size_ratio"));  // vectors have no model size
+}
+
+TEST(EvalVectors, AGateNamesAKThatIsThenComputed) {
+    test::TempDir dir;
+    write_gaussian_vectors(dir / "a.fvecs", 200, 8, 1);
+    write_gaussian_vectors(dir / "b.fvecs", 200, 8, 2);
+    EvalInputs inputs;
+    inputs.baseline = dir / "a.fvecs";
+    inputs.candidate = dir / "b.fvecs";
+    EvalOptions options;
+    options.ks = {10};
+    const EvalResult r = run_eval(inputs, options, {parse_gate("recall@5>=0.5")});
+    EXPECT_TRUE(r.metrics.get("recall@5"));
+    EXPECT_LT(*r.metrics.get("recall@10"), 0.3);  // unrelated random spaces barely agree
+}
+
+TEST(EvalVectors, RowCountMismatchAndUncomputableGatesAreRefused) {
+    test::TempDir dir;
+    write_gaussian_vectors(dir / "a.npy", 50, 8, 1);
+    write_gaussian_vectors(dir / "b.npy", 40, 8, 1);
+    EvalInputs inputs;
+    inputs.baseline = dir / "a.npy";
+    inputs.candidate = dir / "b.npy";
+    try {
+        run_eval(inputs, {}, {});
+        ADD_FAILURE() << "accepted 50 vs 40 rows";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.category(), ErrorCategory::Input);
+        test::expect_contains(e.what(), {"50 rows", "40"});
+    }
+    inputs.candidate = dir / "a.npy";
+    for (const std::string gate : {"size_ratio<=0.5", "hit@1_delta>=-0.01", "index_recall@10>=0.9"}) {
+        try {
+            run_eval(inputs, {}, {parse_gate(gate)});
+            ADD_FAILURE() << "accepted " << gate;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.category(), ErrorCategory::Usage) << gate;
+            test::expect_contains(e.what(), {gate, "needs"});
+        }
+    }
+}
+
+TEST(EvalCli, QuantizedModelWithPairsGatesAndAllThreeReports) {
+    TextData data;
+    const fs::path json = data.dir / "report.json", md = data.dir / "report.md", junit = data.dir / "junit.xml";
+    const auto r = test::run_embq(
+        {"eval", "--baseline", fixture("bert_traced.pt").string(), "--candidate", quantized_bert().string(),
+         "--data", data.corpus.string(), "--pairs", data.pairs.string(), "--tokenizer",
+         fixture("vocab.txt").string(), "--k", "1,10", "--queries-sample", "100",
+         "--gate", "recall@10>=0.5", "--gate", "cosine.p5>=0.9", "--gate", "size_ratio<=0.1",
+         "--report-json", json.string(), "--report-md", md.string(), "--junit", junit.string()});
+    ASSERT_EQ(r.exit_code, kExitGateFailed) << r.err;
+    test::expect_contains(r.out, {"recall@10", "cross_recall@10", "hit@1_delta", "gate size_ratio", "FAIL"});
+    test::expect_contains(r.err, {"1 of 3 gates failed"});
+
+    const auto report = nlohmann::json::parse(test::read_file(json));
+    EXPECT_FALSE(report["passed"].get<bool>());
+    for (const std::string key : {"recall@1", "recall@10", "cross_recall@10", "cosine.mean", "cosine.p5",
+                                  "similarity_spearman", "size_ratio", "throughput_ratio", "hit@1_baseline",
+                                  "hit@1_candidate", "hit@1_delta", "mrr@10_delta"})
+        EXPECT_TRUE(report["metrics"].contains(key)) << key;
+    EXPECT_GT(report["metrics"]["recall@10"].get<double>(), 0.5);
+    EXPECT_LT(report["metrics"]["size_ratio"].get<double>(), 0.5);
+    EXPECT_EQ(report["inputs"]["baseline"]["sha256"].get<std::string>(), sha256_file(fixture("bert_traced.pt")));
+    EXPECT_EQ(report["counts"]["corpus"], 300);
+    EXPECT_EQ(report["counts"]["pairs"], 60);
+    EXPECT_EQ(report["counts"]["pool"], 60);
+    ASSERT_EQ(report["gates"].size(), 3u);
+    EXPECT_TRUE(report["gates"][0]["passed"].get<bool>());
+    EXPECT_FALSE(report["gates"][2]["passed"].get<bool>());
+    EXPECT_EQ(report["gates"][2]["op"], "<=");
+    EXPECT_TRUE(report["tool"].contains("embq"));
+
+    test::expect_contains(test::read_file(md), {"❌ failed (1 of 3 gates)", "| `size_ratio<=0.1` |", "hit@1_delta"});
+
+    // The JUnit file must parse as XML with one test case per gate and one failure.
+    const std::string check = std::string(EMBQ_TORCH_PYTHON) +
+                              " -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+                              "c = r.findall('.//testcase'); f = r.findall('.//failure'); "
+                              "sys.exit(0 if (len(c), len(f), r.get('failures')) == (3, 1, '1') else 1)\" " +
+                              junit.string();
+    EXPECT_EQ(std::system(check.c_str()), 0) << test::read_file(junit);
+}
+
+TEST(EvalCli, PassingGatesExitZero) {
+    TextData data;
+    const auto r = test::run_embq({"eval", "--baseline", fixture("bert_traced.pt").string(), "--candidate",
+                                   fixture("bert_scripted.pt").string(), "--data", data.corpus.string(),
+                                   "--tokenizer", fixture("vocab.txt").string(), "--gate", "recall@10>=0.99",
+                                   "--gate", "cosine.min>=0.9999"});
+    // Traced and scripted fixtures hold the same weights: the same model twice.
+    EXPECT_EQ(r.exit_code, kExitOk) << r.err << r.out;
+    test::expect_contains(r.out, {"gate recall@10 = 1.0000", "PASS"});
+}
+
+TEST(EvalCli, BadUsageAndInputExitTwoBeforeAnyWorkAndWriteNothing) {
+    TextData data;
+    const std::string base = fixture("bert_traced.pt").string();
+    const std::string vocab = fixture("vocab.txt").string();
+    const fs::path report = data.dir / "r.json";
+    struct Case {
+        std::vector<std::string> args;
+        std::string needle;
+    };
+    const std::vector<Case> cases = {
+        {{"--candidate", base, "--data", data.corpus.string(), "--gate", "recal@10>=0.9"}, "did you mean 'recall@10'"},
+        {{"--candidate", base, "--data", data.corpus.string(), "--gate", "hit@1_delta>=0"}, "needs --pairs"},
+        {{"--candidate", (data.dir / "missing.pt").string(), "--data", data.corpus.string()}, "missing.pt"},
+        {{"--candidate", (data.dir / "v.npy").string(), "--data", data.corpus.string()}, "both be models"},
+        {{"--candidate", base}, "--data"},
+        {{"--candidate", base, "--data", data.pairs.string()}, "--pairs"},
+        {{"--candidate", base, "--data", data.corpus.string(), "--index", "flat"}, "--index flat"},
+        {{"--candidate", base, "--data", data.corpus.string(), "--junit", (data.dir / "no/such/dir/j.xml").string()},
+         "does not exist"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> args = {"eval", "--baseline", base, "--tokenizer", vocab,
+                                         "--report-json", report.string()};
+        args.insert(args.end(), c.args.begin(), c.args.end());
+        const auto r = test::run_embq(args);
+        EXPECT_EQ(r.exit_code, kExitBadInput) << c.needle << ": " << r.err;
+        EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(report)) << c.needle;
+    }
+}
+
+TEST(EvalCli, AModelThatFailsAtRunTimeExitsThree) {
+    // The fixture has 128 positions; 300 tokens past an overridden max length break its forward.
+    test::TempDir dir;
+    std::string long_text;
+    for (int i = 0; i < 300; ++i) long_text += "the ";
+    test::write_file(dir / "long.txt", long_text + "\nshort text\n");
+    const std::string base = fixture("bert_traced.pt").string();
+    const auto r = test::run_embq({"eval", "--baseline", base, "--candidate", base, "--data",
+                                   (dir / "long.txt").string(), "--tokenizer", fixture("vocab.txt").string(),
+                                   "--max-length", "512"});
+    EXPECT_EQ(r.exit_code, kExitRuntime) << r.err;
+    test::expect_contains(r.err, {"forward failed"});
+}
+
+TEST(EvalCli, ListMetricsPrintsEveryName) {
+    const auto r = test::run_embq({"eval", "--list-metrics"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const auto& info : metric_catalogue()) test::expect_contains(r.out, {info.pattern});
+}
+
+TEST(Sha256, KnownDigests) {
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // Two blocks: the padding spills over.
+    EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+}  // namespace
+}  // namespace embq

@@ -1,0 +1,206 @@
+// Agreement metrics on vectors whose answers are known: exact search with self-exclusion,
+// recall@k, cosine percentiles, Spearman, labelled retrieval, approximate indexes, and
+// the degradation that controlled noise must produce.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "embq/error.hpp"
+#include "embq/metrics.hpp"
+
+namespace embq {
+namespace {
+
+Vectors matrix(int64_t dim, std::vector<float> data) {
+    Vectors v;
+    v.dim = dim;
+    v.rows = static_cast<int64_t>(data.size()) / dim;
+    v.data = std::move(data);
+    return v;
+}
+
+// Points 0, 1, 2, ... on a line: each one's nearest neighbours are its index neighbours.
+Vectors line(int64_t n) {
+    std::vector<float> data;
+    for (int64_t i = 0; i < n; ++i) data.insert(data.end(), {static_cast<float>(i), 0.0f});
+    return matrix(2, data);
+}
+
+Vectors gaussian(int64_t rows, int64_t dim, uint64_t seed, float sigma = 1.0f) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal(0.0f, sigma);
+    Vectors v;
+    v.rows = rows;
+    v.dim = dim;
+    v.data.resize(static_cast<size_t>(rows * dim));
+    for (auto& x : v.data) x = normal(rng);
+    return v;
+}
+
+Vectors plus(const Vectors& a, const Vectors& b) {
+    Vectors out = a;
+    for (size_t i = 0; i < out.data.size(); ++i) out.data[i] += b.data[i];
+    return out;
+}
+
+Neighbours neighbours(int64_t k, std::vector<int64_t> ids) {
+    Neighbours n;
+    n.k = k;
+    n.queries = static_cast<int64_t>(ids.size()) / k;
+    n.ids = std::move(ids);
+    n.scores.assign(n.ids.size(), 0.0f);
+    return n;
+}
+
+TEST(Search, ExactL2FindsIndexNeighboursAndSkipsTheQueryItself) {
+    const Vectors base = line(10);
+    const std::vector<int64_t> rows = {0, 5, 9};
+    const Vectors queries = gather_rows(base, rows);
+    const Neighbours n = search(base, queries, 2, SimilarityMetric::L2, {}, &rows);
+    ASSERT_EQ(n.queries, 3);
+    EXPECT_EQ(std::vector<int64_t>(n.row(0), n.row(0) + 2), (std::vector<int64_t>{1, 2}));
+    const std::vector<int64_t> middle(n.row(1), n.row(1) + 2);
+    EXPECT_TRUE((middle == std::vector<int64_t>{4, 6}) || (middle == std::vector<int64_t>{6, 4}));
+    EXPECT_EQ(std::vector<int64_t>(n.row(2), n.row(2) + 2), (std::vector<int64_t>{8, 7}));
+    EXPECT_FLOAT_EQ(n.scores[0], -1.0f);  // L2 similarity is the negated squared distance
+}
+
+TEST(Search, CosineIgnoresLengthInnerProductDoesNot) {
+    // Row 1 points the same way as the query but is long; row 0 is short and 45 degrees off.
+    const Vectors base = matrix(2, {1, 1, 10, 0});
+    const Vectors query = matrix(2, {1, 0});
+    EXPECT_EQ(search(base, query, 1, SimilarityMetric::Cosine).ids[0], 1);
+    EXPECT_EQ(search(base, query, 1, SimilarityMetric::InnerProduct).ids[0], 1);
+    const Vectors short_base = matrix(2, {0.9f, 0.1f, 0.1f, 0});
+    EXPECT_EQ(search(short_base, query, 1, SimilarityMetric::Cosine).ids[0], 1);
+    EXPECT_EQ(search(short_base, query, 1, SimilarityMetric::InnerProduct).ids[0], 0);
+}
+
+TEST(Search, FewerRowsThanKLeaveMinusOne) {
+    const Vectors base = line(3);
+    const Neighbours n = search(base, gather_rows(base, {0}), 5, SimilarityMetric::L2);
+    EXPECT_EQ(n.ids, (std::vector<int64_t>{0, 1, 2, -1, -1}));
+}
+
+TEST(Recall, CountsTheOverlapOfTopK) {
+    const Neighbours truth = neighbours(3, {1, 2, 3, /**/ 0, 2, 3});
+    const Neighbours found = neighbours(3, {3, 1, 9, /**/ 7, 8, 0});
+    EXPECT_DOUBLE_EQ(recall_at_k(truth, found, 3), (2.0 / 3 + 1.0 / 3) / 2);
+    EXPECT_DOUBLE_EQ(recall_at_k(truth, found, 1), 0.0);  // top-1: {1} vs {3}, {0} vs {7}
+    EXPECT_DOUBLE_EQ(recall_at_k(truth, truth, 3), 1.0);
+}
+
+TEST(Recall, IdenticalSpacesAgreeCompletely) {
+    const Vectors v = gaussian(500, 16, 1);
+    const auto rows = sample_rows(v.rows, 100, 7);
+    const Vectors q = gather_rows(v, rows);
+    const Neighbours a = search(v, q, 10, SimilarityMetric::Cosine, {}, &rows);
+    const Neighbours b = search(v, q, 10, SimilarityMetric::Cosine, {}, &rows);
+    EXPECT_DOUBLE_EQ(recall_at_k(a, b, 10), 1.0);
+    const CosineSummary c = rowwise_cosine(v, v);
+    EXPECT_NEAR(c.min, 1.0, 1e-9);
+    EXPECT_NEAR(c.mean, 1.0, 1e-9);
+}
+
+TEST(Recall, ControlledNoiseDegradesAsExpected) {
+    // Candidate = baseline + N(0, sigma^2) noise per coordinate. For N(0, 1) baselines the
+    // cosine concentrates at 1/sqrt(1 + sigma^2), and recall falls as sigma grows.
+    const Vectors base = gaussian(2000, 64, 11);
+    const auto rows = sample_rows(base.rows, 200, 3);
+    const Neighbours truth = search(base, gather_rows(base, rows), 10, SimilarityMetric::Cosine, {}, &rows);
+    double previous = 1.01;
+    for (const float sigma : {0.0f, 0.1f, 0.3f, 1.0f}) {
+        const Vectors cand = plus(base, gaussian(base.rows, base.dim, 99, sigma));
+        const double expected_cos = 1.0 / std::sqrt(1.0 + sigma * sigma);
+        EXPECT_NEAR(rowwise_cosine(base, cand).mean, expected_cos, 0.01) << "sigma " << sigma;
+        const Neighbours found = search(cand, gather_rows(cand, rows), 10, SimilarityMetric::Cosine, {}, &rows);
+        const double recall = recall_at_k(truth, found, 10);
+        EXPECT_LT(recall, previous) << "sigma " << sigma;
+        previous = recall;
+        if (sigma == 0.0f) {
+            EXPECT_DOUBLE_EQ(recall, 1.0);
+        }
+    }
+    EXPECT_LT(previous, 0.5);  // sigma 1 halves the signal: neighbours mostly lost
+}
+
+TEST(Cosine, PercentilesInterpolateLikeNumPy) {
+    // Row i of b is at angle theta_i to row i of a, so cosines are known exactly.
+    std::vector<float> a, b;
+    const std::vector<double> cosines = {1.0, 0.9, 0.8, 0.5, 0.0};
+    for (const double c : cosines) {
+        a.insert(a.end(), {1, 0});
+        b.insert(b.end(), {static_cast<float>(c), static_cast<float>(std::sqrt(1 - c * c))});
+    }
+    const CosineSummary s = rowwise_cosine(matrix(2, a), matrix(2, b));
+    EXPECT_NEAR(s.min, 0.0, 1e-6);
+    EXPECT_NEAR(s.mean, 0.64, 1e-6);
+    EXPECT_NEAR(s.p50, 0.8, 1e-6);
+    EXPECT_NEAR(s.p5, 0.0 + 0.2 * 0.5, 1e-6);  // position 0.05 * 4 = 0.2 between 0.0 and 0.5
+    EXPECT_NEAR(s.p1, 0.04 * 0.5, 1e-6);
+}
+
+TEST(Spearman, AverageRanksForTies) {
+    // Ranks x: 1..5; y = (5, 6, 7, 8, 7) ranks (1, 2, 3.5, 5, 3.5): r = 8 / sqrt(10 * 9.5).
+    EXPECT_NEAR(spearman({1, 2, 3, 4, 5}, {5, 6, 7, 8, 7}), 8.0 / std::sqrt(95.0), 1e-12);
+    EXPECT_NEAR(spearman({1, 2, 3}, {30, 20, 10}), -1.0, 1e-12);
+    EXPECT_TRUE(std::isnan(spearman({1, 2, 3}, {4, 4, 4})));  // constant: undefined, not 0
+}
+
+TEST(Retrieval, HitAtKAndMrrFromRanks) {
+    // Positives 0, 1, 2, 3 found at ranks 1, 3, never, 2.
+    const Neighbours found = neighbours(3, {0, 5, 6, /**/ 4, 5, 1, /**/ 7, 8, 9, /**/ 9, 3, 8});
+    const RetrievalScores s = score_retrieval(found, {0, 1, 2, 3}, {1, 3});
+    ASSERT_EQ(s.hit_at.size(), 2u);
+    EXPECT_DOUBLE_EQ(s.hit_at[0].second, 0.25);
+    EXPECT_DOUBLE_EQ(s.hit_at[1].second, 0.75);
+    EXPECT_DOUBLE_EQ(s.mrr_at_10, (1.0 + 1.0 / 3 + 0 + 0.5) / 4);
+}
+
+TEST(Sampling, DeterministicDistinctSorted) {
+    const auto a = sample_rows(1000, 50, 42);
+    EXPECT_EQ(a, sample_rows(1000, 50, 42));
+    EXPECT_NE(a, sample_rows(1000, 50, 43));
+    ASSERT_EQ(a.size(), 50u);
+    for (size_t i = 1; i < a.size(); ++i) EXPECT_LT(a[i - 1], a[i]);
+    EXPECT_EQ(sample_rows(5, 10, 0), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(ApproximateIndex, IvfAndHnswKeepMostOfExactRecall) {
+    // Clustered data, as embeddings are: 20 centres, points scattered around them.
+    const Vectors centres = gaussian(20, 32, 5, 3.0f);
+    Vectors base;
+    base.dim = 32;
+    std::mt19937_64 rng(8);
+    std::normal_distribution<float> noise(0.0f, 1.0f);
+    for (int64_t i = 0; i < 4000; ++i) {
+        const int64_t c = i % 20;
+        for (int64_t d = 0; d < 32; ++d) base.data.push_back(centres.data[c * 32 + d] + noise(rng));
+        ++base.rows;
+    }
+    const auto rows = sample_rows(base.rows, 200, 1);
+    const Vectors q = gather_rows(base, rows);
+    const Neighbours exact = search(base, q, 10, SimilarityMetric::Cosine, {}, &rows);
+    for (const std::string spec : {"ivf", "hnsw"}) {
+        const Neighbours approx = search(base, q, 10, SimilarityMetric::Cosine, parse_index_spec(spec), &rows);
+        EXPECT_GT(recall_at_k(exact, approx, 10), 0.8) << spec;
+    }
+}
+
+TEST(ApproximateIndex, SpecsParseAndMistakesAreUsageErrors) {
+    EXPECT_EQ(parse_index_spec("exact").kind, IndexSpec::Kind::Exact);
+    EXPECT_EQ(parse_index_spec("ivf:64").ivf_lists, 64);
+    EXPECT_EQ(parse_index_spec("hnsw:16").hnsw_links, 16);
+    for (const std::string bad : {"flat", "ivf:", "ivf:0", "hnsw:x", "exact:3", "ivf:-2"}) {
+        try {
+            parse_index_spec(bad);
+            ADD_FAILURE() << "accepted " << bad;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.category(), ErrorCategory::Usage) << bad;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace embq
