@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "embq/config.hpp"
 #include "embq/error.hpp"
+#include "suggest.hpp"
 #include "text_table.hpp"
 
 namespace embq {

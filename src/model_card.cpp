@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "embq/config.hpp"  // closest_match
+#include "suggest.hpp"
 #include "embq/error.hpp"
 
 namespace embq {

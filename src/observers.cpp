@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "embq/error.hpp"
+#include "suggest.hpp"
 
 namespace embq {
 
@@ -515,21 +516,6 @@ const std::vector<KindRow>& kind_table() {
     return table;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
 std::string joined_names() {
     std::string out;
     for (const auto& name : observer_names()) out += (out.empty() ? "" : ", ") + name;
@@ -537,17 +523,9 @@ std::string joined_names() {
 }
 
 [[noreturn]] void unknown_kind(const std::string& name) {
-    std::string suggestion;
-    size_t best = std::max<size_t>(2, name.size() / 3) + 1;
-    for (const auto& candidate : observer_names()) {
-        const size_t d = edit_distance(name, candidate);
-        if (d < best) {
-            best = d;
-            suggestion = candidate;
-        }
-    }
+    const auto suggestion = closest_match(name, observer_names());
     throw usage_error("unknown observer '" + name + "'" +
-                      (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
+                      (suggestion ? "; did you mean '" + *suggestion + "'?" : "") +
                       " (valid observers: " + joined_names() + ")");
 }
 

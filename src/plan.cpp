@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "embq/error.hpp"
+#include "suggest.hpp"
 #include "text_table.hpp"
 
 namespace embq {

@@ -317,7 +317,7 @@ std::filesystem::path shipped(const std::string& name) {
     return std::filesystem::path(EMBQ_SOURCE_DIR) / "configs" / name;
 }
 
-TEST(PlanFixture, RecommendedConfigOnBertTraced) {
+TEST(PlanFixture, Int8Fp16EmbeddingsOnBertTraced) {
     const ModelInventory inv = take_inventory(load_model(test::fixture("bert_traced.pt")).module);
     const Plan plan = make_plan(load_config(shipped("int8-fp16-embeddings.json")), inv, {});
     ASSERT_EQ(plan.layers.size(), 15u);
@@ -333,6 +333,19 @@ TEST(PlanFixture, RecommendedConfigOnBertTraced) {
     EXPECT_TRUE(plan.warnings.empty()) << "the fp32 rule matches this BERT-like model";
     EXPECT_EQ(plan.bytes_before(), inv.all_totals().bytes);
     EXPECT_LT(plan.bytes_after(), plan.bytes_before() / 2);
+}
+
+TEST(PlanFixture, RecommendedConfigOnBertTraced) {
+    // int8-mixed: feed-forward int8, attention projections and pooler fp16, tables int8 row-wise.
+    const ModelInventory inv = take_inventory(load_model(test::fixture("bert_traced.pt")).module);
+    const Plan plan = make_plan(load_config(shipped("int8-mixed.json")), inv, {});
+    for (const char* path : {"encoder.layer.0.attention.self.query", "encoder.layer.1.attention.self.value",
+                             "encoder.layer.1.attention.output.dense"})
+        EXPECT_EQ(at(plan, path).scheme->name(), "fp16") << path;
+    for (const char* path : {"encoder.layer.0.intermediate.dense", "encoder.layer.1.output.dense"})
+        EXPECT_EQ(at(plan, path).scheme->name(), "int8_dynamic") << path;
+    EXPECT_EQ(at(plan, "embeddings.word_embeddings").scheme->name(), "int8_rowwise");
+    EXPECT_LT(plan.bytes_after(), plan.bytes_before() * 40 / 100);
 }
 
 TEST(PlanFixture, EveryShippedConfigPlansTheFixtures) {

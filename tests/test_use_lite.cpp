@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 #include "embq/embed.hpp"
+#include "embq/error.hpp"
+#include "embq/eval.hpp"
 #include "embq/model.hpp"
 #include "embq/model_card.hpp"
 #include "embq/tokenizer.hpp"
@@ -104,6 +107,38 @@ TEST(UseLite, Fp32EmbeddingsMatchTheTensorFlowJsGraph) {
         const double cosine = dot / std::sqrt(a * b);
         EXPECT_GE(cosine, 0.9999) << "sentence " << i << ": " << ref.sentences[i];
     }
+}
+
+// The README's promise for the recommended config, on real text: neighbours kept (recall@10
+// agreement >= 0.95) at no more than 35% of FP32's size. 2,000 WordNet glosses keep the test
+// short; benchmarks/real_model_quality.sh measures the full sets.
+TEST(UseLite, RecommendedConfigKeepsTheNeighbours) {
+    ASSERT_TRUE(model_converted());
+    const fs::path corpus = fs::path(EMBQ_SOURCE_DIR) / ".cache" / "wordnet" / "corpus.txt";
+    ASSERT_TRUE(fs::exists(corpus)) << corpus << " is missing: run tools/setup.sh";
+    test::TempDir dir;
+    std::istringstream all(test::read_file(corpus));
+    std::string head;
+    int lines = 0;
+    for (std::string line; lines < 2000 && std::getline(all, line); ++lines) head += line + "\n";
+    test::write_file(dir / "corpus.txt", head);
+
+    const auto q = test::run_embq({"quantize", (kModelDir / "use_lite.pt").string(),
+                                   std::string(EMBQ_SOURCE_DIR) + "/configs/int8-mixed.json", "-o",
+                                   (dir / "q.pt").string()});
+    ASSERT_EQ(q.exit_code, 0) << q.err;
+    EvalInputs inputs;
+    inputs.baseline = kModelDir / "use_lite.pt";
+    inputs.candidate = dir / "q.pt";
+    inputs.corpus = dir / "corpus.txt";
+    inputs.model.card = kModelDir / "card.json";
+    EvalOptions options;
+    options.ks = {10};
+    options.queries_sample = 500;
+    const std::vector<Gate> gates = {parse_gate("recall@10>=0.95"), parse_gate("size_ratio<=0.35"),
+                                     parse_gate("cosine.p5>=0.998")};
+    const EvalResult result = run_eval(inputs, options, gates);
+    for (const auto& verdict : check_gates(gates, result.metrics)) EXPECT_TRUE(verdict.passed) << verdict.explain();
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ build_dir="${EMBQ_BUILD_DIR:-$repo/build}"
 embq="$build_dir/embq"
 model_dir="$repo/.cache/use-lite"
 data_dir="$repo/.cache/wordnet"
-config="${EMBQ_CONFIG:-$repo/configs/int8-fp16-embeddings.json}"
+config="${EMBQ_CONFIG:-$repo/configs/int8-mixed.json}"
 output="$build_dir/use_lite.quantized.pt"
 
 echo "== embq quantize (config: $config)"

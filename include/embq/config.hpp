@@ -54,9 +54,4 @@ Config load_config(const std::filesystem::path& path);
 // `*` matches any run of characters (dots included), `?` any one character.
 bool glob_match(std::string_view pattern, std::string_view text);
 
-// The closest of `candidates` to `word` by edit distance, when close enough to be a
-// plausible typo; nullopt otherwise.
-std::optional<std::string> closest_match(std::string_view word,
-                                         const std::vector<std::string>& candidates);
-
 }  // namespace embq
