@@ -80,6 +80,24 @@ Pairs read_pairs(const fs::path& path) {
     return pairs;
 }
 
+// The texts of an evaluation, read before any model is loaded.
+struct EvalTexts {
+    std::vector<std::string> corpus, queries;
+    Pairs pairs;
+    size_t count() const {
+        return corpus.size() + queries.size() + pairs.texts_a.size() + pairs.pool.size() + pairs.texts_b.size();
+    }
+};
+
+EvalTexts read_eval_texts(const EvalInputs& inputs) {
+    if (inputs.corpus.empty()) throw usage_error("evaluating models needs a corpus: pass --data FILE");
+    EvalTexts texts;
+    if (!inputs.pairs.empty()) texts.pairs = read_pairs(inputs.pairs);
+    texts.corpus = read_texts(inputs.corpus);
+    if (!inputs.queries.empty()) texts.queries = read_texts(inputs.queries);
+    return texts;
+}
+
 void check_gates_are_computable(const std::vector<Gate>& gates, bool from_vectors, PairsKind pairs,
                                 const IndexSpec& index) {
     for (const auto& gate : gates) {
@@ -278,68 +296,176 @@ bool inputs_are_vectors(const EvalInputs& inputs) {
     return base;
 }
 
-EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::vector<Gate>& gates,
-                    const EvalProgress& progress) {
-    EvalResult result;
-    result.from_vectors = inputs_are_vectors(inputs);
-    if (result.from_vectors && !(inputs.queries.empty() && inputs.pairs.empty()))
-        throw usage_error("--queries and --pairs need models to embed them; with vector files only "
-                          "the corpus rows are compared");
-    if (!result.from_vectors && inputs.corpus.empty())
-        throw usage_error("evaluating models needs a corpus: pass --data FILE");
+namespace {
+
+// Everything both kinds of run check before embedding: K list, gates against inputs.
+EvalOptions prepared_options(EvalOptions options, const std::vector<Gate>& gates, bool from_vectors,
+                             PairsKind pairs, EvalResult& result) {
     if (options.ks.empty()) throw usage_error("--k needs at least one value");
     options.ks = ks_with_gates(options.ks, gates);
+    check_gates_are_computable(gates, from_vectors, pairs, options.index);
+    result.from_vectors = from_vectors;
+    result.pairs_kind = pairs;
     result.options = options;
+    return options;
+}
 
-    Pairs pairs;
-    if (!inputs.pairs.empty()) pairs = read_pairs(inputs.pairs);
-    result.pairs_kind = pairs.kind;
-    check_gates_are_computable(gates, result.from_vectors, pairs.kind, options.index);
-
-    BothEmbedded corpus, queries, pairs_a, pairs_b;
-    if (result.from_vectors) {
-        corpus = read_vector_pair(inputs);
-    } else {
-        const std::vector<std::string> corpus_texts = read_texts(inputs.corpus);
-        const std::vector<std::string> query_texts =
-            inputs.queries.empty() ? std::vector<std::string>{} : read_texts(inputs.queries);
-        EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
-        EmbeddingModel candidate = open_embedding_model(inputs.candidate, inputs.model);
-        result.baseline_bytes = fs::file_size(inputs.baseline);
-        result.candidate_bytes = fs::file_size(inputs.candidate);
-
-        const size_t pair_texts = pairs.texts_a.size() + pairs.pool.size() + pairs.texts_b.size();
-        if (progress.start) progress.start(2 * (corpus_texts.size() + query_texts.size() + pair_texts));
-        SideBySideEmbedder embedder(baseline, candidate, inputs.batch_size, progress);
-        const auto t0 = Clock::now();
-        corpus = embedder.embed(corpus_texts);
-        // Throughput is the corpus's: the texts users care about, in one measured stretch.
-        result.baseline_texts_per_second = static_cast<double>(corpus_texts.size()) / embedder.baseline_seconds();
-        result.candidate_texts_per_second = static_cast<double>(corpus_texts.size()) / embedder.candidate_seconds();
-        if (!query_texts.empty()) queries = embedder.embed(query_texts);
-        if (pairs.kind != PairsKind::None) {
-            pairs_a = embedder.embed(pairs.texts_a);
-            pairs_b = embedder.embed(pairs.kind == PairsKind::Retrieval ? pairs.pool : pairs.texts_b);
-        }
-        result.embed_seconds = seconds_since(t0);
-        result.metrics.set("size_ratio", static_cast<double>(result.candidate_bytes) /
-                                             static_cast<double>(result.baseline_bytes));
-        result.metrics.set("throughput_ratio", result.candidate_texts_per_second / result.baseline_texts_per_second);
-    }
+// Every metric from vectors already embedded (corpus required; the rest as the texts have).
+void score(const EvalTexts& texts, const BothEmbedded& corpus, const BothEmbedded& queries,
+           const BothEmbedded& pairs_a, const BothEmbedded& pairs_b, const EvalOptions& options,
+           EvalResult& result) {
     if (corpus.baseline.dim != corpus.candidate.dim)
         throw input_error("the baseline gives " + std::to_string(corpus.baseline.dim) +
                           "-dimensional vectors but the candidate gives " +
                           std::to_string(corpus.candidate.dim) + "; they cannot be compared");
     result.corpus_rows = corpus.baseline.rows;
     result.dim = corpus.baseline.dim;
-    result.pair_rows = static_cast<int64_t>(pairs.texts_a.size());
-    result.pool_rows = static_cast<int64_t>(pairs.pool.size());
-
+    result.pair_rows = static_cast<int64_t>(texts.pairs.texts_a.size());
+    result.pool_rows = static_cast<int64_t>(texts.pairs.pool.size());
     const auto t0 = Clock::now();
-    corpus_metrics(corpus, inputs.queries.empty() ? nullptr : &queries, options, result);
-    if (pairs.kind == PairsKind::Retrieval) retrieval_metrics(pairs, pairs_a, pairs_b, options, result);
-    if (pairs.kind == PairsKind::Graded) graded_metrics(pairs, pairs_a, pairs_b, options, result);
+    corpus_metrics(corpus, texts.queries.empty() ? nullptr : &queries, options, result);
+    if (texts.pairs.kind == PairsKind::Retrieval) retrieval_metrics(texts.pairs, pairs_a, pairs_b, options, result);
+    if (texts.pairs.kind == PairsKind::Graded) graded_metrics(texts.pairs, pairs_a, pairs_b, options, result);
     result.search_seconds = seconds_since(t0);
+}
+
+void set_model_metrics(EvalResult& result) {
+    result.metrics.set("size_ratio", static_cast<double>(result.candidate_bytes) /
+                                         static_cast<double>(result.baseline_bytes));
+    result.metrics.set("throughput_ratio", result.candidate_texts_per_second / result.baseline_texts_per_second);
+}
+
+}  // namespace
+
+EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::vector<Gate>& gates,
+                    const EvalProgress& progress) {
+    EvalResult result;
+    if (inputs_are_vectors(inputs)) {
+        if (!(inputs.queries.empty() && inputs.pairs.empty()))
+            throw usage_error("--queries and --pairs need models to embed them; with vector files only "
+                              "the corpus rows are compared");
+        options = prepared_options(options, gates, true, PairsKind::None, result);
+        score({}, read_vector_pair(inputs), {}, {}, {}, options, result);
+        return result;
+    }
+    const EvalTexts texts = read_eval_texts(inputs);
+    options = prepared_options(options, gates, false, texts.pairs.kind, result);
+    EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
+    EmbeddingModel candidate = open_embedding_model(inputs.candidate, inputs.model);
+    result.baseline_bytes = fs::file_size(inputs.baseline);
+    result.candidate_bytes = fs::file_size(inputs.candidate);
+
+    if (progress.start) progress.start(2 * texts.count());
+    SideBySideEmbedder embedder(baseline, candidate, inputs.batch_size, progress);
+    const auto t0 = Clock::now();
+    const BothEmbedded corpus = embedder.embed(texts.corpus);
+    // Throughput is the corpus's: the texts users care about, in one measured stretch.
+    const auto n = static_cast<double>(texts.corpus.size());
+    result.baseline_texts_per_second = n / embedder.baseline_seconds();
+    result.candidate_texts_per_second = n / embedder.candidate_seconds();
+    BothEmbedded queries, pairs_a, pairs_b;
+    if (!texts.queries.empty()) queries = embedder.embed(texts.queries);
+    if (texts.pairs.kind != PairsKind::None) {
+        pairs_a = embedder.embed(texts.pairs.texts_a);
+        pairs_b = embedder.embed(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b);
+    }
+    result.embed_seconds = seconds_since(t0);
+    set_model_metrics(result);
+    score(texts, corpus, queries, pairs_a, pairs_b, options, result);
+    return result;
+}
+
+// ---- one baseline, many candidates ---------------------------------------------------
+
+struct BaselineEvaluation::State {
+    EvalInputs inputs;
+    EvalOptions options;
+    EvalTexts texts;
+    Vectors corpus, queries, pairs_a, pairs_b;  // the baseline's, embedded once
+    double corpus_seconds = 0;
+    uintmax_t bytes = 0;
+};
+
+namespace {
+
+struct OneModelVectors {
+    Vectors corpus, queries, pairs_a, pairs_b;
+    double corpus_seconds = 0, seconds = 0;
+};
+
+OneModelVectors embed_all(EmbeddingModel& model, const EvalTexts& texts, int64_t batch_size,
+                          const std::function<void(size_t)>& on_texts) {
+    EmbedOptions options;
+    options.batch_size = batch_size;
+    size_t done = 0;
+    auto run = [&](const std::vector<std::string>& list) {
+        if (list.empty()) return Vectors{};
+        options.on_progress = [&, base = done](size_t n) {
+            if (on_texts) on_texts(base + n);
+        };
+        Vectors v = embed_texts(model, list, options);
+        done += list.size();
+        return v;
+    };
+    // Models are timed one after another here, so each gets an untimed warm-up first: the
+    // first calls of a TorchScript model are slower (the executor specialises its graph).
+    const size_t warm = std::min<size_t>(texts.corpus.size(), 2 * static_cast<size_t>(batch_size));
+    embed_texts(model, std::vector<std::string>(texts.corpus.begin(), texts.corpus.begin() + warm), options);
+    OneModelVectors out;
+    const auto t0 = Clock::now();
+    out.corpus = run(texts.corpus);
+    out.corpus_seconds = seconds_since(t0);
+    out.queries = run(texts.queries);
+    out.pairs_a = run(texts.pairs.texts_a);
+    out.pairs_b = run(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b);
+    out.seconds = seconds_since(t0);
+    return out;
+}
+
+}  // namespace
+
+BaselineEvaluation::BaselineEvaluation(const EvalInputs& inputs, EvalOptions options,
+                                       const std::vector<Gate>& gates,
+                                       const std::function<void(size_t)>& on_texts)
+    : state_(std::make_unique<State>()) {
+    State& st = *state_;
+    st.inputs = inputs;
+    st.texts = read_eval_texts(inputs);
+    EvalResult scratch;
+    st.options = prepared_options(options, gates, false, st.texts.pairs.kind, scratch);
+    EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
+    st.bytes = fs::file_size(inputs.baseline);
+    OneModelVectors v = embed_all(baseline, st.texts, inputs.batch_size, on_texts);
+    ++baseline_embeddings_;
+    spdlog::info("embedded the baseline once: {} texts in {:.1f} s", st.texts.count(), v.seconds);
+    st.corpus = std::move(v.corpus);
+    st.queries = std::move(v.queries);
+    st.pairs_a = std::move(v.pairs_a);
+    st.pairs_b = std::move(v.pairs_b);
+    st.corpus_seconds = v.corpus_seconds;
+}
+
+BaselineEvaluation::~BaselineEvaluation() = default;
+
+size_t BaselineEvaluation::texts() const { return state_->texts.count(); }
+
+EvalResult BaselineEvaluation::evaluate(const fs::path& candidate_path,
+                                        const std::function<void(size_t)>& on_texts) const {
+    const State& st = *state_;
+    EvalResult result;
+    result.options = st.options;
+    result.pairs_kind = st.texts.pairs.kind;
+    EmbeddingModel candidate = open_embedding_model(candidate_path, st.inputs.model);
+    result.baseline_bytes = st.bytes;
+    result.candidate_bytes = fs::file_size(candidate_path);
+    OneModelVectors v = embed_all(candidate, st.texts, st.inputs.batch_size, on_texts);
+    const auto n = static_cast<double>(st.texts.corpus.size());
+    result.baseline_texts_per_second = n / st.corpus_seconds;
+    result.candidate_texts_per_second = n / v.corpus_seconds;
+    result.embed_seconds = v.seconds;
+    set_model_metrics(result);
+    score(st.texts, {st.corpus, std::move(v.corpus)}, {st.queries, std::move(v.queries)},
+          {st.pairs_a, std::move(v.pairs_a)}, {st.pairs_b, std::move(v.pairs_b)}, st.options, result);
     return result;
 }
 

@@ -221,6 +221,11 @@ Plan make_plan(const Config& config, const ModelInventory& inventory, const Plan
     return plan;
 }
 
+std::string scheme_text(const LayerPlan& layer) {
+    const std::string options = options_text(layer);
+    return std::string(layer.scheme->name()) + (options == "-" ? "" : " " + options);
+}
+
 std::string format_plan(const Plan& plan) {
     TextTable table({"layer", "kind", "scheme", "options", "chosen by", "before", "after"});
     for (const auto& lp : plan.layers) {

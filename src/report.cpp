@@ -86,6 +86,26 @@ std::string headline(const EvalReport& r, const std::string& quote) {
 
 }  // namespace
 
+nlohmann::json metrics_to_json(const MetricValues& metrics) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [name, value] : metrics.all()) out[name] = number_or_null(value);
+    return out;
+}
+
+nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : verdicts)
+        out.push_back({{"gate", v.gate->text},
+                       {"metric", v.gate->metric},
+                       {"op", to_string(v.gate->op)},
+                       {"threshold", v.gate->threshold},
+                       {"value", v.value ? number_or_null(*v.value) : nlohmann::json(nullptr)},
+                       {"passed", v.passed}});
+    return out;
+}
+
+std::string format_metric(double value, int digits) { return fixed(value, digits); }
+
 bool EvalReport::passed() const { return failures(verdicts) == 0; }
 
 std::string eval_report_text(const EvalReport& r) {
@@ -114,18 +134,6 @@ nlohmann::json eval_report_json(const EvalReport& r) {
     if (!r.inputs.pairs.empty()) inputs["pairs"] = file_entry(r.inputs.pairs);
     if (!r.inputs.model.card.empty()) inputs["card"] = file_entry(r.inputs.model.card);
 
-    nlohmann::json metrics = nlohmann::json::object();
-    for (const auto& [name, value] : res.metrics.all()) metrics[name] = number_or_null(value);
-
-    nlohmann::json gates = nlohmann::json::array();
-    for (const auto& v : r.verdicts)
-        gates.push_back({{"gate", v.gate->text},
-                         {"metric", v.gate->metric},
-                         {"op", to_string(v.gate->op)},
-                         {"threshold", v.gate->threshold},
-                         {"value", v.value ? number_or_null(*v.value) : nlohmann::json(nullptr)},
-                         {"passed", v.passed}});
-
     return {
         {"report", "embq eval"},
         {"format_version", 1},
@@ -152,8 +160,8 @@ nlohmann::json eval_report_json(const EvalReport& r) {
           {"search_seconds", res.search_seconds},
           {"baseline_texts_per_second", number_or_null(res.baseline_texts_per_second)},
           {"candidate_texts_per_second", number_or_null(res.candidate_texts_per_second)}}},
-        {"metrics", metrics},
-        {"gates", gates},
+        {"metrics", metrics_to_json(res.metrics)},
+        {"gates", gates_to_json(r.verdicts)},
     };
 }
 

@@ -29,37 +29,17 @@ void write_gaussian_vectors(const fs::path& path, int64_t rows, int64_t dim, uin
     writer.commit();
 }
 
-// Sentences of fixture-vocabulary words, so the WordPiece tokenizer keeps them whole.
-std::vector<std::string> sentences(size_t count, uint64_t seed) {
-    std::vector<std::string> words;
-    std::istringstream vocab(test::read_file(fixture("vocab.txt")));
-    for (std::string w; std::getline(vocab, w);)
-        if (w.size() > 2 && w[0] != '[' && w[0] != '#') words.push_back(w);
-    std::mt19937_64 rng(seed);
-    std::vector<std::string> out;
-    for (size_t i = 0; i < count; ++i) {
-        std::string s;
-        const size_t length = 4 + rng() % 9;
-        for (size_t j = 0; j < length; ++j) s += (j ? " " : "") + words[rng() % words.size()];
-        out.push_back(s);
-    }
-    return out;
-}
-
-std::string lines(const std::vector<std::string>& texts) {
-    std::string out;
-    for (const auto& t : texts) out += t + "\n";
-    return out;
-}
-
 // A corpus, and pairs whose positive is a corpus sentence and whose query is that
 // sentence with its first word dropped: findable, but not trivially identical.
 struct TextData {
     test::TempDir dir;
     fs::path corpus = dir / "corpus.txt", pairs = dir / "pairs.tsv";
     TextData() {
-        const auto texts = sentences(300, 1);
-        test::write_file(corpus, lines(texts));
+        const std::string text = test::fixture_sentences(300, 1);
+        test::write_file(corpus, text);
+        std::vector<std::string> texts;
+        std::istringstream in(text);
+        for (std::string line; std::getline(in, line);) texts.push_back(line);
         std::string tsv;
         for (size_t i = 0; i < 60; ++i) tsv += texts[i].substr(texts[i].find(' ') + 1) + "\t" + texts[i] + "\n";
         test::write_file(pairs, tsv);

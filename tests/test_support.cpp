@@ -77,4 +77,19 @@ RunResult run_embq(const std::vector<std::string>& args) {
     return r;
 }
 
+std::string fixture_sentences(size_t count, uint64_t seed) {
+    std::vector<std::string> words;
+    std::istringstream vocab(read_file(fixture("vocab.txt")));
+    for (std::string w; std::getline(vocab, w);)
+        if (w.size() > 2 && w[0] != '[' && w[0] != '#') words.push_back(w);
+    std::mt19937_64 rng(seed);
+    std::string out;
+    for (size_t i = 0; i < count; ++i) {
+        const size_t length = 4 + rng() % 9;
+        for (size_t j = 0; j < length; ++j) out += (j ? " " : "") + words[rng() % words.size()];
+        out += "\n";
+    }
+    return out;
+}
+
 }  // namespace embq::test

@@ -38,6 +38,10 @@ RunResult run_embq(const std::vector<std::string>& args);
 void expect_contains(const std::string& message, const std::vector<std::string>& parts);
 
 std::string read_file(const std::filesystem::path& path);
+
+// `count` sentences of 4-12 fixture-vocabulary words (so the fixture WordPiece tokenizer
+// keeps them whole), deterministic for a seed; one per line.
+std::string fixture_sentences(size_t count, uint64_t seed);
 void write_file(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace embq::test

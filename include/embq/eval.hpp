@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,5 +64,29 @@ struct EvalProgress {
 // every K a gate names is computed.
 EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::vector<Gate>& gates,
                     const EvalProgress& progress = {});
+
+// One baseline against many candidates (embq compare): the texts are read and the
+// baseline embedded once, in the constructor; each evaluate() embeds one candidate and
+// scores it with the same metrics as run_eval. Throughputs are then measured one model
+// after the other rather than interleaved, so throughput_ratio is noisier than run_eval's.
+class BaselineEvaluation {
+public:
+    // `inputs.candidate` is ignored. `on_texts` reports texts embedded so far.
+    BaselineEvaluation(const EvalInputs& inputs, EvalOptions options, const std::vector<Gate>& gates,
+                       const std::function<void(size_t done)>& on_texts = {});
+    ~BaselineEvaluation();
+    BaselineEvaluation(const BaselineEvaluation&) = delete;
+    BaselineEvaluation& operator=(const BaselineEvaluation&) = delete;
+
+    EvalResult evaluate(const std::filesystem::path& candidate,
+                        const std::function<void(size_t done)>& on_texts = {}) const;
+    size_t texts() const;                                          // per model, all lists together
+    size_t baseline_embeddings() const { return baseline_embeddings_; }  // 1: the point of this class
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+    size_t baseline_embeddings_ = 0;
+};
 
 }  // namespace embq

@@ -43,6 +43,9 @@ struct Plan {
 // rule matching no layer (unless allowed), a scheme needing calibration without it.
 Plan make_plan(const Config& config, const ModelInventory& inventory, const PlanOptions& options);
 
+// A layer's scheme with its options: "int8_dynamic per_channel sym", "fp16".
+std::string scheme_text(const LayerPlan& layer);
+
 // The dry-run table: layer, kind, scheme, options, chosen by, bytes before -> after,
 // then totals and the predicted size ratio.
 std::string format_plan(const Plan& plan);

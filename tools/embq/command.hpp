@@ -20,5 +20,6 @@ Command add_plan_command(CLI::App& parent);
 Command add_quantize_command(CLI::App& parent);
 Command add_embed_command(CLI::App& parent);
 Command add_eval_command(CLI::App& parent);
+Command add_compare_command(CLI::App& parent);
 
 }  // namespace embq::cli

@@ -1,0 +1,144 @@
+// `embq compare`: configs ranked as their quality says, FP32 embedded once, a broken config
+// reported in its row while the rest run, the per-layer difference view, --keep.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "embq/compare.hpp"
+#include "embq/config.hpp"
+#include "embq/error.hpp"
+#include "embq/model.hpp"
+#include "test_support.hpp"
+
+namespace embq {
+namespace {
+
+namespace fs = std::filesystem;
+using test::fixture;
+
+fs::path shipped(const std::string& name) { return fs::path(EMBQ_SOURCE_DIR) / "configs" / name; }
+
+// int4 on every layer of the fixture: known to be much worse than int8.
+constexpr const char* kInt4Everywhere = R"({
+  "defaults": {"linear": {"scheme": "int4_weight", "granularity": "group:32"},
+               "embedding": {"scheme": "int4_rowwise"}}})";
+constexpr const char* kBroken = R"({"defaults": {"linear": {"scheme": "int8_dynamc"}}})";
+
+struct Data {
+    test::TempDir dir;
+    fs::path corpus = dir / "corpus.txt";
+    Data() {
+        test::write_file(corpus, test::fixture_sentences(300, 3));
+        test::write_file(dir / "int4-everywhere.json", kInt4Everywhere);
+        test::write_file(dir / "broken.json", kBroken);
+    }
+    CompareInputs inputs(std::vector<fs::path> configs) const {
+        CompareInputs in;
+        in.model = fixture("bert_traced.pt");
+        in.configs = std::move(configs);
+        in.eval.corpus = corpus;
+        in.eval.model.tokenizer = fixture("vocab.txt");
+        return in;
+    }
+};
+
+EvalOptions small_options() {
+    EvalOptions o;
+    o.ks = {1, 10};
+    o.queries_sample = 200;
+    return o;
+}
+
+TEST(Compare, RanksInt8AboveInt4EverywhereAndEmbedsFp32Once) {
+    Data data;
+    const std::vector<Gate> gates = {parse_gate("recall@10>=0.75")};  // int8 ~0.84, int4 ~0.5
+    const CompareResult r = run_compare(data.inputs({shipped("int8.json"), data.dir / "int4-everywhere.json"}),
+                                        small_options(), gates);
+    EXPECT_EQ(r.baseline_embeddings, 1u);
+    ASSERT_EQ(r.rows.size(), 2u);
+    ASSERT_TRUE(r.rows[0].result && r.rows[1].result) << r.rows[0].error << r.rows[1].error;
+    const MetricValues& int8 = r.rows[0].result->metrics;
+    const MetricValues& int4 = r.rows[1].result->metrics;
+    EXPECT_GT(*int8.get("recall@10"), *int4.get("recall@10"));
+    EXPECT_GT(*int8.get("cosine.p5"), *int4.get("cosine.p5"));
+    EXPECT_LT(*int4.get("size_ratio"), *int8.get("size_ratio"));
+    EXPECT_TRUE(r.rows[0].passed());
+    EXPECT_FALSE(r.rows[1].passed());
+    EXPECT_FALSE(r.all_passed());
+
+    // The table marks int8's recall and int4's size as the best of their columns.
+    const std::string text = compare_report_text(r);
+    test::expect_contains(text, {"int8 ", "int4-everywhere", "FP32 (", "embedded 1 time", "1 of 2 configs passed"});
+    const auto line_of = [&](const std::string& name) {
+        const auto at = text.find("\n" + name + " ");
+        return text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+    };
+    const std::string int8_line = line_of("int8");
+    // recall@1, recall@10, cross_recall@10, cosine p5 (and texts/s, which may go either way).
+    EXPECT_GE(std::count(int8_line.begin(), int8_line.end(), '*'), 4) << text;
+    // The layer view shows what int4-everywhere changed, and only that.
+    test::expect_contains(text, {"layers planned differently, int8 -> int4-everywhere",
+                                 "encoder.layer.0.intermediate.dense", "int8_dynamic per_channel sym",
+                                 "int4_weight group:32 sym"});
+}
+
+TEST(Compare, ABrokenConfigGetsItsRowAndTheOthersStillRun) {
+    Data data;
+    const CompareResult r = run_compare(data.inputs({data.dir / "broken.json", shipped("int8.json")}),
+                                        small_options(), {});
+    ASSERT_EQ(r.rows.size(), 2u);
+    EXPECT_FALSE(r.rows[0].result);
+    test::expect_contains(r.rows[0].error, {"unknown scheme 'int8_dynamc'", "did you mean 'int8_dynamic'"});
+    ASSERT_TRUE(r.rows[1].result);
+    EXPECT_TRUE(r.rows[1].passed());
+    EXPECT_FALSE(r.all_passed());
+    test::expect_contains(compare_report_text(r), {"broken failed: ", "unknown scheme"});
+    // The temporary models are gone afterwards.
+    EXPECT_FALSE(fs::exists(fs::temp_directory_path() / ("embq-compare-" + std::to_string(::getpid()))));
+}
+
+TEST(Compare, PlanDifferencesListOnlyTheLayersThatDiffer) {
+    const ModelInventory inv = take_inventory(load_model(fixture("bert_traced.pt")).module);
+    const Plan a = make_plan(load_config(shipped("int8.json")), inv, {});
+    PlanOptions options;
+    options.allow_unmatched_rules = true;  // int8-mixed's pooler rule: the fixture has no pooler
+    const Plan b = make_plan(load_config(shipped("int8-mixed.json")), inv, options);
+    const auto diffs = plan_differences(a, b);
+    ASSERT_FALSE(diffs.empty());
+    for (const auto& d : diffs) {
+        EXPECT_NE(d.first, d.second);
+        EXPECT_NE(d.layer.find("attention"), std::string::npos) << d.layer << " differs but is not attention";
+    }
+    EXPECT_TRUE(plan_differences(a, a).empty());
+}
+
+TEST(CompareCli, ExitCodeReportsAndKeep) {
+    Data data;
+    const fs::path keep = data.dir / "kept", json = data.dir / "compare.json", md = data.dir / "compare.md";
+    const auto r = test::run_embq({"compare", fixture("bert_traced.pt").string(), shipped("int8.json").string(),
+                                   (data.dir / "broken.json").string(), "--data", data.corpus.string(),
+                                   "--tokenizer", fixture("vocab.txt").string(), "--queries-sample", "100",
+                                   "--keep", keep.string(), "--report-json", json.string(), "--report-md",
+                                   md.string()});
+    EXPECT_EQ(r.exit_code, kExitGateFailed) << r.err;
+    test::expect_contains(r.err, {"not every config passed: broken"});
+    const std::string once = "embedded the baseline once";
+    const auto first = r.err.find(once);
+    EXPECT_NE(first, std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(once, first + 1), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::exists(keep / "int8.pt"));
+    const auto report = nlohmann::json::parse(test::read_file(json));
+    EXPECT_EQ(report["baseline_embeddings"], 1);
+    ASSERT_EQ(report["configs"].size(), 2u);
+    EXPECT_TRUE(report["configs"][0]["passed"].get<bool>());
+    EXPECT_TRUE(report["configs"][1].contains("error"));
+    test::expect_contains(test::read_file(md), {"## embq compare", "| int8 |", "| broken | failed |", "**broken** failed: "});
+
+    const auto usage = test::run_embq({"compare", fixture("bert_traced.pt").string(), shipped("int8.json").string(),
+                                       "--data", data.corpus.string(), "--gate", "recal@10>=0.9"});
+    EXPECT_EQ(usage.exit_code, kExitBadInput) << usage.err;
+}
+
+}  // namespace
+}  // namespace embq

@@ -1,0 +1,83 @@
+// embq compare MODEL CONFIG... --data CORPUS [--pairs P] [--gate G]...: every config on
+// the same model and data, one table, the FP32 model embedded once.
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "command.hpp"
+#include "embq/compare.hpp"
+#include "embq/error.hpp"
+#include "embq/report.hpp"
+#include "eval_options.hpp"
+#include "progress.hpp"
+
+namespace embq::cli {
+
+namespace {
+
+struct CompareCommandOptions {
+    std::string model;
+    std::vector<std::string> configs;
+    EvalArguments args;
+    std::string keep;
+    bool allow_unmatched_rules = false;
+};
+
+int run_compare_command(CompareCommandOptions& opt) {
+    CompareInputs inputs;
+    inputs.model = opt.model;
+    inputs.configs.assign(opt.configs.begin(), opt.configs.end());
+    inputs.eval = opt.args.resolved_inputs();
+    inputs.keep_dir = opt.keep;
+    inputs.allow_unmatched_rules = opt.allow_unmatched_rules;
+    const std::vector<Gate> gates = opt.args.checked_gates();
+
+    std::unique_ptr<ProgressBar> bar;
+    CompareProgress progress;
+    progress.start = [&](const std::string& stage, size_t total) {
+        if (bar) bar->finish();
+        if (total == 0) total = count_lines(inputs.eval.corpus.string());  // FP32: the corpus dominates
+        spdlog::info("embedding with {}", stage);
+        bar = std::make_unique<ProgressBar>(total, "texts");
+    };
+    progress.update = [&](size_t done) {
+        if (bar) bar->update(done);
+    };
+    const CompareResult result = run_compare(inputs, opt.args.options(), gates, progress);
+    if (bar) bar->finish();
+
+    std::cout << compare_report_text(result);
+    if (!opt.args.report_json.empty())
+        write_file_atomically(opt.args.report_json, compare_report_json(inputs, result).dump(2) + "\n");
+    if (!opt.args.report_md.empty()) write_file_atomically(opt.args.report_md, compare_report_markdown(result));
+    if (!result.all_passed()) {
+        std::string failed;
+        for (const auto& row : result.rows)
+            if (!row.passed()) failed += (failed.empty() ? "" : ", ") + row.name;
+        spdlog::error("not every config passed: {}", failed);
+        return kExitGateFailed;
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+Command add_compare_command(CLI::App& parent) {
+    auto opt = std::make_shared<CompareCommandOptions>();
+    opt->args.ks = {1, 10};
+    CLI::App* app = parent.add_subcommand(
+        "compare", "Quantize a model with several configs and evaluate each against FP32 on the same data "
+                   "(FP32 embedded once): one table, the best value of each column marked, and the layers "
+                   "each config plans differently. Exit 1 when any config fails a gate or cannot run.");
+    app->add_option("model", opt->model, "FP32 TorchScript model (.pt)")->required();
+    app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each")->required();
+    opt->args.add_to(*app);
+    app->add_option("--keep", opt->keep, "Keep the quantized models in this directory (default: temporary)");
+    app->add_flag("--allow-unmatched-rules", opt->allow_unmatched_rules,
+                  "A config rule that matches no layer is a warning, not an error");
+    return {app, [opt] { return run_compare_command(*opt); }};
+}
+
+}  // namespace embq::cli

@@ -1,0 +1,72 @@
+#include "eval_options.hpp"
+
+#include "embq/error.hpp"
+
+namespace embq::cli {
+
+void EvalArguments::add_to(CLI::App& app) {
+    app.add_option("--data", inputs.corpus, "Corpus: .txt (one text per line) or .jsonl; needed with models");
+    app.add_option("--queries", inputs.queries, "Query texts (default: a sample of the corpus, own item excluded)");
+    app.add_option("--pairs", inputs.pairs, "Labelled TSV: query<TAB>positive (hit@k, MRR) or a<TAB>b<TAB>score (STS)");
+    app.add_option("--card", card, "Model card for every model (JSON); inferred when absent");
+    app.add_option("--tokenizer", tokenizer, "tokenizer.json or vocab.txt (overrides the card's)");
+    app.add_option("--max-length", max_length, "Truncate to this many tokens (overrides the card's)")
+        ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+    app.add_option("--batch-size", inputs.batch_size, "Texts per forward call")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+        ->capture_default_str();
+    app.add_option("--k", ks, "Neighbour counts to report, comma-separated")
+        ->delimiter(',')
+        ->check(CLI::Range(int64_t{1}, int64_t{100000}))
+        ->capture_default_str();
+    app.add_option("--metric", metric, "Similarity: cosine, ip (inner product) or l2")
+        ->check(CLI::IsMember({"cosine", "ip", "l2"}))
+        ->capture_default_str();
+    app.add_option("--queries-sample", queries_sample, "Corpus rows used as queries (0: all)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--similarity-pairs", similarity_pairs, "Sampled corpus pairs for similarity_spearman")
+        ->check(CLI::Range(int64_t{2}, int64_t{100000000}))
+        ->capture_default_str();
+    app.add_option("--seed", seed, "Seed for the query and pair samples")->capture_default_str();
+    app.add_option("--index", index, "exact, ivf[:LISTS] or hnsw[:M] (approximate search reports its own recall)")
+        ->capture_default_str();
+    app.add_option("--gate", gates, "Quality gate NAME OP NUMBER, e.g. 'recall@10>=0.98'; repeatable "
+                                    "('embq eval --list-metrics' prints every NAME)");
+    app.add_option("--report-json", report_json, "Write every metric, the gates, versions and input hashes");
+    app.add_option("--report-md", report_md, "Write a Markdown summary (CI job summary, PR comment)");
+}
+
+std::vector<Gate> EvalArguments::checked_gates() const {
+    std::vector<Gate> parsed;
+    for (const auto& text : gates) parsed.push_back(parse_gate(text));
+    check_writable_parent(report_json, "--report-json");
+    check_writable_parent(report_md, "--report-md");
+    return parsed;
+}
+
+EvalOptions EvalArguments::options() const {
+    EvalOptions o;
+    o.ks = ks;
+    o.metric = *parse_similarity_metric(metric);
+    o.queries_sample = queries_sample;
+    o.similarity_pairs = similarity_pairs;
+    o.seed = seed;
+    o.index = parse_index_spec(index);
+    return o;
+}
+
+EvalInputs EvalArguments::resolved_inputs() const {
+    EvalInputs resolved = inputs;
+    resolved.model = {card, tokenizer, max_length};
+    return resolved;
+}
+
+void check_writable_parent(const std::string& path, const char* option) {
+    if (path.empty()) return;
+    const std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
+    if (!std::filesystem::is_directory(parent))
+        throw usage_error(std::string(option) + " " + path + ": directory " + parent.string() + " does not exist");
+}
+
+}  // namespace embq::cli

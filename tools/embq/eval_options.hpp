@@ -1,0 +1,36 @@
+// What `embq eval` and `embq compare` share: the data options (corpus, queries, pairs,
+// card, tokenizer), the metric options (--k, --metric, --queries-sample, --seed, --index),
+// gates and report paths, declared once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "embq/eval.hpp"
+#include "embq/gates.hpp"
+
+namespace embq::cli {
+
+struct EvalArguments {
+    EvalInputs inputs;
+    std::string card, tokenizer, metric = "cosine", index = "exact";
+    int64_t max_length = 0;
+    std::vector<int64_t> ks{1, 10, 100};
+    int64_t queries_sample = 1000, similarity_pairs = 10000;
+    uint64_t seed = 0;
+    std::vector<std::string> gates;
+    std::string report_json, report_md;
+
+    void add_to(CLI::App& app);
+    // Parses gates and checks report directories: usage errors before any work.
+    std::vector<Gate> checked_gates() const;
+    EvalOptions options() const;
+    EvalInputs resolved_inputs() const;  // inputs with the card/tokenizer/max-length options
+};
+
+// A report path whose directory is missing is a usage error before any work is done.
+void check_writable_parent(const std::string& path, const char* option);
+
+}  // namespace embq::cli
