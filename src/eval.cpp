@@ -136,14 +136,12 @@ public:
             if (baseline_first) append(out.baseline, run(baseline_, chunk, baseline_seconds_));
             append(out.candidate, run(candidate_, chunk, candidate_seconds_));
             if (!baseline_first) append(out.baseline, run(baseline_, chunk, baseline_seconds_));
-            texts_ += chunk.size();
         }
         return out;
     }
 
     double baseline_seconds() const { return baseline_seconds_; }
     double candidate_seconds() const { return candidate_seconds_; }
-    size_t texts() const { return texts_; }
 
 private:
     Vectors run(EmbeddingModel& model, const std::vector<std::string>& chunk, double& seconds) {
@@ -167,7 +165,7 @@ private:
     const EvalProgress& progress_;
     EmbedOptions options_;
     double baseline_seconds_ = 0, candidate_seconds_ = 0;
-    size_t chunks_ = 0, texts_ = 0, done_ = 0;
+    size_t chunks_ = 0, done_ = 0;
 };
 
 std::string k_name(const std::string& prefix, int64_t k, const std::string& suffix = "") {
