@@ -377,11 +377,11 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
 
 struct BaselineEvaluation::State {
     EvalInputs inputs;
-    EvalOptions options;
     EvalTexts texts;
     Vectors corpus, queries, pairs_a, pairs_b;  // the baseline's, embedded once
-    double corpus_seconds = 0;
-    uintmax_t bytes = 0;
+    // What every candidate's result starts from: the prepared options, the pairs kind, and
+    // the baseline's size and throughput.
+    EvalResult prepared;
 };
 
 namespace {
@@ -429,10 +429,9 @@ BaselineEvaluation::BaselineEvaluation(const EvalInputs& inputs, EvalOptions opt
     State& st = *state_;
     st.inputs = inputs;
     st.texts = read_eval_texts(inputs);
-    EvalResult scratch;
-    st.options = prepared_options(options, gates, false, st.texts.pairs.kind, scratch);
+    prepared_options(options, gates, false, st.texts.pairs.kind, st.prepared);
     EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
-    st.bytes = fs::file_size(inputs.baseline);
+    st.prepared.baseline_bytes = fs::file_size(inputs.baseline);
     OneModelVectors v = embed_all(baseline, st.texts, inputs.batch_size, on_texts);
     ++baseline_embeddings_;
     spdlog::info("embedded the baseline once: {} texts in {:.1f} s", st.texts.count(), v.seconds);
@@ -440,7 +439,7 @@ BaselineEvaluation::BaselineEvaluation(const EvalInputs& inputs, EvalOptions opt
     st.queries = std::move(v.queries);
     st.pairs_a = std::move(v.pairs_a);
     st.pairs_b = std::move(v.pairs_b);
-    st.corpus_seconds = v.corpus_seconds;
+    st.prepared.baseline_texts_per_second = static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
 }
 
 BaselineEvaluation::~BaselineEvaluation() = default;
@@ -450,20 +449,15 @@ size_t BaselineEvaluation::texts() const { return state_->texts.count(); }
 EvalResult BaselineEvaluation::evaluate(const fs::path& candidate_path,
                                         const std::function<void(size_t)>& on_texts) const {
     const State& st = *state_;
-    EvalResult result;
-    result.options = st.options;
-    result.pairs_kind = st.texts.pairs.kind;
+    EvalResult result = st.prepared;
     EmbeddingModel candidate = open_embedding_model(candidate_path, st.inputs.model);
-    result.baseline_bytes = st.bytes;
     result.candidate_bytes = fs::file_size(candidate_path);
     OneModelVectors v = embed_all(candidate, st.texts, st.inputs.batch_size, on_texts);
-    const auto n = static_cast<double>(st.texts.corpus.size());
-    result.baseline_texts_per_second = n / st.corpus_seconds;
-    result.candidate_texts_per_second = n / v.corpus_seconds;
+    result.candidate_texts_per_second = static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
     result.embed_seconds = v.seconds;
     set_model_metrics(result);
     score(st.texts, {st.corpus, std::move(v.corpus)}, {st.queries, std::move(v.queries)},
-          {st.pairs_a, std::move(v.pairs_a)}, {st.pairs_b, std::move(v.pairs_b)}, st.options, result);
+          {st.pairs_a, std::move(v.pairs_a)}, {st.pairs_b, std::move(v.pairs_b)}, result.options, result);
     return result;
 }
 
