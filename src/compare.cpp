@@ -66,10 +66,11 @@ void quantize_row(const CompareInputs& inputs, const fs::path& output, CompareRo
     LoadedModel model = load_model(inputs.model);
     PlanOptions options;
     options.allow_unmatched_rules = inputs.allow_unmatched_rules;
+    options.have_calibration = inputs.calibration != nullptr;
     row.plan = make_plan(config, take_inventory(model.module), options);
     const std::string engine = preflight(*row.plan);
     row.plan->engine = engine;
-    quantize_model(std::move(model), *row.plan, engine, config.source, output);
+    quantize_model(std::move(model), *row.plan, engine, config.source, output, inputs.calibration);
 }
 
 }  // namespace

@@ -21,11 +21,13 @@ using nlohmann::json;
 
 const std::vector<std::string> kEngines = {"auto", "onednn", "qnnpack", "fbgemm"};
 const std::vector<std::string> kTopKeys = {"$schema", "description", "engine", "defaults",
-                                           "rules", "allow_unmatched_rules"};
+                                           "rules", "allow_unmatched_rules", "calibration"};
 const std::vector<std::string> kChoiceKeys = {"scheme", "granularity", "symmetric",
-                                              "reduce_range"};
-const std::vector<std::string> kRuleKeys = {"match",       "kind",      "scheme",
-                                            "granularity", "symmetric", "reduce_range"};
+                                              "reduce_range", "bias_correction"};
+const std::vector<std::string> kRuleKeys = {"match",        "kind",      "scheme",
+                                            "granularity",  "symmetric", "reduce_range",
+                                            "bias_correction"};
+const std::vector<std::string> kCalibrationKeys = {"data", "samples", "observer", "batch_size"};
 
 std::string join(const std::vector<std::string>& words) {
     std::string out;
@@ -98,6 +100,7 @@ public:
         if (doc.contains("allow_unmatched_rules"))
             config.allow_unmatched_rules =
                 boolean(doc["allow_unmatched_rules"], "allow_unmatched_rules");
+        if (doc.contains("calibration")) config.calibration = parse_calibration(doc["calibration"]);
         return config;
     }
 
@@ -142,6 +145,32 @@ private:
         return engine;
     }
 
+    int64_t positive_integer(const json& value, const std::string& path) const {
+        if (!value.is_number_integer() || value.get<int64_t>() < 1)
+            throw fail(path + " must be a whole number of at least 1, not " + describe(value));
+        return value.get<int64_t>();
+    }
+
+    // {"data": "calib.txt", "samples": 1000, "observer": "percentile:99.99"}; a relative
+    // data path is taken relative to the config file, which is where it was written.
+    CalibrationSpec parse_calibration(const json& value) const {
+        require_object(value, "calibration", R"({"data": "calib.txt", "samples": 1000})");
+        check_keys(value, kCalibrationKeys, "calibration", false);
+        if (!value.contains("data"))
+            throw fail("calibration: missing required key 'data' (sample texts, one per line)");
+        CalibrationSpec spec;
+        spec.data = string(value["data"], "calibration.data");
+        if (spec.data.empty()) throw fail("calibration.data is empty; name a file of sample texts");
+        if (spec.data.is_relative() && origin_ != "<inline>")
+            spec.data = std::filesystem::path(origin_).parent_path() / spec.data;
+        if (value.contains("samples"))
+            spec.samples = static_cast<size_t>(positive_integer(value["samples"], "calibration.samples"));
+        if (value.contains("observer")) spec.observer = string(value["observer"], "calibration.observer");
+        if (value.contains("batch_size"))
+            spec.batch_size = positive_integer(value["batch_size"], "calibration.batch_size");
+        return spec;
+    }
+
     LayerKind parse_kind(const std::string& name, const std::string& path) const {
         if (auto kind = parse_layer_kind(name)) return *kind;
         throw fail(path + ": " + unknown("layer kind", name, kind_names()));
@@ -163,6 +192,9 @@ private:
             choice.options.symmetric = boolean(object["symmetric"], path + ".symmetric");
         if (object.contains("reduce_range"))
             choice.options.reduce_range = boolean(object["reduce_range"], path + ".reduce_range");
+        if (object.contains("bias_correction"))
+            choice.options.bias_correction =
+                boolean(object["bias_correction"], path + ".bias_correction");
         return choice;
     }
 

@@ -132,6 +132,7 @@ at::Tensor Embedder::embed(const std::vector<const Encoding*>& batch) {
     for (const auto& name : card_.inputs)
         inputs.emplace_back(name == "input_ids" ? ids : name == "attention_mask" ? mask : types);
 
+    if (before_forward_) before_forward_(mask);
     c10::InferenceMode guard;
     c10::IValue result;
     try {
@@ -207,8 +208,11 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
     const auto max_length = static_cast<size_t>(embedder.card().max_length);
     double tokenize_seconds = 0;
     Record record;
+    size_t records = 0;
     auto next = [&](Encoding& enc) {
+        if (options.max_records && records == options.max_records) return false;
         if (!reader.next(record)) return false;
+        ++records;
         if (record.input_ids) {
             enc.ids = *record.input_ids;
             enc.truncated = enc.ids.size() > max_length;

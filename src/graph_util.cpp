@@ -56,4 +56,16 @@ std::optional<std::string> attribute_owner(const torch::jit::Value* v, const std
     return owner_within(v, name, paths, 0);
 }
 
+std::vector<WeightUse> find_weight_uses(torch::jit::Graph& graph) {
+    const ModulePaths paths = module_paths(graph, "");
+    std::vector<WeightUse> uses;
+    for_each_node(graph.block(), [&](torch::jit::Node* node) {
+        const WeightOp* op = weight_op(node);
+        if (!op) return;
+        auto owner = attribute_owner(node->input(op->weight_input), "weight", paths);
+        if (owner && !owner->empty()) uses.push_back({node, std::move(*owner)});
+    });
+    return uses;
+}
+
 }  // namespace embq

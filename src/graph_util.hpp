@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <torch/script.h>
 
@@ -44,5 +45,15 @@ const WeightOp* weight_op(const torch::jit::Node* node);  // nullptr for other o
 // when any branch yields it (scripted F.embedding_bag routes its weight through one).
 std::optional<std::string> attribute_owner(const torch::jit::Value* v, const std::string& name,
                                            const ModulePaths& paths);
+
+// One call site of a layer in an inlined forward graph: the op that applies its weight.
+struct WeightUse {
+    torch::jit::Node* node;
+    std::string layer;  // the layer's module path
+};
+
+// Every weight op in `graph` (forward of the root module, inlined) whose weight is an
+// attribute of a submodule, in graph order. A layer called twice appears twice.
+std::vector<WeightUse> find_weight_uses(torch::jit::Graph& graph);
 
 }  // namespace embq

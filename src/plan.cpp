@@ -100,6 +100,14 @@ LayerPlan plan_layer(const Config& config, const Layer& layer, const Choice& cho
         // The scheme names the layer; we add where in the config the choice was made.
         throw config_error(config.origin + ": " + choice.chosen_by + ": " + e.what());
     }
+    if (choice.options.bias_correction.value_or(false)) {
+        // Only schemes that quantize a linear layer's weight shift its output.
+        if (layer.kind != LayerKind::Linear || !plan.scheme->takes_options())
+            throw config_error(config.origin + ": " + choice.chosen_by + ": bias_correction "
+                               "applies to weight-quantized linear layers (int8_dynamic, "
+                               "int8_static, int4_weight), not " + choice.scheme + " on " + layer.path);
+        plan.options.bias_correction = true;
+    }
     plan.bytes_after = plan.scheme->stored_bytes(layer, plan.options);
     return plan;
 }
@@ -131,17 +139,23 @@ void check_unmatched_rules(const Config& config, const ModelInventory& inventory
 
 void check_calibration(const Config& config, const Plan& plan, const PlanOptions& options) {
     if (options.have_calibration) return;
+    auto needs = [](const LayerPlan& lp) {
+        return lp.scheme->needs_calibration() || lp.options.bias_correction;
+    };
     for (const auto& first : plan.layers) {
-        if (!first.scheme->needs_calibration()) continue;
+        if (!needs(first)) continue;
         std::vector<std::string> layers;
         for (const auto& lp : plan.layers)
-            if (lp.scheme == first.scheme) layers.push_back(lp.layer.path);
+            if (needs(lp)) layers.push_back(lp.layer.path);
         std::string listed = layers[0];
         for (size_t i = 1; i < layers.size() && i < 3; ++i) listed += ", " + layers[i];
         if (layers.size() > 3) listed += " and " + std::to_string(layers.size() - 3) + " more";
-        throw config_error(config.origin + ": scheme '" + std::string(first.scheme->name()) +
-                           "' (" + first.chosen_by + ", layers " + listed +
-                           ") needs calibration data: pass --calibration FILE");
+        const std::string what = first.scheme->needs_calibration()
+                                     ? "scheme '" + std::string(first.scheme->name()) + "'"
+                                     : std::string("bias_correction");
+        throw config_error(config.origin + ": " + what + " (" + first.chosen_by + ", layers " +
+                           listed + ") needs calibration: pass --calibration FILE (written by "
+                           "'embq calibrate') or add \"calibration\": {\"data\": ...} to the config");
     }
 }
 
@@ -149,6 +163,7 @@ std::string options_text(const LayerPlan& lp) {
     if (!lp.scheme->takes_options()) return "-";
     std::string text = lp.options.granularity.to_string() + (lp.options.symmetric ? " sym" : " asym");
     if (lp.options.reduce_range) text += " reduce_range";
+    if (lp.options.bias_correction) text += " bias_correction";
     return text;
 }
 
@@ -255,6 +270,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
                           {"symmetric", options ? nlohmann::json(lp.options.symmetric) : nlohmann::json()},
                           {"reduce_range",
                            options ? nlohmann::json(lp.options.reduce_range) : nlohmann::json()},
+                          {"bias_correction", lp.options.bias_correction},
                           {"chosen_by", lp.chosen_by},
                           {"bytes_before", lp.layer.bytes},
                           {"bytes_after", lp.bytes_after}});

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/common_subexpression_elimination.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
@@ -22,23 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using torch::jit::Node;
 using torch::jit::Value;
-
-struct WeightUse {
-    Node* node;
-    std::string layer;
-};
-
-std::vector<WeightUse> find_weight_uses(torch::jit::Graph& graph) {
-    const ModulePaths paths = module_paths(graph, "");
-    std::vector<WeightUse> uses;
-    for_each_node(graph.block(), [&](Node* node) {
-        const WeightOp* op = weight_op(node);
-        if (!op) return;
-        auto owner = attribute_owner(node->input(op->weight_input), "weight", paths);
-        if (owner && !owner->empty()) uses.push_back({node, std::move(*owner)});
-    });
-    return uses;
-}
 
 // True when the value's data (not just its dtype or shape) is still used: scripted
 // F.embedding_bag keeps reading weight.dtype, which a placeholder answers equally well.
@@ -200,7 +184,8 @@ std::string preflight(const Plan& plan) {
 }
 
 QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan, const std::string& engine,
-                              const nlohmann::json& config_source, const fs::path& output) {
+                              const nlohmann::json& config_source, const fs::path& output,
+                              const Calibration* calibration) {
     std::error_code ec;
     if (fs::exists(output, ec) && fs::equivalent(output, model.path, ec))
         throw usage_error(output.string() + ": the output would overwrite the input model; "
@@ -222,11 +207,14 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan, const std::
         const LayerPlan* lp = plan.find(use.layer);
         if (!lp || !lp->scheme->rewrites()) continue;
         const torch::jit::Module layer_module = submodule(root, use.layer);
-        RewriteContext ctx(root, *graph, use.node, layer_module, lp->layer, engine);
+        RewriteContext ctx(root, *graph, use.node, layer_module, lp->layer, engine, calibration);
         lp->scheme->rewrite(ctx, lp->options);
         ++result.rewritten_calls[use.layer];
     }
     fold_weight_dtype_queries(graph, root, result.rewritten_calls);
+    // Layers that read the same input with the same qparams (int8_static query, key and
+    // value) then quantize it once instead of three times.
+    torch::jit::EliminateCommonSubexpression(graph);
     torch::jit::EliminateDeadCode(graph);
 
     for (const auto& lp : plan.layers) {
@@ -244,6 +232,9 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan, const std::
                            {"source_model", model.path.filename().string()},
                            {"config", config_source},
                            {"plan", plan_to_json(plan)}};
+    if (calibration)
+        meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
+                               {"observer", calibration->selected_observer()}};
     save_atomically(root, {{kMetadataEntry, meta.dump(2)}}, output);
     result.output_file_bytes = bytes_on_disk(output);
     return result;

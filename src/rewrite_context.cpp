@@ -21,9 +21,10 @@ std::string attribute_name(const std::string& layer_path, const std::string& nam
 
 RewriteContext::RewriteContext(torch::jit::Module& root, torch::jit::Graph& graph,
                                torch::jit::Node* node, const torch::jit::Module& layer_module,
-                               const Layer& layer, std::string engine)
+                               const Layer& layer, std::string engine,
+                               const Calibration* calibration)
     : root_(root), graph_(graph), node_(node), layer_module_(layer_module), layer_(layer),
-      engine_(std::move(engine)) {}
+      engine_(std::move(engine)), calibration_(calibration) {}
 
 at::Tensor RewriteContext::weight() const {
     return layer_module_.attr("weight").toTensor().detach().contiguous().to(at::kFloat);
@@ -32,6 +33,34 @@ at::Tensor RewriteContext::weight() const {
 c10::optional<at::Tensor> RewriteContext::bias() const {
     if (!layer_module_.hasattr("bias") || !layer_module_.attr("bias").isTensor()) return c10::nullopt;
     return layer_module_.attr("bias").toTensor().detach().contiguous().to(at::kFloat);
+}
+
+LayerCalibration RewriteContext::calibration() const {
+    if (!calibration_)
+        throw config_error("layer '" + layer_.path + "' needs calibration; pass --calibration FILE");
+    auto found = calibration_->layer(layer_.path);
+    if (!found)
+        throw config_error("layer '" + layer_.path + "': " + calibration_->origin() +
+                           " has no " + calibration_->selected_observer() + " range for it (was it "
+                           "calibrated on another model, or did the data never reach the layer?)");
+    return *found;
+}
+
+c10::optional<at::Tensor> RewriteContext::output_bias(const ResolvedOptions& options,
+                                                      const at::Tensor& dequantized) const {
+    c10::optional<at::Tensor> b = bias();
+    if (!options.bias_correction) return b;
+    const LayerCalibration cal = calibration();
+    const at::Tensor w = weight();
+    if (static_cast<int64_t>(cal.input_mean.size()) != w.size(1))
+        throw config_error("layer '" + layer_.path + "': the calibration has " +
+                           std::to_string(cal.input_mean.size()) + " input channel means but the "
+                           "layer takes " + std::to_string(w.size(1)) + " inputs; recalibrate on this model");
+    // In double: the correction is a small difference of large dot products.
+    const at::Tensor mean = at::tensor(cal.input_mean, at::kDouble);
+    const at::Tensor shift = at::matmul(w.to(at::kDouble) - dequantized.to(at::kDouble), mean);
+    const at::Tensor base = b ? b->to(at::kDouble) : at::zeros({w.size(0)}, at::kDouble);
+    return (base + shift).to(at::kFloat);
 }
 
 torch::jit::Value* RewriteContext::attribute(const std::string& name,

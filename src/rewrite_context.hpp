@@ -10,7 +10,9 @@
 
 #include <torch/script.h>
 
+#include "embq/calibration.hpp"
 #include "embq/layers.hpp"
+#include "embq/scheme.hpp"
 
 namespace embq {
 
@@ -18,7 +20,7 @@ class RewriteContext {
 public:
     RewriteContext(torch::jit::Module& root, torch::jit::Graph& graph, torch::jit::Node* node,
                    const torch::jit::Module& layer_module, const Layer& layer,
-                   std::string engine);
+                   std::string engine, const Calibration* calibration);
 
     torch::jit::Node* node() const { return node_; }
     torch::jit::Graph& graph() const { return graph_; }
@@ -28,6 +30,17 @@ public:
     // The layer's FP32 weight and bias as the input model stores them.
     at::Tensor weight() const;
     c10::optional<at::Tensor> bias() const;
+
+    // The layer's calibration (activation ranges, input channel means). A Config error
+    // naming the layer when the run has no calibration or it has nothing for this layer.
+    LayerCalibration calibration() const;
+
+    // The bias a rewritten linear layer adds: its FP32 bias, and with bias_correction
+    // also (W - Wq) E[x], the expected output shift the stored weight `dequantized`
+    // causes on the calibration data. Null only when the layer has no bias and none
+    // is needed.
+    c10::optional<at::Tensor> output_bias(const ResolvedOptions& options,
+                                          const at::Tensor& dequantized) const;
 
     // A value that reads attribute `name` of this layer, stored on the model's root
     // module. `make` runs only the first time: a layer called twice shares the tensors.
@@ -51,6 +64,7 @@ private:
     const torch::jit::Module& layer_module_;
     const Layer& layer_;
     std::string engine_;
+    const Calibration* calibration_;
 };
 
 }  // namespace embq

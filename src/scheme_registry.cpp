@@ -37,6 +37,7 @@ const std::vector<const Scheme*>& all_schemes() {
         v.push_back(make_fp16_scheme());
         v.push_back(make_bf16_scheme());
         v.push_back(make_int8_dynamic_scheme());
+        v.push_back(make_int8_static_scheme());
         v.push_back(make_int4_weight_scheme());
         v.push_back(make_int8_rowwise_scheme());
         v.push_back(make_int4_rowwise_scheme());

@@ -295,8 +295,38 @@ TEST(LoadConfig, ConfigErrorsNameThePath) {
         EXPECT_EQ(std::string(e.what()),
                   path.string() + ": unknown key 'defualts' at top level; did you mean "
                                   "'defaults'? (valid keys: $schema, description, engine, "
-                                  "defaults, rules, allow_unmatched_rules)");
+                                  "defaults, rules, allow_unmatched_rules, calibration)");
     }
+}
+
+TEST(LoadConfig, InlineCalibrationDataIsRelativeToTheConfigFile) {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir / "configs");
+    const auto path = dir / "configs" / "static.json";
+    test::write_file(path, R"({"calibration": {"data": "texts/calib.txt", "samples": 200},
+                              "defaults": {"linear": {"scheme": "int8_static", "bias_correction": true}}})");
+    const Config config = load_config(path);
+    ASSERT_TRUE(config.calibration);
+    EXPECT_EQ(config.calibration->data, dir / "configs" / "texts" / "calib.txt");
+    EXPECT_EQ(config.calibration->samples, 200u);
+    EXPECT_EQ(config.calibration->observer, kDefaultObserver);
+    EXPECT_EQ(config.defaults.at(LayerKind::Linear).options.bias_correction, true);
+}
+
+TEST(ParseConfig, CalibrationErrorsNameTheKey) {
+    auto message = [](const nlohmann::json& calibration) {
+        try {
+            parse_config({{"calibration", calibration}}, "c.json");
+        } catch (const Error& e) {
+            EXPECT_EQ(e.category(), ErrorCategory::Config);
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    test::expect_contains(message({{"samples", 10}}), {"calibration", "missing required key 'data'"});
+    test::expect_contains(message({{"data", "x.txt"}, {"samples", 0}}), {"calibration.samples", "at least 1"});
+    test::expect_contains(message({{"data", "x.txt"}, {"sample", 5}}), {"'sample'", "did you mean 'samples'"});
+    test::expect_contains(message("calib.txt"), {"calibration must be an object"});
 }
 
 TEST(Glob, StarMatchesAnyRunIncludingDots) {

@@ -111,6 +111,13 @@ def read_outputs(out_dir):
     return corpus[:-1], [line.split("\t") for line in pairs[:-1]]
 
 
+def read_calib(out_dir):
+    with open(os.path.join(out_dir, "calib.txt"), encoding="utf-8") as f:
+        calib = f.read().split("\n")
+    assert calib[-1] == ""
+    return calib[:-1]
+
+
 class ParseTest(unittest.TestCase):
     """Gloss parsing, on single glosses."""
 
@@ -181,10 +188,13 @@ class BuildTest(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
+    # The fake WordNet has 49 unique definitions: 30 in the corpus leave 19
+    # for calib.txt.
     def build(self, name, *extra):
         out = os.path.join(self.tmp.name, name)
         proc = run_script("--wordnet-dir", self.wn, "--out", out,
-                          "--corpus-size", "30", "--pairs-size", "12", *extra)
+                          "--corpus-size", "30", "--pairs-size", "12",
+                          "--calib-size", "10", *extra)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         return out, proc.stdout
 
@@ -203,9 +213,11 @@ class BuildTest(unittest.TestCase):
         self.assertNotIn(".tmp", " ".join(os.listdir(out)))
 
     def test_duplicates_dropped(self):
-        out, summary = self.build("out", "--corpus-size", "45", "--pairs-size", "5")
+        out, summary = self.build("out", "--corpus-size", "45", "--pairs-size", "5",
+                                  "--calib-size", "4")
         corpus, pairs = read_outputs(out)
-        folded = [line.casefold() for line in corpus] + [p[1].casefold() for p in pairs]
+        folded = [line.casefold() for line in corpus + read_calib(out)]
+        folded += [p[1].casefold() for p in pairs]
         self.assertNotIn("move fast", folded)
         queries = [p[0] for p in pairs]
         self.assertNotIn("he sat on the bank of money", queries)
@@ -214,7 +226,7 @@ class BuildTest(unittest.TestCase):
     def test_deterministic(self):
         a, _ = self.build("a", "--seed", "7")
         b, _ = self.build("b", "--seed", "7")
-        for name in ("corpus.txt", "pairs.tsv"):
+        for name in ("corpus.txt", "pairs.tsv", "calib.txt"):
             with open(os.path.join(a, name), "rb") as fa, open(os.path.join(b, name), "rb") as fb:
                 self.assertEqual(fa.read(), fb.read(), name)
 
@@ -222,6 +234,56 @@ class BuildTest(unittest.TestCase):
         a, _ = self.build("a", "--seed", "1")
         b, _ = self.build("b", "--seed", "2")
         self.assertNotEqual(read_outputs(a), read_outputs(b))
+
+    def test_calib_size_and_disjoint(self):
+        out, summary = self.build("out")
+        corpus, pairs = read_outputs(out)
+        calib = read_calib(out)
+        self.assertEqual(len(calib), 10)
+        self.assertEqual(len(set(calib)), 10)
+        for line in calib:
+            self.assertTrue(line and "\t" not in line and line == line.strip(), repr(line))
+        calib_folded = {line.casefold() for line in calib}
+        self.assertFalse(calib_folded & {line.casefold() for line in corpus})
+        self.assertFalse(calib_folded & {p[1].casefold() for p in pairs})
+        self.assertFalse(calib_folded & {p[0].casefold() for p in pairs})
+        self.assertIn("10 calibration glosses", summary)
+
+    def test_calib_takes_every_remaining_synset(self):
+        out, _ = self.build("out", "--calib-size", "19")
+        corpus, _ = read_outputs(out)
+        calib = read_calib(out)
+        self.assertEqual(len(calib), 19)
+        # Together they are all 49 unique definitions of the fake WordNet.
+        self.assertEqual(len(set(corpus) | set(calib)), 49)
+
+    def test_calib_size_leaves_other_files_alone(self):
+        # calib.txt has its own random stream, drawn after the others.
+        a, _ = self.build("a", "--seed", "3", "--calib-size", "2")
+        b, _ = self.build("b", "--seed", "3", "--calib-size", "19")
+        for name in ("corpus.txt", "pairs.tsv"):
+            with open(os.path.join(a, name), "rb") as fa, open(os.path.join(b, name), "rb") as fb:
+                self.assertEqual(fa.read(), fb.read(), name)
+
+    def test_seed_changes_calib(self):
+        a, _ = self.build("a", "--seed", "1")
+        b, _ = self.build("b", "--seed", "2")
+        self.assertNotEqual(read_calib(a), read_calib(b))
+
+    def test_too_large_calib_is_an_error(self):
+        out = os.path.join(self.tmp.name, "o")
+        proc = run_script("--wordnet-dir", self.wn, "--out", out,
+                          "--corpus-size", "30", "--pairs-size", "12", "--calib-size", "20")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("--calib-size 20 is larger than the 19 unique definitions left "
+                      "after corpus.txt and pairs.tsv", proc.stderr)
+        self.assertFalse(os.path.exists(out))  # checked before anything is written
+
+    def test_calib_size_must_be_positive(self):
+        proc = run_script("--wordnet-dir", self.wn, "--out", os.path.join(self.tmp.name, "o"),
+                          "--calib-size", "0")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("must be positive", proc.stderr)
 
     def test_missing_wordnet_dir(self):
         proc = run_script("--wordnet-dir", os.path.join(self.tmp.name, "nope"),
@@ -247,6 +309,7 @@ class RealWordNetTest(unittest.TestCase):
             proc = run_script("--out", tmp)
             self.assertEqual(proc.returncode, 0, proc.stderr)
             corpus, pairs = read_outputs(tmp)
+            calib = read_calib(tmp)
         self.assertEqual(len(corpus), 10000)
         self.assertEqual(len(pairs), 2000)
         self.assertEqual(len(set(corpus)), 10000)
@@ -261,6 +324,14 @@ class RealWordNetTest(unittest.TestCase):
             self.assertIn(gloss, corpus_set)
         self.assertEqual(len({p[1] for p in pairs}), 2000)
         self.assertIn("Wrote 2000 pairs", proc.stdout)
+        self.assertEqual(len(calib), 10000)
+        self.assertEqual(len(set(calib)), 10000)
+        for line in calib:
+            self.assertTrue(line and "\t" not in line and line == line.strip(), repr(line))
+        calib_folded = {line.casefold() for line in calib}
+        self.assertFalse(calib_folded & {line.casefold() for line in corpus})
+        self.assertFalse(calib_folded & {p[1].casefold() for p in pairs})
+        self.assertIn("10000 calibration glosses", proc.stdout)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Build real evaluation text for embq from WordNet 3.0 glosses.
 
-Writes two files into --out:
+Writes three files into --out:
 
   corpus.txt  one WordNet definition (gloss without its examples) per line;
   pairs.tsv   "example<TAB>definition": a usage example and the definition of
-              its own synset (query -> right answer for hit@k / MRR).
+              its own synset (query -> right answer for hit@k / MRR);
+  calib.txt   calibration text: definitions of other synsets, none of them
+              in corpus.txt or pairs.tsv.
 
 Every definition written identifies exactly one synset, every pair's
-definition is also in the corpus, and the same inputs and options give
-byte-identical files. See tools/wordnet_sets.md for the rules and sizes.
+definition is also in the corpus, calib.txt shares no synset with the other
+two, and the same inputs and options give byte-identical files. See
+tools/wordnet_sets.md for the rules and sizes.
 
 Python 3 standard library only.
 """
@@ -37,6 +40,12 @@ NOTE_RE = re.compile(r"^\([^()]*\)$")
 # or `,` (`restrict or confine, "I limit you to two visits"`).
 EXAMPLES_START_RE = re.compile(r'(?:^|[;:,])\s*"')
 ELLIPSIS = ("..", "\u2026")  # WordNet also writes a two-dot ellipsis
+
+# Seed of the calibration sample's own random stream, derived from --seed.
+# A separate stream (a str seed, so it never equals the int-seeded stream of
+# any --seed) keeps corpus.txt and pairs.tsv exactly as they were before
+# calib.txt existed.
+CALIB_SEED_FORMAT = "embq-calib:%d"
 
 
 class WordNetMissing(Exception):
@@ -326,6 +335,28 @@ def sample_sets(synsets, corpus_size, pairs_size, seed):
     return pairs, corpus
 
 
+def sample_calib(synsets, corpus, calib_size, seed):
+    """Pick the calibration definitions: `calib_size` synsets in neither
+    corpus.txt nor pairs.tsv, in random order.
+
+    `corpus` holds every definition already used (each pair's definition is
+    in it), and a definition identifies its synset (duplicates were dropped,
+    case-insensitively), so excluding the corpus definitions excludes the
+    corpus and pair synsets. Uses its own random stream, drawn after
+    sample_sets, so the other files do not depend on `calib_size`.
+    """
+    used = {d.casefold() for d in corpus}
+    remaining = [s for s in synsets if s.definition.casefold() not in used]
+    if calib_size > len(remaining):
+        raise ValueError(
+            "--calib-size %d is larger than the %d unique definitions left "
+            "after corpus.txt and pairs.tsv" % (calib_size, len(remaining))
+        )
+    rng = random.Random(CALIB_SEED_FORMAT % seed)
+    # sample() returns the picks in random order: the file is shuffled.
+    return [s.definition for s in rng.sample(remaining, calib_size)]
+
+
 def write_atomic(path, lines):
     """Write lines (each gets '\\n') to path via a temp file and a rename, so a
     reader never sees a half-written file."""
@@ -350,7 +381,7 @@ def check_line(text):
     return text
 
 
-def summary(stats, args, pairs, corpus):
+def summary(stats, args, pairs, corpus, calib):
     """The one-paragraph summary printed at the end."""
     per_pos = ", ".join("%s %d" % (n, c) for n, c in stats.synsets.items())
     return (
@@ -359,7 +390,8 @@ def summary(stats, args, pairs, corpus):
         "definitions, %d with no definition). Found %d quoted examples; dropped "
         "%d shorter than %d words, %d fragments, %d repeated in another synset; "
         "%d synsets had unbalanced quotes (examples ignored); %d synsets have a "
-        "usable example. Wrote %d pairs to %s and %d glosses to %s (seed %d)."
+        "usable example. Wrote %d pairs to %s, %d glosses to %s and %d "
+        "calibration glosses (disjoint from both) to %s (seed %d)."
         % (
             sum(stats.synsets.values()),
             args.wordnet_dir,
@@ -379,6 +411,8 @@ def summary(stats, args, pairs, corpus):
             os.path.join(args.out, "pairs.tsv"),
             len(corpus),
             os.path.join(args.out, "corpus.txt"),
+            len(calib),
+            os.path.join(args.out, "calib.txt"),
             args.seed,
         )
     )
@@ -386,8 +420,9 @@ def summary(stats, args, pairs, corpus):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Build corpus.txt and pairs.tsv (example -> definition) "
-        "from WordNet 3.0 for embq's eval."
+        description="Build corpus.txt, pairs.tsv (example -> definition) "
+        "and calib.txt (calibration text disjoint from both) from WordNet 3.0 "
+        "for embq's eval."
     )
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--wordnet-dir", default=DEFAULT_WORDNET_DIR,
@@ -397,11 +432,14 @@ def parse_args(argv):
                         help="glosses in corpus.txt (default %(default)s)")
     parser.add_argument("--pairs-size", type=int, default=2000,
                         help="lines in pairs.tsv (default %(default)s)")
+    parser.add_argument("--calib-size", type=int, default=10000,
+                        help="glosses in calib.txt, none of them in corpus.txt or "
+                        "pairs.tsv (default %(default)s)")
     parser.add_argument("--min-words", type=int, default=3,
                         help="drop examples with fewer words (default %(default)s)")
     args = parser.parse_args(argv)
-    if args.corpus_size < 1 or args.pairs_size < 1:
-        parser.error("--corpus-size and --pairs-size must be positive")
+    if args.corpus_size < 1 or args.pairs_size < 1 or args.calib_size < 1:
+        parser.error("--corpus-size, --pairs-size and --calib-size must be positive")
     return args
 
 
@@ -422,6 +460,7 @@ def main(argv=None):
     stats.pair_candidates = sum(1 for s in synsets if s.examples)
     try:
         pairs, corpus = sample_sets(synsets, args.corpus_size, args.pairs_size, args.seed)
+        calib = sample_calib(synsets, corpus, args.calib_size, args.seed)
     except ValueError as err:
         print("error: %s" % err, file=sys.stderr)
         return 1
@@ -431,7 +470,10 @@ def main(argv=None):
         os.path.join(args.out, "pairs.tsv"),
         [check_line(e) + "\t" + check_line(d) for e, d in pairs],
     )
-    print(summary(stats, args, pairs, corpus))
+    # Written last: its presence means the whole set was written (setup.sh
+    # checks for it).
+    write_atomic(os.path.join(args.out, "calib.txt"), [check_line(t) for t in calib])
+    print(summary(stats, args, pairs, corpus, calib))
     return 0
 
 

@@ -48,6 +48,6 @@ cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"
 
 "$repo/tools/use_lite/fetch.sh" "$repo/.cache/use-lite"
-if [[ ! -f "$repo/.cache/wordnet/pairs.tsv" ]]; then
+if [[ ! -f "$repo/.cache/wordnet/calib.txt" ]]; then
   /usr/bin/python3 "$repo/tools/make_wordnet_sets.py" --out "$repo/.cache/wordnet"
 fi

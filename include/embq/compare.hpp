@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "embq/calibration.hpp"
 #include "embq/eval.hpp"
 #include "embq/gates.hpp"
 #include "embq/plan.hpp"
@@ -24,6 +25,8 @@ struct CompareInputs {
     EvalInputs eval;                             // corpus, queries, pairs, card, batch size (baseline/candidate unused)
     std::filesystem::path keep_dir;              // empty: quantized models go to a temporary directory
     bool allow_unmatched_rules = false;
+    // One calibration shared by every config (int8_static, bias_correction); may be null.
+    const Calibration* calibration = nullptr;
 };
 
 struct CompareRow {

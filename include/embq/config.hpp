@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "embq/calibration.hpp"
 #include "embq/layers.hpp"
 #include "embq/scheme.hpp"
 
@@ -34,12 +35,22 @@ struct Rule {
     size_t index = 0;                 // position in `rules`, for messages ("rule 2")
 };
 
+// Calibration run by `embq quantize` itself (the config's "calibration" object), for
+// configs that use int8_static or bias_correction without a calibration file.
+struct CalibrationSpec {
+    std::filesystem::path data;   // relative paths resolved against the config's folder
+    size_t samples = kDefaultCalibrationSamples;
+    std::string observer = kDefaultObserver;
+    int64_t batch_size = kDefaultCalibrationBatch;
+};
+
 struct Config {
     std::string origin;               // file name, or "<inline>", for error messages
     std::string engine = "auto";      // auto | onednn | qnnpack | fbgemm
     std::map<LayerKind, SchemeChoice> defaults;
     std::vector<Rule> rules;
     bool allow_unmatched_rules = false;
+    std::optional<CalibrationSpec> calibration;
     nlohmann::json source;            // the document as read; stored in the output archive
 };
 

@@ -32,6 +32,13 @@ public:
     at::Tensor embed(const std::vector<const Encoding*>& batch);
 
     const ModelCard& card() const { return card_; }
+    // The model embed() runs (a handle: changing it changes what embed() runs).
+    torch::jit::Module& module() { return model_; }
+    // Called before each forward with the batch's attention mask [rows, tokens] (1: a
+    // real token, 0: padding); calibration uses it to drop padding positions.
+    void set_before_forward(std::function<void(const at::Tensor& attention_mask)> hook) {
+        before_forward_ = std::move(hook);
+    }
     int64_t pad_id() const { return pad_id_; }
     void set_pad_id(int64_t id) { pad_id_ = id; }
 
@@ -39,12 +46,14 @@ private:
     torch::jit::Module model_;
     ModelCard card_;
     int64_t pad_id_ = 0;
+    std::function<void(const at::Tensor&)> before_forward_;
 };
 
 struct EmbedOptions {
     int64_t batch_size = 32;
     // Records sorted by length together: bounds memory while keeping padding small.
     size_t window = 4096;
+    size_t max_records = 0;  // embed_dataset: stop after this many records (0: all)
     std::function<void(size_t done)> on_progress;  // called after each batch
 };
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "embq/calibration.hpp"
 #include "embq/model.hpp"
 #include "embq/plan.hpp"
 
@@ -31,9 +32,12 @@ struct QuantizeResult {
 // Quantizes `model` (consumed: its module is rewritten in place) as `plan` says and
 // writes it to `output` atomically (a temporary file renamed when complete and
 // verified to load). `config_source` and the plan are stored in the archive under
-// extra/embq.json. The input file is never written.
+// extra/embq.json. The input file is never written. `calibration` (the selected
+// observer's ranges) is needed by int8_static and bias_correction; null when the plan
+// has neither.
 QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan, const std::string& engine,
                               const nlohmann::json& config_source,
-                              const std::filesystem::path& output);
+                              const std::filesystem::path& output,
+                              const Calibration* calibration = nullptr);
 
 }  // namespace embq

@@ -39,6 +39,9 @@ struct SchemeOptions {
     std::optional<Granularity> granularity;
     std::optional<bool> symmetric;
     std::optional<bool> reduce_range;
+    // Weight-quantized linear layers only: add (W - Wq) E[x] to the bias, the expected
+    // output shift the quantized weight causes on the calibration data. Needs calibration.
+    std::optional<bool> bias_correction;
 };
 
 // Options with every field decided (the scheme's defaults filled in).
@@ -46,6 +49,7 @@ struct ResolvedOptions {
     Granularity granularity = Granularity::per_channel();
     bool symmetric = true;
     bool reduce_range = false;
+    bool bias_correction = false;
 };
 
 class RewriteContext;  // src/rewrite_context.hpp: the graph, the node, the layer's tensors

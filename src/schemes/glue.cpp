@@ -53,10 +53,10 @@ const torch::jit::Function& script_function(const std::string& source, const std
 }
 
 void replace_linear(RewriteContext& ctx, const torch::jit::Function& fn,
-                    const std::vector<torch::jit::Value*>& params) {
+                    const std::vector<torch::jit::Value*>& params, torch::jit::Value* new_bias) {
     std::vector<torch::jit::Value*> inputs{ctx.node()->input(0)};
     inputs.insert(inputs.end(), params.begin(), params.end());
-    inputs.push_back(ctx.node()->input(2));
+    inputs.push_back(new_bias ? new_bias : ctx.node()->input(2));
     ctx.replace_node_output(ctx.call(fn, inputs).at(0));
 }
 

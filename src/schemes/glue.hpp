@@ -15,9 +15,11 @@ namespace embq {
 // Compiles `source` once (cached by its text) and returns function `name` from it.
 const torch::jit::Function& script_function(const std::string& source, const std::string& name);
 
-// Replaces aten::linear(x, weight, bias) with fn(x, params..., bias).
+// Replaces aten::linear(x, weight, bias) with fn(x, params..., bias), or with
+// fn(x, params..., new_bias) when `new_bias` is given (bias correction).
 void replace_linear(RewriteContext& ctx, const torch::jit::Function& fn,
-                    const std::vector<torch::jit::Value*>& params);
+                    const std::vector<torch::jit::Value*>& params,
+                    torch::jit::Value* new_bias = nullptr);
 
 // Replaces a table lookup (aten::embedding or aten::embedding_bag) given the scheme's
 // `rows_source`: TorchScript defining

@@ -71,7 +71,12 @@ public:
             ctx.attribute("packed", [&] { return pack_int4(quantized().codes); });
         torch::jit::Value* scale = ctx.attribute("scale", [&] { return quantized().scale; });
         torch::jit::Value* offset = ctx.attribute("offset", [&] { return quantized().offset; });
-        replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, offset});
+        torch::jit::Value* bias = nullptr;
+        if (o.bias_correction)
+            bias = ctx.attribute("bias", [&] {
+                return *ctx.output_bias(o, dequantize_groups(quantized(), group));
+            });
+        replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, offset}, bias);
     }
 };
 

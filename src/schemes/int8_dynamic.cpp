@@ -2,11 +2,9 @@
 // for the quantized engine; activations are quantized per batch at run time and the
 // matmul runs in int8 (`quantized::linear_dynamic`). oneDNN uses VNNI where the CPU
 // has it. Needs a quantized engine: the preflight packs and runs a tiny layer on it.
-#include <ATen/ATen.h>
-
 #include "embq/error.hpp"
 #include "engine.hpp"
-#include "quant_math.hpp"
+#include "schemes/int8_linear.hpp"
 #include "schemes/schemes.hpp"
 #include "rewrite_context.hpp"
 #include "torch_util.hpp"
@@ -14,23 +12,6 @@
 namespace embq {
 
 namespace {
-
-c10::IValue prepack(const at::Tensor& qweight, const c10::optional<at::Tensor>& bias) {
-    static const auto op =
-        c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
-    torch::jit::Stack stack{qweight, bias ? c10::IValue(*bias) : c10::IValue()};
-    op.callBoxed(&stack);
-    return stack.at(0);
-}
-
-at::Tensor quantize_weight(const at::Tensor& w, bool per_channel) {
-    const at::Tensor scales = symmetric_int8_scales(w, per_channel);
-    if (per_channel) {
-        return at::quantize_per_channel(w, scales.to(at::kDouble),
-                                        at::zeros({w.size(0)}, at::kLong), 0, at::kQInt8);
-    }
-    return at::quantize_per_tensor(w, scales.item<double>(), 0, at::kQInt8);
-}
 
 class Int8DynamicScheme final : public Scheme {
 public:
@@ -41,34 +22,20 @@ public:
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
 
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
-        ResolvedOptions r;
-        r.granularity = options.granularity.value_or(Granularity::per_channel());
-        if (r.granularity.kind == Granularity::Kind::Group)
-            throw config_error("layer '" + layer.path + "': int8_dynamic takes per_tensor or "
-                               "per_channel, not " + r.granularity.to_string() +
-                               "; for group-wise weights use int4_weight");
-        // The engines' int8 linear kernels take symmetric weights (zero point 0) only.
-        if (options.symmetric == false)
-            throw config_error("layer '" + layer.path + "': int8_dynamic weights are symmetric; "
-                               "remove \"symmetric\": false");
-        r.symmetric = true;
+        ResolvedOptions r = resolve_int8_weight(name(), layer, options);
         r.reduce_range = options.reduce_range.value_or(false);
         return r;
     }
 
     int64_t stored_bytes(const Layer& layer, const ResolvedOptions& o) const override {
-        const int64_t rows = layer.weight_shape.at(0);
-        // int8 codes + a double scale and int64 zero point per channel (as PyTorch
-        // serializes per-channel qtensors) + the FP32 bias.
-        const int64_t qparams = o.granularity.kind == Granularity::Kind::PerChannel ? rows * 16 : 16;
-        return weight_elements(layer) + qparams + bias_elements(layer) * 4;
+        return int8_linear_bytes(layer, o);
     }
 
     std::optional<std::string> unavailable_reason(const std::string& engine) const override {
         try {
             use_engine(engine);
-            const at::Tensor w = at::randn({8, 8});
-            const c10::IValue packed = prepack(quantize_weight(w, true), c10::nullopt);
+            const c10::IValue packed =
+                prepack_int8_linear(quantize_int8_weight(at::randn({8, 8}), true), c10::nullopt);
             static const auto op =
                 c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_dynamic", "");
             torch::jit::Stack stack{at::randn({2, 8}), packed, false};
@@ -83,8 +50,9 @@ public:
     void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {
         torch::jit::Value* packed = ctx.attribute("packed", [&] {
             use_engine(ctx.engine());
-            const bool per_channel = o.granularity.kind == Granularity::Kind::PerChannel;
-            return prepack(quantize_weight(ctx.weight(), per_channel), ctx.bias());
+            const at::Tensor q = quantize_int8_weight(
+                ctx.weight(), o.granularity.kind == Granularity::Kind::PerChannel);
+            return prepack_int8_linear(q, ctx.output_bias(o, q.dequantize()));
         });
         torch::jit::Node* node = ctx.node();
         torch::jit::WithInsertPoint guard(node);

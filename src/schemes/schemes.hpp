@@ -11,6 +11,7 @@ std::unique_ptr<Scheme> make_fp32_scheme();
 std::unique_ptr<Scheme> make_fp16_scheme();
 std::unique_ptr<Scheme> make_bf16_scheme();
 std::unique_ptr<Scheme> make_int8_dynamic_scheme();
+std::unique_ptr<Scheme> make_int8_static_scheme();
 std::unique_ptr<Scheme> make_int4_weight_scheme();
 std::unique_ptr<Scheme> make_int8_rowwise_scheme();
 std::unique_ptr<Scheme> make_int4_rowwise_scheme();

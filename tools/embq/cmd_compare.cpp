@@ -11,6 +11,7 @@
 #include "embq/error.hpp"
 #include "embq/report.hpp"
 #include "eval_options.hpp"
+#include "plan_options.hpp"
 #include "progress.hpp"
 
 namespace embq::cli {
@@ -23,6 +24,7 @@ struct CompareCommandOptions {
     EvalArguments args;
     std::string keep;
     bool allow_unmatched_rules = false;
+    CalibrationArguments calibration;
 };
 
 int run_compare_command(CompareCommandOptions& opt) {
@@ -33,6 +35,8 @@ int run_compare_command(CompareCommandOptions& opt) {
     inputs.keep_dir = opt.keep;
     inputs.allow_unmatched_rules = opt.allow_unmatched_rules;
     const std::vector<Gate> gates = opt.args.checked_gates();
+    const std::optional<Calibration> calibration = opt.calibration.load_file();
+    if (calibration) inputs.calibration = &*calibration;
 
     std::unique_ptr<ProgressBar> bar;
     CompareProgress progress;
@@ -77,6 +81,7 @@ Command add_compare_command(CLI::App& parent) {
     app->add_option("--keep", opt->keep, "Keep the quantized models in this directory (default: temporary)");
     app->add_flag("--allow-unmatched-rules", opt->allow_unmatched_rules,
                   "A config rule that matches no layer is a warning, not an error");
+    opt->calibration.add_to(*app);
     return {app, [opt] { return run_compare_command(*opt); }};
 }
 

@@ -18,6 +18,7 @@ namespace {
 struct QuantizeCommandOptions {
     PlanArguments plan;
     std::string output;
+    EmbeddingModelOptions calibration_model;  // card and tokenizer for an inline calibration
 };
 
 std::string percent(int64_t part, int64_t whole) {
@@ -30,10 +31,18 @@ int run_quantize(const QuantizeCommandOptions& opt) {
     PlannedModel planned = load_and_plan(opt.plan);
     const std::string engine = preflight(planned.plan);
     planned.plan.engine = engine;
-    spdlog::info("quantizing {} layers of {} on engine {}", planned.plan.layers.size(),
-                 opt.plan.model, engine);
-    const QuantizeResult result = quantize_model(std::move(planned.model), planned.plan, engine,
-                                                 planned.config.source, opt.output);
+    std::optional<Calibration> calibration;
+    if (plan_needs_calibration(planned.plan))
+        calibration = obtain_calibration(opt.plan.calibration, planned.config, opt.plan.model,
+                                         opt.calibration_model);
+    spdlog::info("quantizing {} layers of {} on engine {}{}", planned.plan.layers.size(),
+                 opt.plan.model, engine,
+                 calibration ? " with " + calibration->selected_observer() + " ranges from " +
+                                   calibration->origin()
+                             : std::string());
+    const QuantizeResult result =
+        quantize_model(std::move(planned.model), planned.plan, engine, planned.config.source,
+                       opt.output, calibration ? &*calibration : nullptr);
     for (const auto& w : result.warnings) spdlog::warn("{}", w);
 
     std::cout << format_plan(planned.plan) << "\n"
@@ -54,6 +63,10 @@ Command add_quantize_command(CLI::App& parent) {
     opt->plan.add_to(*app);
     app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)")
         ->required();
+    app->add_option("--card", opt->calibration_model.card,
+                    "Model card (JSON) for the config's inline calibration; inferred when absent");
+    app->add_option("--tokenizer", opt->calibration_model.tokenizer,
+                    "tokenizer.json or vocab.txt for the config's inline calibration");
     return {app, [opt] { return run_quantize(*opt); }};
 }
 

@@ -18,6 +18,7 @@ struct Command {
 Command add_inspect_command(CLI::App& parent);
 Command add_plan_command(CLI::App& parent);
 Command add_quantize_command(CLI::App& parent);
+Command add_calibrate_command(CLI::App& parent);
 Command add_embed_command(CLI::App& parent);
 Command add_eval_command(CLI::App& parent);
 Command add_compare_command(CLI::App& parent);

@@ -45,6 +45,7 @@ int run(int argc, char** argv) {
         embq::cli::add_embed_command(app),
         embq::cli::add_eval_command(app),
         embq::cli::add_compare_command(app),
+        embq::cli::add_calibrate_command(app),
         embq::cli::add_plan_command(app),
         embq::cli::add_quantize_command(app),
     };

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Calibration on the real model (Universal Sentence Encoder Lite, tools/use_lite): what it
+# costs, and static against dynamic int8, all in one run on one machine.
+#
+#   1. Cost: `embq calibrate` on N calibration glosses (.cache/wordnet/calib.txt, disjoint
+#      from the eval corpus) with every observer kind at once, next to `embq embed` of the
+#      same texts (the forward passes alone): wall time, texts/s and peak RSS of each.
+#   2. Agreement: `embq compare` of int8_dynamic and int8_static on every linear layer
+#      (tables int8 row-wise in both) against FP32 on the WordNet sets, once per observer:
+#      recall@10, cosine p5 and hit@1, FP32 embedded once per observer.
+#   3. Speed: `embq eval --baseline <dynamic> --candidate <static>`, the two models taking
+#      turns on the same 1,024-text chunks; throughput_ratio = static / dynamic texts/s.
+#
+#   benchmarks/calibration.sh [OUT_DIR] [SAMPLES]   (default build/bench/calibration 10000)
+# Prints Markdown; OUT_DIR keeps the calibration file, configs, models and reports.
+# Needs tools/setup.sh to have run (the build, .cache/use-lite, .cache/wordnet).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+embq="${EMBQ_BINARY:-$repo/build/embq}"
+out="${1:-$repo/build/bench/calibration}"
+samples="${2:-10000}"
+model="$repo/.cache/use-lite/use_lite.pt"
+card="$repo/.cache/use-lite/card.json"
+sets="$repo/.cache/wordnet"
+mkdir -p "$out"
+
+# Runs a command quietly and prints "seconds peak_rss_mib" (the child's ru_maxrss).
+measure() {
+  /usr/bin/python3 - "$@" <<'EOF'
+import resource, subprocess, sys, time
+start = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seconds = time.perf_counter() - start
+print("%.2f %.0f" % (seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))
+EOF
+}
+
+observers=(minmax moving_average_minmax percentile:99.99 mse entropy)
+observer_args=()
+for o in "${observers[@]}"; do observer_args+=(--observer "$o"); done
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs"
+echo
+echo "## Cost of calibrating ($samples texts, ${#observers[@]} observers on every linear input and output)"
+echo
+head -n "$samples" "$sets/calib.txt" > "$out/calib_texts.txt"
+read -r embed_s embed_rss < <(measure "$embq" embed "$model" --card "$card" \
+  --data "$out/calib_texts.txt" --out "$out/calib_texts.npy")
+read -r calib_s calib_rss < <(measure "$embq" calibrate "$model" --card "$card" \
+  --data "$out/calib_texts.txt" --samples "$samples" "${observer_args[@]}" -o "$out/calib.json")
+python3 - "$samples" "$embed_s" "$embed_rss" "$calib_s" "$calib_rss" "$out/calib.json" <<'EOF'
+import os, sys
+n, es, er, cs, cr, path = int(sys.argv[1]), *map(float, sys.argv[2:6]), sys.argv[6]
+print("| run | seconds | texts/s | peak RSS |")
+print("|---|---|---|---|")
+print("| embq embed (forward passes only) | %.1f | %.0f | %.0f MiB |" % (es, n / es, er))
+print("| embq calibrate | %.1f | %.0f | %.0f MiB |" % (cs, n / cs, cr))
+print()
+print("calibrate / embed: %.2fx the time, %+.0f MiB; calibration file %.1f MiB"
+      % (cs / es, cr - er, os.path.getsize(path) / 2**20))
+EOF
+
+cat > "$out/int8-dynamic-all.json" <<'EOF'
+{"description": "Every linear int8_dynamic per channel; tables int8 row-wise.",
+ "defaults": {"linear": {"scheme": "int8_dynamic"}, "embedding": {"scheme": "int8_rowwise"}}}
+EOF
+cat > "$out/int8-static-all.json" <<'EOF'
+{"description": "Every linear int8_static per channel; tables int8 row-wise.",
+ "defaults": {"linear": {"scheme": "int8_static"}, "embedding": {"scheme": "int8_rowwise"}}}
+EOF
+
+echo
+echo "## Agreement with FP32: int8_dynamic vs int8_static, by observer"
+echo
+echo "| observer | config | size vs FP32 | recall@10 | cosine p5 | hit@1 FP32 -> quantized |"
+echo "|---|---|---|---|---|---|"
+for o in "${observers[@]}"; do
+  name="${o%%:*}"
+  "$embq" compare "$model" "$out/int8-dynamic-all.json" "$out/int8-static-all.json" \
+    --calibration "$out/calib.json" --observer "$o" --card "$card" \
+    --data "$sets/corpus.txt" --pairs "$sets/pairs.tsv" --k 1,10 \
+    --keep "$out/$name" --report-json "$out/$name/compare.json" > /dev/null 2>&1
+  python3 - "$o" "$out/$name/compare.json" <<'EOF'
+import json, sys
+observer, report = sys.argv[1], json.load(open(sys.argv[2]))
+for row in report["rows"]:
+    m = row.get("metrics") or {}
+    if row["name"].startswith("int8-dynamic") and observer != "minmax":
+        continue  # dynamic int8 does not use the calibration: one row is enough
+    print("| %s | %s | %.1f%% | %.4f | %.4f | %.4f -> %.4f |" % (
+        observer if "static" in row["name"] else "(none)", row["name"],
+        100 * m["size_ratio"], m["recall@10"], m["cosine.p5"],
+        m["hit@1_baseline"], m["hit@1_candidate"]))
+EOF
+done
+
+echo
+echo "## Speed: int8_static / int8_dynamic, side by side (models from the minmax run)"
+echo
+"$embq" eval --baseline "$out/minmax/int8-dynamic-all.pt" --candidate "$out/minmax/int8-static-all.pt" \
+  --card "$card" --data "$sets/corpus.txt" --k 10 --report-json "$out/speed.json" > /dev/null 2>&1
+python3 - "$out/speed.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+m, t = r["metrics"], r.get("throughput", {})
+print("throughput_ratio (static / dynamic): %.2f" % m["throughput_ratio"])
+print("recall@10 of static against dynamic: %.4f" % m["recall@10"])
+EOF

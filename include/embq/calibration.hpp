@@ -1,0 +1,85 @@
+// The calibration file: activation statistics per linear layer, measured once on sample
+// data by `embq calibrate` (include/embq/calibrate.hpp) and read by any number of quantize
+// runs. No libtorch here.
+//
+// The file is JSON (format "embq-calibration", version 1). Per layer, for its input and
+// its output: rows observed, exact min/max, and for every observer the run was asked for,
+// the observer's statistics, chosen range, scale/zero point and convergence
+// (Observer::to_json); for inputs also the mean of every channel (bias correction uses it)
+// and the outlier channels. Keys are sorted and nothing depends on the clock, so the same
+// model, data and options give a byte-identical file.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "embq/observers.hpp"
+
+namespace embq {
+
+inline constexpr const char* kCalibrationFormat = "embq-calibration";
+inline constexpr int kCalibrationVersion = 1;
+
+inline constexpr const char* kDefaultObserver = "percentile:99.99";
+inline constexpr size_t kDefaultCalibrationSamples = 1000;
+inline constexpr int64_t kDefaultCalibrationBatch = 32;
+
+// What a quantize run uses of one layer's calibration, for one observer.
+struct LayerCalibration {
+    std::string layer;
+    ClipRange input;                  // the chosen clipping range of the layer's input
+    ClipRange output;                 // ... and of its output
+    std::vector<double> input_mean;   // E[x] per input channel
+    uint64_t samples = 0;             // calibration samples (texts) that reached the layer
+};
+
+class Calibration {
+public:
+    // Parses a calibration document; `origin` names it in errors. Errors are Input errors
+    // that name the origin and the key at fault.
+    static Calibration from_json(const nlohmann::json& document, const std::string& origin);
+    // Reads a calibration file (missing, unreadable or invalid JSON: Input errors).
+    static Calibration load(const std::filesystem::path& path);
+
+    const std::string& origin() const { return origin_; }
+    // Observer specs the file has ranges for, in the order they were requested.
+    const std::vector<std::string>& observers() const { return observers_; }
+    // The observer whose ranges layer() returns: the first one unless select() chose another.
+    const std::string& selected_observer() const { return selected_; }
+    // Chooses the observer by spec ("percentile:99.99", or a kind such as "mse" when the
+    // file has exactly one spec of that kind). Unknown: a Usage error listing the file's.
+    void select(const std::string& observer);
+
+    // The layer's ranges under the selected observer; nullopt when the file has no
+    // calibration for it (a layer the data never reached, or a different model).
+    std::optional<LayerCalibration> layer(const std::string& path) const;
+    size_t layer_count() const { return layers_.size(); }
+    const std::string& model_sha256() const { return model_sha256_; }
+
+private:
+    struct Activation {
+        std::map<std::string, ClipRange> ranges;  // by observer spec; absent: nothing finite seen
+    };
+    struct Layer {
+        Activation input, output;
+        std::vector<double> input_mean;
+        uint64_t samples = 0;
+    };
+    std::string origin_;
+    std::string model_sha256_;
+    std::vector<std::string> observers_;
+    std::string selected_;
+    std::map<std::string, Layer> layers_;
+};
+
+// The table `embq calibrate` prints: per layer, the rows observed, the first observer's
+// input and output ranges, how far the input range moved over the last 10% of samples,
+// and the number of outlier input channels.
+std::string format_calibration(const nlohmann::json& document);
+
+}  // namespace embq

@@ -1,0 +1,367 @@
+// Calibration end to end on the fixture models: what `embq calibrate` observes (every
+// linear layer, real tokens only, a shared layer's samples once), that the file is
+// reproducible and reusable, and the two things it is for: int8_static and bias
+// correction.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "embq/calibrate.hpp"
+#include "embq/calibration.hpp"
+#include "embq/error.hpp"
+#include "embq/model.hpp"
+#include "embq/plan.hpp"
+#include "embq/quantize.hpp"
+#include "test_support.hpp"
+
+namespace embq {
+namespace {
+
+using nlohmann::json;
+using test::fixture;
+
+struct CalibrationData {
+    test::TempDir dir;
+    std::filesystem::path texts = dir / "calib.txt";
+    explicit CalibrationData(size_t count, uint64_t seed = 11) {
+        test::write_file(texts, test::fixture_sentences(count, seed));
+    }
+};
+
+EmbeddingModelOptions fixture_text() { return {"", fixture("vocab.txt"), 0}; }
+
+CalibrationRun calibrate_fixture(const std::string& model, const std::filesystem::path& data,
+                                 CalibrateOptions options = {}) {
+    return calibrate(fixture(model), fixture_text(), data, DatasetFormat::Text, options);
+}
+
+std::vector<std::string> linear_layers(const std::string& model) {
+    std::vector<std::string> paths;
+    for (const auto& layer : take_inventory(load_model(fixture(model)).module).layers)
+        if (layer.kind == LayerKind::Linear) paths.push_back(layer.path);
+    return paths;
+}
+
+TEST(Calibrate, ObservesEveryLinearLayersInputAndOutput) {
+    CalibrationData data(120);
+    CalibrateOptions options;
+    options.samples = 100;
+    options.observers = {"minmax", "percentile:99.9"};
+    const CalibrationRun run = calibrate_fixture("bert_traced.pt", data.texts, options);
+    EXPECT_EQ(run.samples, 100u);
+    const json& layers = run.document.at("layers");
+    std::vector<std::string> calibrated;
+    for (const auto& [path, layer] : layers.items()) calibrated.push_back(path);
+    auto expected = linear_layers("bert_traced.pt");
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(calibrated, expected);
+
+    for (const auto& [path, layer] : layers.items()) {
+        SCOPED_TRACE(path);
+        EXPECT_EQ(layer.at("samples").get<uint64_t>(), 100u);
+        const json& in = layer.at("input");
+        EXPECT_GT(in.at("rows").get<uint64_t>(), 100u);  // tokens, not texts
+        EXPECT_EQ(in.at("channel_mean").size(), in.at("channels").get<size_t>());
+        const json& minmax = in.at("observers").at("minmax");
+        const json& pct = in.at("observers").at("percentile:99.9");
+        // minmax is the exact extent; the percentile range clips inside it.
+        EXPECT_EQ(minmax.at("range")[0].get<double>(), minmax.at("min").get<double>());
+        EXPECT_EQ(minmax.at("range")[1].get<double>(), minmax.at("max").get<double>());
+        EXPECT_GE(pct.at("range")[0].get<double>(), minmax.at("min").get<double>());
+        EXPECT_LE(pct.at("range")[1].get<double>(), minmax.at("max").get<double>());
+        EXPECT_TRUE(layer.at("output").at("observers").at("minmax").at("range").is_array());
+    }
+}
+
+TEST(Calibrate, SameDataGivesAByteIdenticalFile) {
+    CalibrationData data(80);
+    CalibrateOptions options;
+    options.observers = {"mse", "entropy", "moving_average_minmax"};
+    const std::string first = calibrate_fixture("bert_scripted.pt", data.texts, options).document.dump(2);
+    const std::string second = calibrate_fixture("bert_scripted.pt", data.texts, options).document.dump(2);
+    EXPECT_EQ(first, second);
+}
+
+TEST(Calibrate, PaddingPositionsAreNotObserved) {
+    // One text per batch has no padding at all; 16 per batch pads most rows. Observing
+    // only real tokens, both see the same rows and (up to float summation order) the same
+    // extent; counting padding would add rows and move the ranges.
+    CalibrationData data(48);
+    CalibrateOptions unpadded, padded;
+    unpadded.observers = padded.observers = {"minmax"};
+    unpadded.batch_size = 1;
+    padded.batch_size = 16;
+    const json a = calibrate_fixture("bert_traced.pt", data.texts, unpadded).document.at("layers");
+    const json b = calibrate_fixture("bert_traced.pt", data.texts, padded).document.at("layers");
+    for (const auto& [path, layer] : a.items()) {
+        SCOPED_TRACE(path);
+        for (const char* side : {"input", "output"}) {
+            EXPECT_EQ(layer[side]["rows"], b[path][side]["rows"]);
+            const json& ra = layer[side]["observers"]["minmax"]["range"];
+            const json& rb = b[path][side]["observers"]["minmax"]["range"];
+            for (int i = 0; i < 2; ++i)
+                EXPECT_NEAR(ra[i].get<double>(), rb[i].get<double>(),
+                            1e-4 * (1 + std::abs(ra[i].get<double>())));
+        }
+    }
+}
+
+TEST(Calibrate, LayerCalledTwiceCountsEachTextOnce) {
+    CalibrationData data(40);
+    const CalibrationRun run = calibrate_fixture("shared_linear.pt", data.texts);
+    const json& shared = run.document.at("layers").at("shared");
+    EXPECT_EQ(shared.at("calls").get<int>(), 2);
+    EXPECT_EQ(shared.at("samples").get<uint64_t>(), 40u);
+    // Both calls' activations are observed: twice the rows of a layer called once.
+    EXPECT_EQ(shared.at("input").at("rows").get<uint64_t>(),
+              2 * run.document.at("layers").at("block_a.fc").at("input").at("rows").get<uint64_t>());
+}
+
+TEST(Calibrate, ShortDataWarnsAndEmptyDataFails) {
+    CalibrationData data(30);
+    CalibrateOptions options;
+    options.samples = 1000;
+    const CalibrationRun run = calibrate_fixture("bert_traced.pt", data.texts, options);
+    EXPECT_EQ(run.samples, 30u);
+    ASSERT_FALSE(run.warnings.empty());
+    test::expect_contains(run.warnings.front(), {"only 30 texts", "1000"});
+
+    test::TempDir dir;
+    test::write_file(dir / "empty.txt", "\n\n");
+    try {
+        calibrate_fixture("bert_traced.pt", dir / "empty.txt");
+        FAIL() << "empty data must fail";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.category(), ErrorCategory::Input);
+        test::expect_contains(e.what(), {"empty.txt", "no records"});
+    }
+}
+
+TEST(Calibrate, TooFewBatchesToJudgeConvergenceIsAWarning) {
+    CalibrationData data(8);
+    const CalibrationRun run = calibrate_fixture("bert_traced.pt", data.texts);
+    std::string all;
+    for (const auto& w : run.warnings) all += w + "\n";
+    test::expect_contains(all, {"too few batches", "--samples"});
+}
+
+TEST(Calibrate, UnknownObserverIsAUsageErrorBeforeAnyWork) {
+    CalibrateOptions options;
+    options.observers = {"percentle"};
+    try {
+        calibrate(fixture("bert_traced.pt"), fixture_text(), "/nonexistent.txt", DatasetFormat::Text,
+                  options);
+        FAIL() << "an unknown observer must fail";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.category(), ErrorCategory::Usage);
+        test::expect_contains(e.what(), {"percentle", "percentile"});
+    }
+}
+
+TEST(CalibrationFile, ReadsBackTheSelectedObserversRanges) {
+    CalibrationData data(60);
+    CalibrateOptions options;
+    options.observers = {"minmax", "percentile:99"};
+    const json doc = calibrate_fixture("bert_traced.pt", data.texts, options).document;
+    Calibration cal = Calibration::from_json(json::parse(doc.dump()), "calib.json");
+    const std::string layer = "encoder.layer.0.intermediate.dense";
+    const json& stats = doc["layers"][layer];
+
+    EXPECT_EQ(cal.selected_observer(), "minmax");
+    auto minmax = cal.layer(layer);
+    ASSERT_TRUE(minmax);
+    EXPECT_EQ(minmax->input.hi, stats["input"]["observers"]["minmax"]["range"][1].get<double>());
+    EXPECT_EQ(minmax->output.lo, stats["output"]["observers"]["minmax"]["range"][0].get<double>());
+    EXPECT_EQ(minmax->input_mean.size(), stats["input"]["channels"].get<size_t>());
+
+    cal.select("percentile");  // the kind alone names the file's only percentile spec
+    EXPECT_EQ(cal.selected_observer(), cal.observers().at(1));
+    EXPECT_EQ(cal.selected_observer().substr(0, 13), "percentile:99");
+    EXPECT_LT(cal.layer(layer)->input.hi, minmax->input.hi);
+    EXPECT_FALSE(cal.layer("no.such.layer"));
+    EXPECT_THROW(cal.select("mse"), Error);
+}
+
+TEST(CalibrationFile, RejectsOtherJsonAndOtherVersions) {
+    EXPECT_THROW(Calibration::from_json(json{{"layers", json::object()}}, "x.json"), Error);
+    EXPECT_THROW(Calibration::from_json(json{{"format", kCalibrationFormat}, {"version", 99}}, "x.json"),
+                 Error);
+    EXPECT_THROW(Calibration::load("/nonexistent/calib.json"), Error);
+}
+
+// ---------------------------------------------------------------------------------------
+// Using it: int8_static and bias correction.
+
+struct Quantized {
+    std::filesystem::path path;
+    QuantizeResult result;
+};
+
+Quantized quantize_with(const std::string& model, const json& doc, const Calibration* cal,
+                        const test::TempDir& dir, const std::string& name) {
+    const Config config = parse_config(doc, "<test>");
+    LoadedModel loaded = load_model(fixture(model));
+    PlanOptions options;
+    options.have_calibration = cal != nullptr;
+    const Plan plan = make_plan(config, take_inventory(loaded.module), options);
+    const std::string engine = preflight(plan);
+    const auto out = dir / name;
+    QuantizeResult result = quantize_model(std::move(loaded), plan, engine, doc, out, cal);
+    return {out, std::move(result)};
+}
+
+at::Tensor embed_file(const std::filesystem::path& model, const std::filesystem::path& texts) {
+    EmbeddingModel m = open_embedding_model(model, fixture_text());
+    std::vector<std::string> lines;
+    std::istringstream in(test::read_file(texts));
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    const Vectors v = embed_texts(m, lines, {});
+    return at::from_blob(const_cast<float*>(v.data.data()), {static_cast<int64_t>(v.rows), v.dim},
+                         at::kFloat)
+        .clone();
+}
+
+class Int8StaticOnFixtures : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Int8StaticOnFixtures, KeepsCosineToFp32AtLeast098) {
+    CalibrationData calib(200, 5), eval(100, 6);
+    CalibrateOptions options;
+    options.samples = 200;
+    const Calibration cal = Calibration::from_json(
+        calibrate_fixture(GetParam(), calib.texts, options).document, "calib");
+    const json doc = {{"defaults", {{"linear", {{"scheme", "int8_static"}}}}}};
+    const auto q = quantize_with(GetParam(), doc, &cal, calib.dir, "static.pt");
+    EXPECT_EQ(q.result.rewritten_calls.size(), linear_layers(GetParam()).size());
+    const at::Tensor cos =
+        at::cosine_similarity(embed_file(q.path, eval.texts), embed_file(fixture(GetParam()), eval.texts), 1);
+    EXPECT_GE(cos.min().item<double>(), 0.98) << "mean " << cos.mean().item<double>();
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Int8StaticOnFixtures,
+                         ::testing::Values("bert_traced.pt", "bert_scripted.pt", "shared_linear.pt"),
+                         [](const auto& info) { return info.param.substr(0, info.param.find('.')); });
+
+TEST(Int8Static, WithoutCalibrationThePlanAsksForIt) {
+    const Config config = parse_config({{"defaults", {{"linear", {{"scheme", "int8_static"}}}}}}, "c.json");
+    try {
+        make_plan(config, take_inventory(load_model(fixture("bert_traced.pt")).module), {});
+        FAIL() << "int8_static without calibration must fail";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.category(), ErrorCategory::Config);
+        test::expect_contains(e.what(), {"int8_static", "needs calibration", "--calibration"});
+    }
+}
+
+TEST(BiasCorrection, ReducesTheMeanOutputShift) {
+    // int4 weights on the fixture's last linear layer (the rest stays FP32, so the shift
+    // comes from it). Its input is a GELU output, mostly positive, so E[x] is far from 0
+    // and a weight error shifts every output the same way:
+    // the mean of (quantized - FP32) embeddings over held-out texts is that shift, and
+    // bias correction, measured on other texts, must remove most of it.
+    CalibrationData calib(300, 21), eval(200, 22);
+    CalibrateOptions options;
+    options.samples = 300;
+    const Calibration cal = Calibration::from_json(
+        calibrate_fixture("bert_traced.pt", calib.texts, options).document, "calib");
+    auto config = [](bool corrected) {
+        return json{{"rules", {{{"match", "encoder.layer.1.output.dense"},
+                                {"scheme", "int4_weight"}, {"granularity", "per_channel"},
+                                {"bias_correction", corrected}}}}};
+    };
+    const auto plain = quantize_with("bert_traced.pt", config(false), &cal, calib.dir, "plain.pt");
+    const auto corrected = quantize_with("bert_traced.pt", config(true), &cal, calib.dir, "corrected.pt");
+    const at::Tensor fp32 = embed_file(fixture("bert_traced.pt"), eval.texts);
+    const double shift_plain = (embed_file(plain.path, eval.texts) - fp32).mean(0).norm().item<double>();
+    const double shift_corrected =
+        (embed_file(corrected.path, eval.texts) - fp32).mean(0).norm().item<double>();
+    // Measured: 0.37 plain, 0.026 corrected.
+    EXPECT_LT(shift_corrected, 0.5 * shift_plain)
+        << "plain " << shift_plain << ", corrected " << shift_corrected;
+}
+
+TEST(BiasCorrection, OnlyForWeightQuantizedLinearsAndNeedsCalibration) {
+    const auto inventory = take_inventory(load_model(fixture("bert_traced.pt")).module);
+    PlanOptions with;
+    with.have_calibration = true;
+    const Config fp16 = parse_config(
+        {{"defaults", {{"linear", {{"scheme", "fp16"}, {"bias_correction", true}}}}}}, "c.json");
+    EXPECT_THROW(make_plan(fp16, inventory, with), Error);
+    const Config int8 = parse_config(
+        {{"defaults", {{"linear", {{"scheme", "int8_dynamic"}, {"bias_correction", true}}}}}}, "c.json");
+    EXPECT_THROW(make_plan(int8, inventory, {}), Error);
+    const Plan plan = make_plan(int8, inventory, with);
+    EXPECT_TRUE(plan.layers.back().options.bias_correction || plan.layers.front().options.bias_correction);
+}
+
+// ---------------------------------------------------------------------------------------
+// The CLI.
+
+TEST(CalibrateCli, WritesTheFileQuantizeReusesIt) {
+    CalibrationData data(100);
+    const auto calib = data.dir / "calib.json";
+    const auto r = test::run_embq({"calibrate", fixture("bert_traced.pt").string(), "--data",
+                                   data.texts.string(), "--tokenizer", fixture("vocab.txt").string(),
+                                   "--samples", "64", "--observer", "mse", "--observer", "minmax",
+                                   "-o", calib.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    test::expect_contains(r.out, {"encoder.layer.0.attention.self.query", "input mse", "moved"});
+    const json doc = json::parse(test::read_file(calib));
+    EXPECT_EQ(doc.at("observers"), json({"mse", "minmax"}));
+    EXPECT_EQ(doc.at("data").at("texts").get<int>(), 64);
+
+    test::write_file(data.dir / "static.json",
+                     R"({"defaults": {"linear": {"scheme": "int8_static"}}})");
+    const auto q = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
+                                   (data.dir / "static.json").string(), "--calibration",
+                                   calib.string(), "--observer", "minmax", "-o",
+                                   (data.dir / "q.pt").string()});
+    ASSERT_EQ(q.exit_code, 0) << q.err;
+    test::expect_contains(q.err, {"minmax ranges from", "calib.json"});
+    const auto meta = load_model(data.dir / "q.pt").embq_metadata;
+    ASSERT_TRUE(meta);
+    EXPECT_EQ((*meta)["calibration"]["observer"], "minmax");
+}
+
+TEST(CalibrateCli, QuantizeRunsAConfigsInlineCalibration) {
+    CalibrationData data(50);
+    test::write_file(data.dir / "inline.json", R"({
+        "calibration": {"data": "calib.txt", "samples": 50, "observer": "percentile:99.9"},
+        "defaults": {"linear": {"scheme": "int8_static"}}})");
+    const auto q = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
+                                   (data.dir / "inline.json").string(), "--tokenizer",
+                                   fixture("vocab.txt").string(), "-o", (data.dir / "q.pt").string()});
+    ASSERT_EQ(q.exit_code, 0) << q.err;
+    test::expect_contains(q.err, {"calibrating on the first 50 texts", "percentile:99.9"});
+    EXPECT_TRUE(std::filesystem::exists(data.dir / "q.pt"));
+}
+
+TEST(CalibrateCli, BadInputExitsTwoAndWritesNothing) {
+    CalibrationData data(10);
+    const auto calib = data.dir / "calib.json";
+    auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = {"calibrate", fixture("bert_traced.pt").string(),
+                                         "--tokenizer", fixture("vocab.txt").string(), "-o",
+                                         calib.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return test::run_embq(args);
+    };
+    const auto bad_observer = run({"--data", data.texts.string(), "--observer", "entropi"});
+    EXPECT_EQ(bad_observer.exit_code, 2);
+    test::expect_contains(bad_observer.err, {"entropi", "entropy"});
+    const auto missing = run({"--data", (data.dir / "missing.txt").string()});
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_FALSE(std::filesystem::exists(calib));
+
+    test::write_file(data.dir / "static.json", R"({"defaults": {"linear": {"scheme": "int8_static"}}})");
+    const auto no_calibration = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
+                                                (data.dir / "static.json").string(), "-o",
+                                                (data.dir / "q.pt").string()});
+    EXPECT_EQ(no_calibration.exit_code, 2);
+    test::expect_contains(no_calibration.err, {"needs calibration", "--calibration"});
+    EXPECT_FALSE(std::filesystem::exists(data.dir / "q.pt"));
+}
+
+}  // namespace
+}  // namespace embq

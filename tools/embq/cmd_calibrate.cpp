@@ -1,0 +1,81 @@
+// embq calibrate MODEL --data FILE -o calib.json: runs sample texts through the model,
+// observes every linear layer's input and output, and writes the ranges (and the
+// statistics behind them) to a calibration file that any number of quantize runs reuse.
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "command.hpp"
+#include "embq/calibrate.hpp"
+#include "embq/calibration.hpp"
+#include "embq/observers.hpp"
+#include "embq/report.hpp"
+#include "progress.hpp"
+
+namespace embq::cli {
+
+namespace {
+
+struct CalibrateCommandOptions {
+    std::string model, data, output, card, tokenizer, format;
+    int64_t max_length = 0;
+    CalibrateOptions calibrate;
+};
+
+std::string observer_help() {
+    std::string text = "Observer that chooses each range (repeat for several; the first is the "
+                       "default for quantize). Default: " + std::string(kDefaultObserver) + ". Kinds:";
+    for (const auto& kind : observer_kinds()) {
+        text += std::string("\n  ") + kind.name + ": " + kind.summary;
+        if (*kind.parameter) text += std::string(" (") + kind.name + ":X sets " + kind.parameter + ")";
+    }
+    return text;
+}
+
+int run_calibrate(CalibrateCommandOptions& opt) {
+    const DatasetFormat format = opt.format.empty() ? dataset_format_for(opt.data)
+                                                    : *parse_dataset_format(opt.format);
+    ProgressBar progress(std::min(count_lines(opt.data), opt.calibrate.samples), "texts");
+    opt.calibrate.on_progress = [&](size_t done) { progress.update(done); };
+    const CalibrationRun run = calibrate(opt.model, {opt.card, opt.tokenizer, opt.max_length},
+                                         opt.data, format, opt.calibrate);
+    progress.finish();
+    for (const auto& w : run.warnings) spdlog::warn("{}", w);
+    std::cout << format_calibration(run.document);
+    write_file_atomically(opt.output, run.document.dump(2) + "\n");
+    spdlog::info("calibrated {} linear layers on {} texts ({} tokens) in {:.1f} s; wrote {}",
+                 run.layers, run.samples, run.tokens, run.seconds, opt.output);
+    return 0;
+}
+
+}  // namespace
+
+Command add_calibrate_command(CLI::App& parent) {
+    auto opt = std::make_shared<CalibrateCommandOptions>();
+    CLI::App* app = parent.add_subcommand(
+        "calibrate", "Measure the activation ranges of every linear layer on sample texts and "
+                     "write a calibration file (for int8_static and bias correction).");
+    app->add_option("model", opt->model, "TorchScript model file (.pt), FP32")->required();
+    app->add_option("--data", opt->data, "Sample texts: .txt (one per line) or .jsonl; use text "
+                                         "like what the model will embed")
+        ->required();
+    app->add_option("-o,--output", opt->output, "Where to write the calibration file (.json)")
+        ->required();
+    app->add_option("--samples", opt->calibrate.samples, "Calibrate on the first N texts")
+        ->check(CLI::Range(size_t{1}, size_t{10'000'000}))
+        ->capture_default_str();
+    app->add_option("--observer", opt->calibrate.observers, observer_help())
+        ->default_str(kDefaultObserver);
+    app->add_option("--batch-size", opt->calibrate.batch_size, "Texts per forward call")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+        ->capture_default_str();
+    app->add_option("--card", opt->card, "Model card (JSON); inferred when absent");
+    app->add_option("--tokenizer", opt->tokenizer, "tokenizer.json or vocab.txt (overrides the card's)");
+    app->add_option("--format", opt->format, "Input format when the extension does not say it")
+        ->check(CLI::IsMember({"text", "jsonl"}));
+    app->add_option("--max-length", opt->max_length, "Truncate to this many tokens (overrides the card's)")
+        ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+    return {app, [opt] { return run_calibrate(*opt); }};
+}
+
+}  // namespace embq::cli
