@@ -48,16 +48,29 @@ read -r embed_s embed_rss < <(measure "$embq" embed "$model" --card "$card" \
   --data "$out/calib_texts.txt" --out "$out/calib_texts.npy")
 read -r calib_s calib_rss < <(measure "$embq" calibrate "$model" --card "$card" \
   --data "$out/calib_texts.txt" --samples "$samples" "${observer_args[@]}" -o "$out/calib.json")
-python3 - "$samples" "$embed_s" "$embed_rss" "$calib_s" "$calib_rss" "$out/calib.json" <<'EOF'
+# A tenth of the samples too: observer state is bounded, so what calibrating adds to
+# embedding's peak memory should not grow with N (embedding's own peak does: longer texts
+# turn up in a bigger sample, and their batches are bigger).
+small=$((samples / 10))
+head -n "$small" "$out/calib_texts.txt" > "$out/calib_texts_small.txt"
+read -r small_embed_s small_embed_rss < <(measure "$embq" embed "$model" --card "$card" \
+  --data "$out/calib_texts_small.txt" --out "$out/calib_texts_small.npy")
+read -r small_s small_rss < <(measure "$embq" calibrate "$model" --card "$card" \
+  --data "$out/calib_texts_small.txt" --samples "$small" "${observer_args[@]}" -o "$out/calib_small.json")
+python3 - "$samples" "$embed_s" "$embed_rss" "$calib_s" "$calib_rss" \
+  "$small_embed_s" "$small_embed_rss" "$small_s" "$small_rss" "$out/calib.json" <<'EOF'
 import os, sys
-n, es, er, cs, cr, path = int(sys.argv[1]), *map(float, sys.argv[2:6]), sys.argv[6]
-print("| run | seconds | texts/s | peak RSS |")
-print("|---|---|---|---|")
-print("| embq embed (forward passes only) | %.1f | %.0f | %.0f MiB |" % (es, n / es, er))
-print("| embq calibrate | %.1f | %.0f | %.0f MiB |" % (cs, n / cs, cr))
+n = int(sys.argv[1])
+es, er, cs, cr, ses, ser, ss, sr = map(float, sys.argv[2:10])
+path = sys.argv[10]
+print("| texts | embed s | calibrate s | calibrate / embed time | embed peak RSS | calibrate peak RSS | added by calibrating |")
+print("|---|---|---|---|---|---|---|")
+for count, e_s, e_r, c_s, c_r in ((n // 10, ses, ser, ss, sr), (n, es, er, cs, cr)):
+    print("| %d | %.1f | %.1f | %.2fx | %.0f MiB | %.0f MiB | %+.0f MiB |"
+          % (count, e_s, c_s, c_s / e_s, e_r, c_r, c_r - e_r))
 print()
-print("calibrate / embed: %.2fx the time, %+.0f MiB; calibration file %.1f MiB"
-      % (cs / es, cr - er, os.path.getsize(path) / 2**20))
+print("calibration throughput at %d texts: %.0f texts/s; calibration file %.1f MiB"
+      % (n, n / cs, os.path.getsize(path) / 2**20))
 EOF
 
 cat > "$out/int8-dynamic-all.json" <<'EOF'
@@ -76,10 +89,12 @@ echo "| observer | config | size vs FP32 | recall@10 | cosine p5 | hit@1 FP32 ->
 echo "|---|---|---|---|---|---|"
 for o in "${observers[@]}"; do
   name="${o%%:*}"
+  mkdir -p "$out/$name"
   "$embq" compare "$model" "$out/int8-dynamic-all.json" "$out/int8-static-all.json" \
     --calibration "$out/calib.json" --observer "$o" --card "$card" \
     --data "$sets/corpus.txt" --pairs "$sets/pairs.tsv" --k 1,10 \
-    --keep "$out/$name" --report-json "$out/$name/compare.json" > /dev/null 2>&1
+    --keep "$out/$name" --report-json "$out/$name/compare.json" > "$out/$name/compare.log" 2>&1 ||
+    { cat "$out/$name/compare.log" >&2; exit 1; }
   python3 - "$o" "$out/$name/compare.json" <<'EOF'
 import json, sys
 observer, report = sys.argv[1], json.load(open(sys.argv[2]))
@@ -98,7 +113,8 @@ echo
 echo "## Speed: int8_static / int8_dynamic, side by side (models from the minmax run)"
 echo
 "$embq" eval --baseline "$out/minmax/int8-dynamic-all.pt" --candidate "$out/minmax/int8-static-all.pt" \
-  --card "$card" --data "$sets/corpus.txt" --k 10 --report-json "$out/speed.json" > /dev/null 2>&1
+  --card "$card" --data "$sets/corpus.txt" --k 10 --report-json "$out/speed.json" > "$out/speed.log" 2>&1 ||
+  { cat "$out/speed.log" >&2; exit 1; }
 python3 - "$out/speed.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -5,8 +5,11 @@
 #include <cmath>
 #include <memory>
 
+#include <ATen/Parallel.h>
+
 #include "embq/calibration.hpp"
 #include "embq/error.hpp"
+#include "embq/format.hpp"
 #include "embq/observers.hpp"
 #include "embq/runtime.hpp"
 #include "instrument.hpp"
@@ -42,9 +45,19 @@ struct ActivationRecord {
             throw input_error("an activation changed width from " + std::to_string(channels) +
                               " to " + std::to_string(c) + " channels between batches");
         const float* data = r.data_ptr<float>();
-        for (Observer& o : observers) o.observe(data, static_cast<size_t>(n * c), samples);
+        // Each observer (and the channel maxima) takes its own pass over the values and
+        // shares nothing with the others: run them side by side. Observing costs more
+        // than the forward pass itself with several histogram observers.
+        const int64_t passes = static_cast<int64_t>(observers.size()) + (is_input ? 1 : 0);
+        at::parallel_for(0, passes, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                if (i < static_cast<int64_t>(observers.size()))
+                    observers[static_cast<size_t>(i)].observe(data, static_cast<size_t>(n * c), samples);
+                else
+                    channel_max->observe(data, static_cast<size_t>(n));
+            }
+        });
         if (is_input) {
-            channel_max->observe(data, static_cast<size_t>(n));
             // Sums in double: 10,000 texts x 20 tokens of float sums would lose digits.
             const at::Tensor sums = r.sum(0, false, at::kDouble);
             const double* s = sums.data_ptr<double>();
@@ -75,12 +88,6 @@ std::vector<Observer> make_observers(const std::vector<std::string>& specs) {
     std::vector<Observer> observers;
     for (const auto& spec : specs) observers.push_back(make_observer(spec));
     return observers;
-}
-
-std::string percent(double fraction) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * fraction);
-    return buf;
 }
 
 std::string listed(const std::vector<std::string>& items, size_t shown = 3) {
@@ -122,7 +129,7 @@ public:
             if (!std::isfinite(movement))
                 unmeasured_.push_back(name);
             else if (movement > options_.convergence_tolerance)
-                moving_.push_back(name + " (" + o.spec() + " moved " + percent(movement) + ")");
+                moving_.push_back(name + " (" + o.spec() + " moved " + format_percent(movement, 1.0) + ")");
             break;  // nonfinite counts are the same for every observer
         }
         if (!rec.is_input || !rec.channel_max) return;
@@ -148,7 +155,7 @@ public:
     std::vector<std::string> finish() {
         if (!moving_.empty())
             warnings_.push_back(std::to_string(moving_.size()) + " activation range(s) still moved more than " +
-                                percent(options_.convergence_tolerance) +
+                                format_percent(options_.convergence_tolerance, 1.0) +
                                 " over the last 10% of samples: " + listed(moving_) +
                                 "; calibrate on more --samples");
         if (!unmeasured_.empty())

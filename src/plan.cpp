@@ -1,6 +1,7 @@
 // The plan: the config resolved against one model's inventory. The precedence
 // (kept < default < rules in order) is written down in config.hpp; choose() below is
 // its whole implementation.
+#include "embq/format.hpp"
 #include "embq/plan.hpp"
 
 #include <cstdio>
@@ -167,12 +168,6 @@ std::string options_text(const LayerPlan& lp) {
     return text;
 }
 
-std::string percent(int64_t part, int64_t whole) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f%%", whole ? 100.0 * part / whole : 100.0);
-    return buf;
-}
-
 int64_t kept_bytes(const Plan& plan) {
     int64_t bytes = 0;
     for (const auto& k : plan.kept) bytes += k.bytes;
@@ -252,7 +247,7 @@ std::string format_plan(const Plan& plan) {
     out << table.render() << "\n" << format_scheme_totals(plan);
     out << "\nsize: " << format_bytes(plan.bytes_before()) << " -> "
         << format_bytes(plan.bytes_after()) << " ("
-        << percent(plan.bytes_after(), plan.bytes_before()) << " of the original)\n";
+        << format_percent(plan.bytes_after(), plan.bytes_before()) << " of the original)\n";
     for (const auto& w : plan.warnings) out << "warning: " << w << "\n";
     return out.str();
 }

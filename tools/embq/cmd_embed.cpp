@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
+#include "embq/format.hpp"
 #include "embq/embed.hpp"
 #include "embq/error.hpp"
 #include "progress.hpp"
@@ -19,12 +20,6 @@ struct EmbedCommandOptions {
     int64_t max_length = 0;
     int64_t batch_size = 32;
 };
-
-std::string percent(double part, double whole) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f%%", whole > 0 ? 100.0 * part / whole : 0.0);
-    return buf;
-}
 
 int run_embed(const EmbedCommandOptions& opt) {
     vector_format_for(opt.out);  // a bad --out extension is a usage error before any work
@@ -51,8 +46,8 @@ int run_embed(const EmbedCommandOptions& opt) {
     spdlog::info("embedded {} texts ({} empty lines skipped, {} truncated to {} tokens) in {:.2f} s: "
                  "{:.0f} texts/s; tokenization {} of the time, padding {} of positions",
                  stats.texts, stats.empty_skipped, stats.truncated, card.max_length, total,
-                 total > 0 ? stats.texts / total : 0.0, percent(stats.tokenize_seconds, total),
-                 percent(static_cast<double>(stats.padded), static_cast<double>(stats.tokens + stats.padded)));
+                 total > 0 ? stats.texts / total : 0.0, format_percent(stats.tokenize_seconds, total),
+                 format_percent(static_cast<double>(stats.padded), static_cast<double>(stats.tokens + stats.padded)));
     spdlog::info("wrote {} ({} x {} float32)", opt.out, writer->rows(), stats.dim);
     return 0;
 }

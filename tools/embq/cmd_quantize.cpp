@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
+#include "embq/format.hpp"
 #include "embq/quantize.hpp"
 #include "plan_options.hpp"
 
@@ -20,12 +21,6 @@ struct QuantizeCommandOptions {
     std::string output;
     EmbeddingModelOptions calibration_model;  // card and tokenizer for an inline calibration
 };
-
-std::string percent(int64_t part, int64_t whole) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f%%", whole ? 100.0 * part / whole : 0.0);
-    return buf;
-}
 
 int run_quantize(const QuantizeCommandOptions& opt) {
     PlannedModel planned = load_and_plan(opt.plan);
@@ -48,7 +43,7 @@ int run_quantize(const QuantizeCommandOptions& opt) {
     std::cout << format_plan(planned.plan) << "\n"
               << "model file: " << format_bytes(result.input_file_bytes) << " -> "
               << format_bytes(result.output_file_bytes) << " ("
-              << percent(result.output_file_bytes, result.input_file_bytes) << " of FP32)\n"
+              << format_percent(result.output_file_bytes, result.input_file_bytes) << " of FP32)\n"
               << "wrote " << opt.output << "\n";
     return 0;
 }
