@@ -98,7 +98,7 @@ for o in "${observers[@]}"; do
   python3 - "$o" "$out/$name/compare.json" <<'EOF'
 import json, sys
 observer, report = sys.argv[1], json.load(open(sys.argv[2]))
-for row in report["rows"]:
+for row in report["configs"]:
     m = row.get("metrics") or {}
     if row["name"].startswith("int8-dynamic") and observer != "minmax":
         continue  # dynamic int8 does not use the calibration: one row is enough

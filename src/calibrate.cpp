@@ -5,8 +5,6 @@
 #include <cmath>
 #include <memory>
 
-#include <ATen/Parallel.h>
-
 #include "embq/calibration.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
@@ -45,22 +43,16 @@ struct ActivationRecord {
             throw input_error("an activation changed width from " + std::to_string(channels) +
                               " to " + std::to_string(c) + " channels between batches");
         const float* data = r.data_ptr<float>();
-        // Each observer (and the channel maxima) takes its own pass over the values and
-        // shares nothing with the others: run them side by side. Observing costs more
-        // than the forward pass itself with several histogram observers.
-        const int64_t passes = static_cast<int64_t>(observers.size()) + (is_input ? 1 : 0);
-        at::parallel_for(0, passes, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i) {
-                if (i < static_cast<int64_t>(observers.size()))
-                    observers[static_cast<size_t>(i)].observe(data, static_cast<size_t>(n * c), samples);
-                else
-                    channel_max->observe(data, static_cast<size_t>(n));
-            }
-        });
+        // Observers cost more than the forward pass when several histogram kinds run;
+        // running them on threads of their own gained nothing on the 2-CPU VM here
+        // (embedding itself ran faster on 1 thread than on 2), so they run in turn.
+        for (Observer& o : observers) o.observe(data, static_cast<size_t>(n * c), samples);
         if (is_input) {
-            // Sums in double: 10,000 texts x 20 tokens of float sums would lose digits.
-            const at::Tensor sums = r.sum(0, false, at::kDouble);
-            const double* s = sums.data_ptr<double>();
+            channel_max->observe(data, static_cast<size_t>(n));
+            // One batch's sums in float (a few thousand rows), the running totals in
+            // double: 10,000 texts x 20 tokens of float sums would lose digits.
+            const at::Tensor sums = r.sum(0);
+            const float* s = sums.data_ptr<float>();
             for (int64_t i = 0; i < c; ++i) channel_sum[static_cast<size_t>(i)] += s[i];
         }
         rows += static_cast<uint64_t>(n);
