@@ -8,8 +8,8 @@
 #   2. Agreement: `embq compare` of int8_dynamic and int8_static on every linear layer
 #      (tables int8 row-wise in both) against FP32 on the WordNet sets, once per observer:
 #      recall@10, cosine p5 and hit@1, FP32 embedded once per observer.
-#   3. Speed: `embq eval --baseline <dynamic> --candidate <static>`, the two models taking
-#      turns on the same 1,024-text chunks; throughput_ratio = static / dynamic texts/s.
+#   3. Speed: `embq eval --baseline <dynamic> --candidate <static>` at batch 1, 8 and 32,
+#      the two models taking turns on the same chunks; throughput_ratio = static / dynamic.
 #
 #   benchmarks/calibration.sh [OUT_DIR] [SAMPLES]   (default build/bench/calibration 10000)
 # Prints Markdown; OUT_DIR keeps the calibration file, configs, models and reports.
@@ -57,17 +57,21 @@ read -r small_embed_s small_embed_rss < <(measure "$embq" embed "$model" --card 
   --data "$out/calib_texts_small.txt" --out "$out/calib_texts_small.npy")
 read -r small_s small_rss < <(measure "$embq" calibrate "$model" --card "$card" \
   --data "$out/calib_texts_small.txt" --samples "$small" "${observer_args[@]}" -o "$out/calib_small.json")
+# And the default observer alone, the usual case.
+read -r one_s one_rss < <(measure "$embq" calibrate "$model" --card "$card" \
+  --data "$out/calib_texts_small.txt" --samples "$small" -o "$out/calib_one.json")
 python3 - "$samples" "$embed_s" "$embed_rss" "$calib_s" "$calib_rss" \
-  "$small_embed_s" "$small_embed_rss" "$small_s" "$small_rss" "$out/calib.json" <<'EOF'
+  "$small_embed_s" "$small_embed_rss" "$small_s" "$small_rss" "$one_s" "$one_rss" "$out/calib.json" <<'EOF'
 import os, sys
 n = int(sys.argv[1])
-es, er, cs, cr, ses, ser, ss, sr = map(float, sys.argv[2:10])
-path = sys.argv[10]
-print("| texts | embed s | calibrate s | calibrate / embed time | embed peak RSS | calibrate peak RSS | added by calibrating |")
-print("|---|---|---|---|---|---|---|")
-for count, e_s, e_r, c_s, c_r in ((n // 10, ses, ser, ss, sr), (n, es, er, cs, cr)):
-    print("| %d | %.1f | %.1f | %.2fx | %.0f MiB | %.0f MiB | %+.0f MiB |"
-          % (count, e_s, c_s, c_s / e_s, e_r, c_r, c_r - e_r))
+es, er, cs, cr, ses, ser, ss, sr, os_, or_ = map(float, sys.argv[2:12])
+path = sys.argv[12]
+print("| texts | observers | embed s | calibrate s | calibrate / embed time | embed peak RSS | calibrate peak RSS | added by calibrating |")
+print("|---|---|---|---|---|---|---|---|")
+for count, kinds, e_s, e_r, c_s, c_r in ((n // 10, "default", ses, ser, os_, or_), (n // 10, "all 5", ses, ser, ss, sr),
+                                         (n, "all 5", es, er, cs, cr)):
+    print("| %d | %s | %.1f | %.1f | %.2fx | %.0f MiB | %.0f MiB | %+.0f MiB |"
+          % (count, kinds, e_s, c_s, c_s / e_s, e_r, c_r, c_r - e_r))
 print()
 print("calibration throughput at %d texts: %.0f texts/s; calibration file %.1f MiB"
       % (n, n / cs, os.path.getsize(path) / 2**20))
@@ -112,13 +116,20 @@ done
 echo
 echo "## Speed: int8_static / int8_dynamic, side by side (models from the minmax run)"
 echo
-"$embq" eval --baseline "$out/minmax/int8-dynamic-all.pt" --candidate "$out/minmax/int8-static-all.pt" \
-  --card "$card" --data "$sets/corpus.txt" --k 10 --report-json "$out/speed.json" > "$out/speed.log" 2>&1 ||
-  { cat "$out/speed.log" >&2; exit 1; }
-python3 - "$out/speed.json" <<'EOF'
+echo "One embq eval per batch size, the two models taking turns on the same chunks"
+echo "(the first 2,000 corpus lines; $(nproc) threads)."
+echo
+echo "| batch size | static / dynamic texts/s | recall@10 of static against dynamic |"
+echo "|---|---|---|"
+head -n 2000 "$sets/corpus.txt" > "$out/speed_texts.txt"
+for batch in 1 8 32; do
+  "$embq" eval --baseline "$out/minmax/int8-dynamic-all.pt" --candidate "$out/minmax/int8-static-all.pt" \
+    --card "$card" --data "$out/speed_texts.txt" --k 10 --batch-size "$batch" \
+    --report-json "$out/speed_b$batch.json" > "$out/speed_b$batch.log" 2>&1 ||
+    { cat "$out/speed_b$batch.log" >&2; exit 1; }
+  python3 - "$batch" "$out/speed_b$batch.json" <<'EOF'
 import json, sys
-r = json.load(open(sys.argv[1]))
-m, t = r["metrics"], r.get("throughput", {})
-print("throughput_ratio (static / dynamic): %.2f" % m["throughput_ratio"])
-print("recall@10 of static against dynamic: %.4f" % m["recall@10"])
+m = json.load(open(sys.argv[2]))["metrics"]
+print("| %s | %.2fx | %.4f |" % (sys.argv[1], m["throughput_ratio"], m["recall@10"]))
 EOF
+done
