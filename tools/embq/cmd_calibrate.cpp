@@ -11,14 +11,15 @@
 #include "embq/observers.hpp"
 #include "embq/report.hpp"
 #include "progress.hpp"
+#include "text_options.hpp"
 
 namespace embq::cli {
 
 namespace {
 
 struct CalibrateCommandOptions {
-    std::string model, data, output, card, tokenizer, format;
-    int64_t max_length = 0;
+    std::string model, data, output, format;
+    EmbeddingModelOptions text;
     CalibrateOptions calibrate;
 };
 
@@ -37,7 +38,7 @@ int run_calibrate(CalibrateCommandOptions& opt) {
                                                     : *parse_dataset_format(opt.format);
     ProgressBar progress(std::min(count_lines(opt.data), opt.calibrate.samples), "texts");
     opt.calibrate.on_progress = [&](size_t done) { progress.update(done); };
-    const CalibrationRun run = calibrate(opt.model, {opt.card, opt.tokenizer, opt.max_length},
+    const CalibrationRun run = calibrate(opt.model, opt.text,
                                          opt.data, format, opt.calibrate);
     progress.finish();
     for (const auto& w : run.warnings) spdlog::warn("{}", w);
@@ -66,15 +67,10 @@ Command add_calibrate_command(CLI::App& parent) {
         ->capture_default_str();
     app->add_option("--observer", opt->calibrate.observers, observer_help())
         ->default_str(kDefaultObserver);
-    app->add_option("--batch-size", opt->calibrate.batch_size, "Texts per forward call")
-        ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
-        ->capture_default_str();
-    app->add_option("--card", opt->card, "Model card (JSON); inferred when absent");
-    app->add_option("--tokenizer", opt->tokenizer, "tokenizer.json or vocab.txt (overrides the card's)");
+    add_batch_size_option(*app, opt->calibrate.batch_size);
+    add_model_text_options(*app, opt->text);
     app->add_option("--format", opt->format, "Input format when the extension does not say it")
         ->check(CLI::IsMember({"text", "jsonl"}));
-    app->add_option("--max-length", opt->max_length, "Truncate to this many tokens (overrides the card's)")
-        ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
     return {app, [opt] { return run_calibrate(*opt); }};
 }
 

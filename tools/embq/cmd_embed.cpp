@@ -10,14 +10,15 @@
 #include "embq/embed.hpp"
 #include "embq/error.hpp"
 #include "progress.hpp"
+#include "text_options.hpp"
 
 namespace embq::cli {
 
 namespace {
 
 struct EmbedCommandOptions {
-    std::string model, data, out, card, tokenizer, format;
-    int64_t max_length = 0;
+    std::string model, data, out, format;
+    EmbeddingModelOptions text;
     int64_t batch_size = 32;
 };
 
@@ -25,7 +26,7 @@ int run_embed(const EmbedCommandOptions& opt) {
     vector_format_for(opt.out);  // a bad --out extension is a usage error before any work
     const DatasetFormat format = opt.format.empty() ? dataset_format_for(opt.data)
                                                     : *parse_dataset_format(opt.format);
-    EmbeddingModel model = open_embedding_model(opt.model, {opt.card, opt.tokenizer, opt.max_length});
+    EmbeddingModel model = open_embedding_model(opt.model, opt.text);
     const ModelCard& card = model.embedder.card();
 
     DatasetReader reader(opt.data, format);
@@ -64,16 +65,10 @@ Command add_embed_command(CLI::App& parent) {
                                          "({\"text\": ...} or {\"input_ids\": [...]})")
         ->required();
     app->add_option("--out", opt->out, "Output vectors: .npy or .fvecs")->required();
-    app->add_option("--card", opt->card, "Model card (JSON): inputs, output, pooling, "
-                                         "normalize, max_length, tokenizer; inferred when absent");
-    app->add_option("--tokenizer", opt->tokenizer, "tokenizer.json or vocab.txt (overrides the card's)");
+    add_model_text_options(*app, opt->text);
     app->add_option("--format", opt->format, "Input format when the extension does not say it")
         ->check(CLI::IsMember({"text", "jsonl", "tsv"}));
-    app->add_option("--max-length", opt->max_length, "Truncate to this many tokens (overrides the card's)")
-        ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
-    app->add_option("--batch-size", opt->batch_size, "Texts per forward call")
-        ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
-        ->capture_default_str();
+    add_batch_size_option(*app, opt->batch_size);
     return {app, [opt] { return run_embed(*opt); }};
 }
 

@@ -11,6 +11,7 @@
 #include "embq/format.hpp"
 #include "embq/quantize.hpp"
 #include "plan_options.hpp"
+#include "text_options.hpp"
 
 namespace embq::cli {
 
@@ -58,10 +59,7 @@ Command add_quantize_command(CLI::App& parent) {
     opt->plan.add_to(*app);
     app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)")
         ->required();
-    app->add_option("--card", opt->calibration_model.card,
-                    "Model card (JSON) for the config's inline calibration; inferred when absent");
-    app->add_option("--tokenizer", opt->calibration_model.tokenizer,
-                    "tokenizer.json or vocab.txt for the config's inline calibration");
+    add_model_text_options(*app, opt->calibration_model, " (for the config's inline calibration)");
     return {app, [opt] { return run_quantize(*opt); }};
 }
 

@@ -1,6 +1,7 @@
 #include "eval_options.hpp"
 
 #include "embq/error.hpp"
+#include "text_options.hpp"
 
 namespace embq::cli {
 
@@ -8,13 +9,8 @@ void EvalArguments::add_to(CLI::App& app) {
     app.add_option("--data", inputs.corpus, "Corpus: .txt (one text per line) or .jsonl; needed with models");
     app.add_option("--queries", inputs.queries, "Query texts (default: a sample of the corpus, own item excluded)");
     app.add_option("--pairs", inputs.pairs, "Labelled TSV: query<TAB>positive (hit@k, MRR) or a<TAB>b<TAB>score (STS)");
-    app.add_option("--card", card, "Model card for every model (JSON); inferred when absent");
-    app.add_option("--tokenizer", tokenizer, "tokenizer.json or vocab.txt (overrides the card's)");
-    app.add_option("--max-length", max_length, "Truncate to this many tokens (overrides the card's)")
-        ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
-    app.add_option("--batch-size", inputs.batch_size, "Texts per forward call")
-        ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
-        ->capture_default_str();
+    add_model_text_options(app, text, " (every model)");
+    add_batch_size_option(app, inputs.batch_size);
     app.add_option("--k", ks, "Neighbour counts to report, comma-separated")
         ->delimiter(',')
         ->check(CLI::Range(int64_t{1}, int64_t{100000}))
@@ -58,7 +54,7 @@ EvalOptions EvalArguments::options() const {
 
 EvalInputs EvalArguments::resolved_inputs() const {
     EvalInputs resolved = inputs;
-    resolved.model = {card, tokenizer, max_length};
+    resolved.model = text;
     return resolved;
 }
 

@@ -15,8 +15,8 @@ namespace embq::cli {
 
 struct EvalArguments {
     EvalInputs inputs;
-    std::string card, tokenizer, metric = "cosine", index = "exact";
-    int64_t max_length = 0;
+    EmbeddingModelOptions text;  // --card, --tokenizer, --max-length
+    std::string metric = "cosine", index = "exact";
     std::vector<int64_t> ks{1, 10, 100};
     int64_t queries_sample = 1000, similarity_pairs = 10000;
     uint64_t seed = 0;
