@@ -104,7 +104,7 @@ json activation_json(const ActivationRecord& rec) {
 // Diagnostics over every layer, gathered into a few lines a user can act on.
 class Diagnosis {
 public:
-    Diagnosis(const CalibrateOptions& options) : options_(options) {}
+    explicit Diagnosis(const CalibrateOptions& options) : options_(options) {}
 
     void check(const std::string& name, const ActivationRecord& rec, json& out) {
         if (rec.rows == 0) {

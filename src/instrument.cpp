@@ -1,5 +1,6 @@
 #include "instrument.hpp"
 
+#include <memory>
 #include <mutex>
 
 #include <torch/csrc/jit/passes/inliner.h>
@@ -13,7 +14,7 @@ namespace embq {
 namespace {
 
 std::mutex tap_mutex;
-ActivationTap* current_tap = nullptr;
+std::unique_ptr<ActivationTap> current_tap;
 
 constexpr const char* kObserveSchema = "embq::observe(Tensor x, int site) -> Tensor";
 
@@ -66,13 +67,12 @@ std::vector<ObservedSite> instrument_linear_layers(torch::jit::Module& module) {
 ScopedActivationTap::ScopedActivationTap(ActivationTap tap) {
     std::lock_guard<std::mutex> lock(tap_mutex);
     if (current_tap) throw runtime_error("internal: a second activation tap was installed");
-    current_tap = new ActivationTap(std::move(tap));
+    current_tap = std::make_unique<ActivationTap>(std::move(tap));
 }
 
 ScopedActivationTap::~ScopedActivationTap() {
     std::lock_guard<std::mutex> lock(tap_mutex);
-    delete current_tap;
-    current_tap = nullptr;
+    current_tap.reset();
 }
 
 }  // namespace embq

@@ -335,6 +335,14 @@ TEST(CalibrateCli, QuantizeRunsAConfigsInlineCalibration) {
     ASSERT_EQ(q.exit_code, 0) << q.err;
     test::expect_contains(q.err, {"calibrating on the first 50 texts", "percentile:99.9"});
     EXPECT_TRUE(std::filesystem::exists(data.dir / "q.pt"));
+
+    // --observer runs the inline calibration with another observer.
+    const auto other = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
+                                       (data.dir / "inline.json").string(), "--tokenizer",
+                                       fixture("vocab.txt").string(), "--observer", "minmax", "-o",
+                                       (data.dir / "q2.pt").string()});
+    ASSERT_EQ(other.exit_code, 0) << other.err;
+    test::expect_contains(other.err, {"calibrating on the first 50 texts", "(minmax)"});
 }
 
 TEST(CalibrateCli, BadInputExitsTwoAndWritesNothing) {

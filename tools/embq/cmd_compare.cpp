@@ -35,6 +35,8 @@ int run_compare_command(CompareCommandOptions& opt) {
     inputs.keep_dir = opt.keep;
     inputs.allow_unmatched_rules = opt.allow_unmatched_rules;
     const std::vector<Gate> gates = opt.args.checked_gates();
+    if (opt.calibration.file.empty() && !opt.calibration.observer.empty())
+        throw usage_error("--observer picks ranges from a calibration file; pass --calibration FILE too");
     const std::optional<Calibration> calibration = opt.calibration.load_file();
     if (calibration) inputs.calibration = &*calibration;
 

@@ -11,7 +11,8 @@ void CalibrationArguments::add_to(CLI::App& app) {
                    "Calibration file from 'embq calibrate' (int8_static and bias_correction "
                    "need one; without it a config's \"calibration\" object is run)");
     app.add_option("--observer", observer,
-                   "Which of the calibration's observers to take ranges from (default: the first)");
+                   "Which of the calibration file's observers to take ranges from (default: "
+                   "the first), or the observer a config's inline calibration runs");
 }
 
 std::optional<Calibration> CalibrationArguments::load_file() const {
@@ -58,15 +59,15 @@ std::optional<Calibration> obtain_calibration(const CalibrationArguments& args, 
         const CalibrationSpec& spec = *config.calibration;
         CalibrateOptions options;
         options.samples = spec.samples;
-        options.observers = {spec.observer};
+        // --observer overrides the config's for a run of its own.
+        options.observers = {args.observer.empty() ? spec.observer : args.observer};
         options.batch_size = spec.batch_size;
         spdlog::info("calibrating on the first {} texts of {} ({})", spec.samples,
-                     spec.data.string(), spec.observer);
+                     spec.data.string(), options.observers.front());
         CalibrationRun run = calibrate(model_path, model_options, spec.data,
                                        dataset_format_for(spec.data), options);
         for (const auto& w : run.warnings) spdlog::warn("{}", w);
         calibration = Calibration::from_json(run.document, config.origin + " calibration");
-        if (!args.observer.empty()) calibration->select(args.observer);
     }
     return calibration;
 }
