@@ -241,13 +241,21 @@ TEST(Plan, CarriesEngineAndKeptModules) {
     EXPECT_EQ(plan.find("embeddings.LayerNorm"), nullptr) << "kept modules are not layers";
 }
 
-TEST(Plan, CalibrationIsNotNeededByTodaysSchemes) {
-    // No registered scheme needs calibration yet (int8_static will): planning must not
-    // ask for it.
-    PlanOptions options;
-    options.have_calibration = false;
+TEST(Plan, OnlyInt8StaticAndBiasCorrectionNeedCalibration) {
+    PlanOptions without;
+    without.have_calibration = false;
     EXPECT_NO_THROW(plan_for(R"({"defaults": {"linear": {"scheme": "int8_dynamic"}}})", bert_like(),
-                             options));
+                             without));
+    EXPECT_THROW(plan_for(R"({"defaults": {"linear": {"scheme": "int8_static"}}})", bert_like(), without),
+                 Error);
+    EXPECT_THROW(plan_for(R"({"defaults": {"linear": {"scheme": "int4_weight", "bias_correction": true}}})",
+                          bert_like(), without),
+                 Error);
+    PlanOptions with;
+    with.have_calibration = true;
+    const Plan plan = plan_for(R"({"defaults": {"linear": {"scheme": "int8_static", "bias_correction": true}}})",
+                               bert_like(), with);
+    EXPECT_EQ(scheme_text(plan.layers.back()), "int8_static per_channel sym bias_correction");
 }
 
 TEST(Plan, JsonHasEveryField) {
