@@ -82,13 +82,6 @@ std::vector<Observer> make_observers(const std::vector<std::string>& specs) {
     return observers;
 }
 
-std::string listed(const std::vector<std::string>& items, size_t shown = 3) {
-    std::string out;
-    for (size_t i = 0; i < items.size() && i < shown; ++i) out += (i ? ", " : "") + items[i];
-    if (items.size() > shown) out += " and " + std::to_string(items.size() - shown) + " more";
-    return out;
-}
-
 json activation_json(const ActivationRecord& rec) {
     json observers = json::object();
     for (const Observer& o : rec.observers) observers[o.spec()] = o.to_json();
@@ -111,18 +104,22 @@ public:
             unreached_.push_back(name);
             return;
         }
-        for (const Observer& o : rec.observers) {
-            if (o.nonfinite() > 0)
-                warnings_.push_back(name + ": " + std::to_string(o.nonfinite()) + " NaN/Inf values "
-                                    "ignored (of " + std::to_string(o.nonfinite() + o.values()) +
-                                    "); the model produces them on this data");
-            if (o.values() == 0) break;
-            const double movement = o.convergence().movement;
-            if (!std::isfinite(movement))
+        // Every observer saw the same values: the first one speaks for the NaN/Inf count,
+        // and its convergence (already in `out`, computed once by Observer::to_json) for
+        // the range the file's users take by default.
+        const Observer& first = rec.observers.front();
+        if (first.nonfinite() > 0)
+            warnings_.push_back(name + ": " + std::to_string(first.nonfinite()) + " NaN/Inf values "
+                                "ignored (of " + std::to_string(first.nonfinite() + first.values()) +
+                                "); the model produces them on this data");
+        if (first.values() > 0) {
+            const json& movement =  // null: not measurable yet
+                out.at("observers").at(first.spec()).at("convergence").at("movement");
+            if (!movement.is_number())
                 unmeasured_.push_back(name);
-            else if (movement > options_.convergence_tolerance)
-                moving_.push_back(name + " (" + o.spec() + " moved " + format_percent(movement, 1.0) + ")");
-            break;  // nonfinite counts are the same for every observer
+            else if (movement.get<double>() > options_.convergence_tolerance)
+                moving_.push_back(name + " (" + first.spec() + " moved " +
+                                  format_percent(movement.get<double>(), 1.0) + ")");
         }
         if (!rec.is_input || !rec.channel_max) return;
         const auto outliers = find_outlier_channels(rec.channel_max->max_abs(), options_.outlier_factor);
@@ -139,7 +136,7 @@ public:
         if (!outliers.empty())
             warnings_.push_back(name + ": " + std::to_string(outliers.size()) + " outlier channel(s) "
                                 "with max |x| over " + std::to_string(static_cast<int>(options_.outlier_factor)) +
-                                "x the median channel's: " + listed(shown) +
+                                "x the median channel's: " + format_list(shown) +
                                 "; one activation scale wastes resolution on them, so keep this "
                                 "layer int8_dynamic or fp16 rather than int8_static");
     }
@@ -148,14 +145,14 @@ public:
         if (!moving_.empty())
             warnings_.push_back(std::to_string(moving_.size()) + " activation range(s) still moved more than " +
                                 format_percent(options_.convergence_tolerance, 1.0) +
-                                " over the last 10% of samples: " + listed(moving_) +
+                                " over the last 10% of samples: " + format_list(moving_) +
                                 "; calibrate on more --samples");
         if (!unmeasured_.empty())
             warnings_.push_back(std::to_string(unmeasured_.size()) + " activation(s) saw too few batches "
-                                "to tell whether their range converged (" + listed(unmeasured_) +
+                                "to tell whether their range converged (" + format_list(unmeasured_) +
                                 "); calibrate on more --samples");
         if (!unreached_.empty())
-            warnings_.push_back("the calibration data never reached " + listed(unreached_) +
+            warnings_.push_back("the calibration data never reached " + format_list(unreached_) +
                                 "; these get no range, and int8_static cannot quantize them");
         return warnings_;
     }

@@ -11,4 +11,11 @@ std::string format_percent(double part, double whole) {
     return buf;
 }
 
+std::string format_list(const std::vector<std::string>& items, size_t shown) {
+    std::string out;
+    for (size_t i = 0; i < items.size() && i < shown; ++i) out += (i ? ", " : "") + items[i];
+    if (items.size() > shown) out += " and " + std::to_string(items.size() - shown) + " more";
+    return out;
+}
+
 }  // namespace embq

@@ -148,14 +148,11 @@ void check_calibration(const Config& config, const Plan& plan, const PlanOptions
         std::vector<std::string> layers;
         for (const auto& lp : plan.layers)
             if (needs(lp)) layers.push_back(lp.layer.path);
-        std::string listed = layers[0];
-        for (size_t i = 1; i < layers.size() && i < 3; ++i) listed += ", " + layers[i];
-        if (layers.size() > 3) listed += " and " + std::to_string(layers.size() - 3) + " more";
         const std::string what = first.scheme->needs_calibration()
                                      ? "scheme '" + std::string(first.scheme->name()) + "'"
                                      : std::string("bias_correction");
         throw config_error(config.origin + ": " + what + " (" + first.chosen_by + ", layers " +
-                           listed + ") needs calibration: pass --calibration FILE (written by "
+                           format_list(layers) + ") needs calibration: pass --calibration FILE (written by "
                            "'embq calibrate') or add \"calibration\": {\"data\": ...} to the config");
     }
 }
