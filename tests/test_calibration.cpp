@@ -10,6 +10,7 @@
 
 #include "embq/calibrate.hpp"
 #include "embq/calibration.hpp"
+#include "embq/embed.hpp"
 #include "embq/error.hpp"
 #include "embq/model.hpp"
 #include "embq/plan.hpp"
@@ -201,14 +202,8 @@ struct Quantized {
 
 Quantized quantize_with(const std::string& model, const json& doc, const Calibration* cal,
                         const test::TempDir& dir, const std::string& name) {
-    const Config config = parse_config(doc, "<test>");
-    LoadedModel loaded = load_model(fixture(model));
-    PlanOptions options;
-    options.have_calibration = cal != nullptr;
-    const Plan plan = make_plan(config, take_inventory(loaded.module), options);
-    const std::string engine = preflight(plan);
     const auto out = dir / name;
-    QuantizeResult result = quantize_model(std::move(loaded), plan, engine, doc, out, cal);
+    QuantizeResult result = test::quantize_file(fixture(model), doc, out, cal);
     return {out, std::move(result)};
 }
 

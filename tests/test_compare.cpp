@@ -53,9 +53,21 @@ EvalOptions small_options() {
 TEST(Compare, RanksInt8AboveInt4EverywhereAndEmbedsFp32Once) {
     Data data;
     const std::vector<Gate> gates = {parse_gate("recall@10>=0.75")};  // int8 ~0.84, int4 ~0.5
+    // What each stage embedded, as the progress callbacks report it.
+    std::vector<std::pair<std::string, size_t>> stages;
+    CompareProgress progress;
+    progress.start = [&](const std::string& stage, size_t) { stages.emplace_back(stage, 0); };
+    progress.update = [&](size_t done) { stages.back().second = done; };
     const CompareResult r = run_compare(data.inputs({shipped("int8.json"), data.dir / "int4-everywhere.json"}),
-                                        small_options(), gates);
-    EXPECT_EQ(r.baseline_embeddings, 1u);
+                                        small_options(), gates, progress);
+    // FP32 ran over the texts once, before the configs, and each config over the same texts.
+    ASSERT_EQ(stages.size(), 3u);
+    EXPECT_EQ(stages[0].first, "FP32");
+    EXPECT_EQ(stages[1].first, "int8");
+    EXPECT_EQ(stages[2].first, "int4-everywhere");
+    EXPECT_EQ(stages[0].second, 300u);
+    EXPECT_EQ(stages[1].second, 300u);
+    EXPECT_EQ(stages[2].second, 300u);
     ASSERT_EQ(r.rows.size(), 2u);
     ASSERT_TRUE(r.rows[0].result && r.rows[1].result) << r.rows[0].error << r.rows[1].error;
     const MetricValues& int8 = r.rows[0].result->metrics;
@@ -69,7 +81,7 @@ TEST(Compare, RanksInt8AboveInt4EverywhereAndEmbedsFp32Once) {
 
     // The table marks int8's recall and int4's size as the best of their columns.
     const std::string text = compare_report_text(r);
-    test::expect_contains(text, {"int8 ", "int4-everywhere", "FP32 (", "embedded 1 time", "1 of 2 configs passed"});
+    test::expect_contains(text, {"int8 ", "int4-everywhere", "FP32 (", "embedded once", "1 of 2 configs passed"});
     const auto line_of = [&](const std::string& name) {
         const auto at = text.find("\n" + name + " ");
         return text.substr(at + 1, text.find('\n', at + 1) - at - 1);
@@ -96,6 +108,24 @@ TEST(Compare, ABrokenConfigGetsItsRowAndTheOthersStillRun) {
     test::expect_contains(compare_report_text(r), {"broken failed: ", "unknown scheme"});
     // The temporary models are gone afterwards.
     EXPECT_FALSE(fs::exists(fs::temp_directory_path() / ("embq-compare-" + std::to_string(::getpid()))));
+}
+
+TEST(Compare, RunsAConfigsInlineCalibration) {
+    Data data;
+    test::write_file(data.dir / "calib.txt", test::fixture_sentences(60, 5));
+    test::write_file(data.dir / "static.json", R"({
+        "calibration": {"data": "calib.txt", "samples": 60},
+        "defaults": {"linear": {"scheme": "int8_static"}}})");
+    const CompareResult r = run_compare(data.inputs({data.dir / "static.json"}), small_options(), {});
+    ASSERT_EQ(r.rows.size(), 1u);
+    ASSERT_TRUE(r.rows[0].result) << r.rows[0].error;
+    EXPECT_TRUE(r.rows[0].passed());
+    // Static int8 with calibrated ranges keeps the fixture's neighbours (about 0.9 here).
+    EXPECT_GT(*r.rows[0].result->metrics.get("recall@10"), 0.6);
+    ASSERT_TRUE(r.rows[0].plan);
+    const LayerPlan* ffn = r.rows[0].plan->find("encoder.layer.0.intermediate.dense");
+    ASSERT_TRUE(ffn);
+    EXPECT_EQ(ffn->scheme->name(), "int8_static");
 }
 
 TEST(Compare, PlanDifferencesListOnlyTheLayersThatDiffer) {
@@ -129,7 +159,6 @@ TEST(CompareCli, ExitCodeReportsAndKeep) {
     EXPECT_EQ(r.err.find(once, first + 1), std::string::npos) << r.err;
     EXPECT_TRUE(fs::exists(keep / "int8.pt"));
     const auto report = nlohmann::json::parse(test::read_file(json));
-    EXPECT_EQ(report["baseline_embeddings"], 1);
     ASSERT_EQ(report["configs"].size(), 2u);
     EXPECT_TRUE(report["configs"][0]["passed"].get<bool>());
     EXPECT_TRUE(report["configs"][1].contains("error"));

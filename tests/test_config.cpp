@@ -10,7 +10,7 @@
 
 #include "embq/config.hpp"
 #include "embq/error.hpp"
-#include "suggest.hpp"
+#include "core/suggest.hpp"
 #include "test_support.hpp"
 
 namespace embq {

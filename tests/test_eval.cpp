@@ -10,7 +10,7 @@
 #include "embq/error.hpp"
 #include "embq/eval.hpp"
 #include "embq/report.hpp"
-#include "sha256.hpp"
+#include "core/sha256.hpp"
 #include "test_support.hpp"
 
 namespace embq {

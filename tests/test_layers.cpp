@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "embq/format.hpp"
 #include "embq/layers.hpp"
 
 namespace embq {

@@ -58,10 +58,10 @@ Error error_from(F&& f) {
         return e;
     } catch (const std::exception& e) {
         ADD_FAILURE() << "not an embq::Error: " << e.what();
-        return runtime_error("wrong exception");
+        return runtime_failure("wrong exception");
     }
     ADD_FAILURE() << "nothing thrown";
-    return runtime_error("nothing thrown");
+    return runtime_failure("nothing thrown");
 }
 
 void expect_contains(const std::string& text, const std::string& part) {

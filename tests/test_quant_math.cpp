@@ -1,7 +1,7 @@
 // Scale/offset choice, rounding and 4-bit packing: the arithmetic every scheme shares.
 #include <gtest/gtest.h>
 
-#include "quant_math.hpp"
+#include "quantize/quant_math.hpp"
 
 namespace embq {
 namespace {

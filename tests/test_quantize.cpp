@@ -23,14 +23,8 @@ struct Quantized {
 
 Quantized quantize_fixture(const std::string& model, const nlohmann::json& doc,
                            const test::TempDir& dir) {
-    Config config = parse_config(doc, "<test>");
-    LoadedModel loaded = load_model(fixture(model));
-    PlanOptions options;
-    options.allow_unmatched_rules = true;
-    Plan plan = make_plan(config, take_inventory(loaded.module), options);
-    const std::string engine = preflight(plan);
     const auto out = dir / "quantized.pt";
-    return {quantize_model(std::move(loaded), plan, engine, doc, out), out};
+    return {test::quantize_file(fixture(model), doc, out), out};
 }
 
 // A fixed batch of 64 token-id rows of random lengths 4..20 with padding, as the
@@ -143,7 +137,7 @@ TEST(Quantize, FileSizeReflectsTheBits) {
     EXPECT_LT(size4, size8);
 }
 
-TEST(Quantize, MetadataIsStoredAndShownByInspect) {
+TEST(QuantizeCli, MetadataIsStoredAndShownByInspect) {
     test::TempDir dir;
     const auto q = quantize_fixture("embedding_bag.pt", {{"defaults", {{"embedding_bag", {{"scheme", "int8_rowwise"}}}}}}, dir);
     const auto meta = load_model(q.path).embq_metadata;
@@ -156,7 +150,7 @@ TEST(Quantize, MetadataIsStoredAndShownByInspect) {
     EXPECT_EQ(nlohmann::json::parse(r.out)["embq"]["plan"]["layers"][0]["path"], "bag");
 }
 
-TEST(Quantize, FailureLeavesNoFileAndInputUntouched) {
+TEST(QuantizeCli, FailureLeavesNoFileAndInputUntouched) {
     test::TempDir dir;
     const auto input = dir / "model.pt";
     std::filesystem::copy_file(fixture("bert_traced.pt"), input);
@@ -178,7 +172,7 @@ TEST(Quantize, FailureLeavesNoFileAndInputUntouched) {
         EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
 }
 
-TEST(Quantize, CliBadConfigExitsTwoAndWritesNothing) {
+TEST(QuantizeCli, BadConfigExitsTwoAndWritesNothing) {
     test::TempDir dir;
     test::write_file(dir / "bad.json", R"({"defaults": {"linear": {"scheme": "int9"}}})");
     const auto out = dir / "out.pt";
@@ -189,7 +183,7 @@ TEST(Quantize, CliBadConfigExitsTwoAndWritesNothing) {
     EXPECT_FALSE(std::filesystem::exists(out));
 }
 
-TEST(Quantize, CliPlanJsonAndQuantizeSummary) {
+TEST(QuantizeCli, PlanJsonAndQuantizeSummary) {
     test::TempDir dir;
     const std::string config = std::string(EMBQ_SOURCE_DIR) + "/configs/int8-fp16-embeddings.json";
     auto r = test::run_embq({"plan", fixture("bert_traced.pt").string(), config, "--json"});

@@ -31,11 +31,7 @@ torch::jit::Module quantize_with(const torch::jit::Module& model, const std::str
     model.save(input.string());
     nlohmann::json doc = {{"rules", {{{"match", "layer"}, {"scheme", scheme}}}}};
     for (const auto& [k, v] : options.items()) doc["rules"][0][k] = v;
-    Config config = parse_config(doc, "<test>");
-    LoadedModel loaded = load_model(input);
-    Plan plan = make_plan(config, take_inventory(loaded.module), {});
-    const std::string engine = preflight(plan);
-    quantize_model(std::move(loaded), plan, engine, doc, dir / "out.pt");
+    test::quantize_file(input, doc, dir / "out.pt");
     return load_model(dir / "out.pt").module;
 }
 

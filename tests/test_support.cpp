@@ -11,6 +11,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
+#include "embq/config.hpp"
+#include "embq/model.hpp"
+#include "embq/plan.hpp"
+
 namespace embq::test {
 
 namespace fs = std::filesystem;
@@ -90,6 +96,18 @@ std::string fixture_sentences(size_t count, uint64_t seed) {
         out += "\n";
     }
     return out;
+}
+
+QuantizeResult quantize_file(const std::filesystem::path& model, const nlohmann::json& doc,
+                             const std::filesystem::path& output, const Calibration* calibration) {
+    const Config config = parse_config(doc, "<test>");
+    LoadedModel loaded = load_model(model);
+    PlanOptions options;
+    options.allow_unmatched_rules = true;
+    options.have_calibration = calibration != nullptr;
+    Plan plan = make_plan(config, take_inventory(loaded.module), options);
+    resolve_engine(plan);
+    return quantize_model(std::move(loaded), plan, doc, output, calibration);
 }
 
 }  // namespace embq::test

@@ -6,6 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
+#include "embq/calibration.hpp"
+#include "embq/quantize.hpp"
+
 namespace embq::test {
 
 std::filesystem::path fixture(const std::string& name);
@@ -43,5 +48,11 @@ std::string read_file(const std::filesystem::path& path);
 // keeps them whole), deterministic for a seed; one per line.
 std::string fixture_sentences(size_t count, uint64_t seed);
 void write_file(const std::filesystem::path& path, const std::string& content);
+
+// Plans the config `doc` on the model file `model` (rules matching nothing allowed),
+// resolves the engine and quantizes to `output`, as `embq quantize` does.
+QuantizeResult quantize_file(const std::filesystem::path& model, const nlohmann::json& doc,
+                             const std::filesystem::path& output,
+                             const Calibration* calibration = nullptr);
 
 }  // namespace embq::test

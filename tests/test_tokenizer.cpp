@@ -13,7 +13,7 @@
 #include "embq/error.hpp"
 #include "embq/tokenizer.hpp"
 #include "test_support.hpp"
-#include "text/unicode.hpp"
+#include "embed/text/unicode.hpp"
 
 namespace {
 

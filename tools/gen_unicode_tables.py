@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Writes src/text/unicode_tables.cpp: the Unicode data embq's tokenizers need.
+"""Writes src/embed/text/unicode_tables.cpp: the Unicode data embq's tokenizers need.
 
 embq links no Unicode library (no ICU). The tokenizers need, per code point:
-  - character classes (src/text/unicode.hpp, `Flag`): White_Space, "other" (Cc Cf Co Cs),
+  - character classes (src/embed/text/unicode.hpp, `Flag`): White_Space, "other" (Cc Cf Co Cs),
     BERT punctuation (P* plus ASCII symbols), nonspacing marks (Mn), marks (M*), regex
     word characters (\\w as in Rust's regex crate), numeric (N*), BERT's CJK ranges;
   - canonical combining classes, canonical and compatibility decompositions (fully
@@ -34,13 +34,13 @@ import unicodedata
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO_ROOT / "src" / "text" / "unicode_tables.cpp"
+DEFAULT_OUT = REPO_ROOT / "src" / "embed" / "text" / "unicode_tables.cpp"
 OVERRIDES = REPO_ROOT / "tools" / "tokenizer_reference" / "unicode_hf_overrides.json"
 
 MAX_CP = 0x10FFFF
 SURROGATES = range(0xD800, 0xE000)
 
-# Flag bits: keep in sync with `enum Flag` in src/text/unicode.hpp.
+# Flag bits: keep in sync with `enum Flag` in src/embed/text/unicode.hpp.
 WHITESPACE = 1 << 0
 CONTROL = 1 << 1
 BERT_PUNCT = 1 << 2
@@ -320,7 +320,7 @@ def main():
     o.append(f"// (Unicode {version}) and tools/tokenizer_reference/unicode_hf_overrides.json:")
     o.append(f"// {overrides['source']}.")
     o.append("// Do not edit: rerun the script.")
-    o.append('#include "text/unicode.hpp"')
+    o.append('#include "embed/text/unicode.hpp"')
     o.append("")
     o.append("namespace embq::text::unicode {")
     o.append("")

@@ -1,4 +1,4 @@
-// Weight quantization arithmetic (src/quant_math.hpp, written once for every scheme):
+// Weight quantization arithmetic (src/quantize/quant_math.hpp, written once for every scheme):
 // 4-bit group quantization and int4 nibble packing on one 1536x384 weight, MiniLM's FFN
 // size. `embq quantize` runs these on every int4 layer, and the int4_weight scheme's
 // forward unpacks and dequantizes on the fly, so they matter at both quantize and run time.
@@ -11,7 +11,7 @@
 
 #include <ATen/ATen.h>
 
-#include "quant_math.hpp"
+#include "quantize/quant_math.hpp"
 
 namespace {
 

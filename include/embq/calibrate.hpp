@@ -17,7 +17,7 @@
 
 #include "embq/calibration.hpp"
 #include "embq/dataset.hpp"
-#include "embq/embed.hpp"
+#include "embq/model_options.hpp"
 
 namespace embq {
 

@@ -12,7 +12,6 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "embq/calibration.hpp"
 #include "embq/eval.hpp"
 #include "embq/gates.hpp"
 #include "embq/plan.hpp"
@@ -25,8 +24,11 @@ struct CompareInputs {
     EvalInputs eval;                             // corpus, queries, pairs, card, batch size (baseline/candidate unused)
     std::filesystem::path keep_dir;              // empty: quantized models go to a temporary directory
     bool allow_unmatched_rules = false;
-    // One calibration shared by every config (int8_static, bias_correction); may be null.
-    const Calibration* calibration = nullptr;
+    // For configs whose plan needs calibration (int8_static, bias_correction): this file,
+    // shared by every config, else each config's own "calibration" block is run (on
+    // eval.model's card and tokenizer), as `embq quantize` does (workflow.hpp).
+    std::filesystem::path calibration_file;
+    std::string observer;  // the file's observer to use, or the one an inline block runs
 };
 
 struct CompareRow {
@@ -41,7 +43,6 @@ struct CompareRow {
 
 struct CompareResult {
     std::vector<CompareRow> rows;
-    size_t baseline_embeddings = 0;      // always 1: the FP32 work is shared
     uintmax_t baseline_bytes = 0;
     bool all_passed() const;
 };

@@ -12,6 +12,7 @@
 
 #include "embq/dataset.hpp"
 #include "embq/model_card.hpp"
+#include "embq/model_options.hpp"
 #include "embq/tokenizer.hpp"
 #include "embq/vectors.hpp"
 
@@ -90,12 +91,6 @@ struct EmbeddingModel {
     std::filesystem::path path;
     Embedder embedder;
     std::unique_ptr<Tokenizer> tokenizer;  // null when the card names none
-};
-
-struct EmbeddingModelOptions {
-    std::filesystem::path card;       // empty: inferred from forward() and logged
-    std::filesystem::path tokenizer;  // overrides the card's
-    int64_t max_length = 0;           // > 0 overrides the card's
 };
 
 EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,

@@ -40,7 +40,8 @@ const char* to_string(ErrorCategory category) noexcept;
 inline Error usage_error(const std::string& m) { return Error(ErrorCategory::Usage, m); }
 inline Error input_error(const std::string& m) { return Error(ErrorCategory::Input, m); }
 inline Error config_error(const std::string& m) { return Error(ErrorCategory::Config, m); }
-inline Error runtime_error(const std::string& m) { return Error(ErrorCategory::Runtime, m); }
+// Not `runtime_error`: it returns an embq::Error, which std::runtime_error is not.
+inline Error runtime_failure(const std::string& m) { return Error(ErrorCategory::Runtime, m); }
 
 [[noreturn]] void assertion_failed(const char* expr, const char* file, int line);
 

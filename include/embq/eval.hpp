@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "embq/embed.hpp"
 #include "embq/gates.hpp"
 #include "embq/metrics.hpp"
+#include "embq/model_options.hpp"
 
 namespace embq {
 
@@ -80,13 +80,11 @@ public:
 
     EvalResult evaluate(const std::filesystem::path& candidate,
                         const std::function<void(size_t done)>& on_texts = {}) const;
-    size_t texts() const;                                          // per model, all lists together
-    size_t baseline_embeddings() const { return baseline_embeddings_; }  // 1: the point of this class
+    size_t texts() const;  // per model, all lists together
 
 private:
     struct State;
     std::unique_ptr<State> state_;
-    size_t baseline_embeddings_ = 0;
 };
 
 }  // namespace embq

@@ -2,15 +2,22 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace embq {
+
+// "1.5 MiB"-style sizes for tables ("512 B" below a KiB).
+std::string format_bytes(int64_t bytes);
 
 // `part` as a percentage of `whole` with one decimal ("32.1%"); "n/a" when whole <= 0.
 std::string format_percent(double part, double whole);
 
 // The first `shown` items joined by ", ", then " and N more" when there are others.
 std::string format_list(const std::vector<std::string>& items, size_t shown = 3);
+
+// Choices for a message: "a", "a or b", "a, b or c".
+std::string format_alternatives(const std::vector<std::string>& items);
 
 }  // namespace embq

@@ -63,7 +63,5 @@ struct ModelInventory {
 std::string format_inventory(const ModelInventory& inventory);
 nlohmann::json inventory_to_json(const ModelInventory& inventory);
 
-// "1.5 MiB"-style sizes for tables.
-std::string format_bytes(int64_t bytes);
 
 }  // namespace embq

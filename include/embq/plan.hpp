@@ -20,6 +20,8 @@ struct LayerPlan {
     ResolvedOptions options;
     std::string chosen_by;           // "rule 2 (encoder.*.query)", "default for linear", "kept: no rule or default"
     int64_t bytes_after = 0;
+    // Its scheme needs calibration or its options ask for bias correction.
+    bool needs_calibration() const;
 };
 
 struct PlanOptions {
@@ -33,6 +35,7 @@ struct Plan {
     std::vector<KeptModule> kept;        // modules no scheme handles
     std::vector<std::string> warnings;   // e.g. rules that matched nothing, when allowed
 
+    bool needs_calibration() const;      // some layer does (the one check every caller uses)
     int64_t bytes_before() const;        // layers + kept, as the model stores them now
     int64_t bytes_after() const;         // layers as planned + kept
     const LayerPlan* find(const std::string& path) const;

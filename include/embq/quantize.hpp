@@ -15,11 +15,11 @@
 
 namespace embq {
 
-// Resolves the plan's engine ("auto": the first of fbgemm, onednn, qnnpack this
-// build has) and checks, by running each scheme's ops on a tiny input, that every
-// scheme in the plan runs on it. Throws a Config error naming the layers that cannot
-// run and the alternatives. Returns the engine to use.
-std::string preflight(const Plan& plan);
+// Resolves the plan's engine in place ("auto": the first of fbgemm, onednn, qnnpack this
+// build has; "none" when it has none) and checks, by running each scheme's ops on a tiny
+// input, that every scheme in the plan runs on it. Throws a Config error naming the
+// layers that cannot run and the schemes that need no quantized engine.
+void resolve_engine(Plan& plan);
 
 struct QuantizeResult {
     std::string engine;
@@ -29,13 +29,14 @@ struct QuantizeResult {
     int64_t output_file_bytes = 0;
 };
 
-// Quantizes `model` (consumed: its module is rewritten in place) as `plan` says and
+// Quantizes `model` (consumed: its module is rewritten in place) as `plan` (its engine
+// resolved by resolve_engine) says and
 // writes it to `output` atomically (a temporary file renamed when complete and
 // verified to load). `config_source` and the plan are stored in the archive under
 // extra/embq.json. The input file is never written. `calibration` (the selected
 // observer's ranges) is needed by int8_static and bias_correction; null when the plan
 // has neither.
-QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan, const std::string& engine,
+QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                               const nlohmann::json& config_source,
                               const std::filesystem::path& output,
                               const Calibration* calibration = nullptr);

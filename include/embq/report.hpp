@@ -35,8 +35,5 @@ nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts);
 // A metric value for tables: 4 decimals, "n/a" when not finite.
 std::string format_metric(double value, int digits = 4);
 
-// Writes `content` to a temporary name beside `path` and renames it into place, so a
-// reader never sees half a report. Runtime error when the directory is not writable.
-void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace embq

@@ -1,10 +1,11 @@
 // Quantization schemes: how one layer is stored and computed. Each scheme lives in its
 // own file under src/schemes/ behind this interface and is registered by name in one
-// table (src/scheme_registry.cpp); that table drives config validation, `--help`, the
-// plan and the rewrite. No libtorch in this header.
+// table (src/schemes/registry.cpp); that table drives config validation, `embq schemes`,
+// every message that lists schemes, the plan and the rewrite. No libtorch in this header.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,7 +53,7 @@ struct ResolvedOptions {
     bool bias_correction = false;
 };
 
-class RewriteContext;  // src/rewrite_context.hpp: the graph, the node, the layer's tensors
+class RewriteContext;  // src/quantize/rewrite_context.hpp: the graph, the node, the layer's tensors
 
 class Scheme {
 public:
@@ -65,9 +66,16 @@ public:
     // Whether the scheme changes the layer at all (`fp32` does not).
     virtual bool rewrites() const { return true; }
     virtual bool needs_calibration() const { return false; }
-    // Whether granularity/symmetric/reduce_range mean anything for it (fp32, fp16 and
-    // bf16 reject them; their resolved options are placeholders, not to be shown).
-    virtual bool takes_options() const { return true; }
+    // Whether it runs a quantized engine's kernels (oneDNN, QNNPACK, FBGEMM), so that
+    // the engine decides whether it runs at all.
+    virtual bool needs_quantized_engine() const { return false; }
+    // Whether "bias_correction" applies: it quantizes a linear layer's weight.
+    virtual bool corrects_bias() const { return false; }
+    // The granularity/symmetric/reduce_range choices it accepts, one line for
+    // `embq schemes` ("per_channel (default) or per_tensor; reduce_range"); empty when it
+    // takes none (fp32, fp16, bf16: their resolved options are placeholders, not shown).
+    virtual std::string_view options_help() const { return {}; }
+    bool takes_options() const { return !options_help().empty(); }
 
     // Fills in defaults and checks the options against this layer. Throws a Config error
     // that names the layer when they cannot apply (e.g. a group size that does not
@@ -92,5 +100,15 @@ public:
 // Every registered scheme, in the order the table lists them.
 const std::vector<const Scheme*>& all_schemes();
 const Scheme* find_scheme(std::string_view name);
+
+// Names of the registered schemes for which `keep` holds, in table order: what messages
+// that list schemes print, so they never go stale when a scheme is added.
+std::vector<std::string> scheme_names(const std::function<bool(const Scheme&)>& keep = {});
+// The kinds of layer a scheme applies to: "linear", "linear, embedding, embedding_bag".
+std::string supported_kinds(const Scheme& scheme);
+
+// The scheme table as `embq schemes` prints it: name, layer kinds, options, what it
+// needs, and its summary.
+std::string format_scheme_table();
 
 }  // namespace embq

@@ -5,8 +5,9 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <vector>
+
+#include "embq/atomic_file.hpp"
 
 namespace embq {
 
@@ -18,7 +19,7 @@ VectorFormat vector_format_for(const std::filesystem::path& path);
 class VectorWriter {
 public:
     VectorWriter(const std::filesystem::path& path, int64_t dim);
-    ~VectorWriter();  // without commit(): the temporary file is removed, nothing published
+    // Destroyed without commit(): the temporary file is removed, nothing published.
     VectorWriter(const VectorWriter&) = delete;
     VectorWriter& operator=(const VectorWriter&) = delete;
 
@@ -27,12 +28,13 @@ public:
     int64_t rows() const { return rows_; }
 
 private:
-    std::filesystem::path path_, tmp_;
+    void check_written() const;  // Runtime error when the stream failed (disk full)
+
     VectorFormat format_;
     int64_t dim_;
     int64_t rows_ = 0;
-    std::ofstream out_;
-    bool committed_ = false;
+    AtomicFile file_;
+    std::ofstream& out_;
 };
 
 struct Vectors {

@@ -25,7 +25,6 @@ public:
         return "weights and matmul in bfloat16, output FP32 (fast with AVX512-BF16/AMX)";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
-    bool takes_options() const override { return false; }
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         return reject_options(name(), layer, options);
     }

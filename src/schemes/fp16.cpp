@@ -27,7 +27,6 @@ public:
         return "weights stored in FP16, computed in FP32 (2 bytes/weight)";
     }
     bool supports(LayerKind) const override { return true; }
-    bool takes_options() const override { return false; }
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         return reject_options(name(), layer, options);
     }

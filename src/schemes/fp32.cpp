@@ -12,7 +12,6 @@ public:
     std::string_view summary() const override { return "kept as it is: FP32 weights and compute"; }
     bool supports(LayerKind) const override { return true; }
     bool rewrites() const override { return false; }
-    bool takes_options() const override { return false; }
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         return reject_options(name(), layer, options);
     }

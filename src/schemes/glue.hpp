@@ -8,7 +8,7 @@
 
 #include <torch/script.h>
 
-#include "rewrite_context.hpp"
+#include "quantize/rewrite_context.hpp"
 
 namespace embq {
 

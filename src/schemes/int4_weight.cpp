@@ -3,7 +3,7 @@
 // weight is dequantized to FP32 at run time and multiplied with the stock FP32
 // linear: it buys size, not speed. Symmetric (0.0 exact) or affine (full range).
 #include "embq/error.hpp"
-#include "quant_math.hpp"
+#include "quantize/quant_math.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"
 
@@ -31,6 +31,10 @@ public:
         return "4-bit weights, FP16 scale+offset per group (group:32/64/128), dequantized at run time";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
+    bool corrects_bias() const override { return true; }
+    std::string_view options_help() const override {
+        return "group:N (default group:64) or per_channel; symmetric (default) or not";
+    }
 
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         if (options.reduce_range)

@@ -3,11 +3,11 @@
 // matmul runs in int8 (`quantized::linear_dynamic`). oneDNN uses VNNI where the CPU
 // has it. Needs a quantized engine: the preflight packs and runs a tiny layer on it.
 #include "embq/error.hpp"
-#include "engine.hpp"
+#include "quantize/engine.hpp"
 #include "schemes/int8_linear.hpp"
 #include "schemes/schemes.hpp"
-#include "rewrite_context.hpp"
-#include "torch_util.hpp"
+#include "quantize/rewrite_context.hpp"
+#include "model/torch_util.hpp"
 
 namespace embq {
 
@@ -20,6 +20,11 @@ public:
         return "int8 weights (per_channel/per_tensor), activations quantized per batch, int8 matmul";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
+    bool needs_quantized_engine() const override { return true; }
+    bool corrects_bias() const override { return true; }
+    std::string_view options_help() const override {
+        return "per_channel (default) or per_tensor; reduce_range";
+    }
 
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         ResolvedOptions r = resolve_int8_weight(name(), layer, options);

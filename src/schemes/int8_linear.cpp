@@ -1,7 +1,7 @@
 #include "schemes/int8_linear.hpp"
 
 #include "embq/error.hpp"
-#include "quant_math.hpp"
+#include "quantize/quant_math.hpp"
 #include "schemes/schemes.hpp"
 
 namespace embq {

@@ -6,11 +6,11 @@
 // engine (the preflight runs the three ops on a tiny layer).
 #include "embq/error.hpp"
 #include "embq/observers.hpp"
-#include "engine.hpp"
+#include "quantize/engine.hpp"
 #include "schemes/int8_linear.hpp"
 #include "schemes/schemes.hpp"
-#include "rewrite_context.hpp"
-#include "torch_util.hpp"
+#include "quantize/rewrite_context.hpp"
+#include "model/torch_util.hpp"
 
 namespace embq {
 
@@ -26,6 +26,9 @@ public:
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
     bool needs_calibration() const override { return true; }
+    bool needs_quantized_engine() const override { return true; }
+    bool corrects_bias() const override { return true; }
+    std::string_view options_help() const override { return "per_channel (default) or per_tensor"; }
 
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         // reduce_range (7-bit activations for FBGEMM without VNNI) would need the

@@ -2,7 +2,7 @@
 // scale and offset per row (affine over the row's min..max, as FBGEMM's row-wise
 // embedding formats do). Lookups dequantize only the rows a batch touches.
 #include "embq/error.hpp"
-#include "quant_math.hpp"
+#include "quantize/quant_math.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"
 
@@ -35,6 +35,9 @@ public:
     }
     bool supports(LayerKind kind) const override {
         return kind == LayerKind::Embedding || kind == LayerKind::EmbeddingBag;
+    }
+    std::string_view options_help() const override {
+        return "per row only (per_channel); symmetric or affine (default)";
     }
 
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {

@@ -6,10 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
+#include "embq/atomic_file.hpp"
 #include "embq/calibrate.hpp"
 #include "embq/calibration.hpp"
 #include "embq/observers.hpp"
-#include "embq/report.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
 

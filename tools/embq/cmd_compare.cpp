@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
+#include "embq/atomic_file.hpp"
 #include "embq/compare.hpp"
 #include "embq/error.hpp"
 #include "embq/report.hpp"
@@ -23,8 +24,7 @@ struct CompareCommandOptions {
     std::vector<std::string> configs;
     EvalArguments args;
     std::string keep;
-    bool allow_unmatched_rules = false;
-    CalibrationArguments calibration;
+    QuantizeRequest request;  // --allow-unmatched-rules, --calibration, --observer
 };
 
 int run_compare_command(CompareCommandOptions& opt) {
@@ -33,12 +33,10 @@ int run_compare_command(CompareCommandOptions& opt) {
     inputs.configs.assign(opt.configs.begin(), opt.configs.end());
     inputs.eval = opt.args.resolved_inputs();
     inputs.keep_dir = opt.keep;
-    inputs.allow_unmatched_rules = opt.allow_unmatched_rules;
+    inputs.allow_unmatched_rules = opt.request.allow_unmatched_rules;
+    inputs.calibration_file = opt.request.calibration_file;
+    inputs.observer = opt.request.observer;
     const std::vector<Gate> gates = opt.args.checked_gates();
-    if (opt.calibration.file.empty() && !opt.calibration.observer.empty())
-        throw usage_error("--observer picks ranges from a calibration file; pass --calibration FILE too");
-    const std::optional<Calibration> calibration = opt.calibration.load_file();
-    if (calibration) inputs.calibration = &*calibration;
 
     std::unique_ptr<ProgressBar> bar;
     CompareProgress progress;
@@ -81,9 +79,7 @@ Command add_compare_command(CLI::App& parent) {
     app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each")->required();
     opt->args.add_to(*app);
     app->add_option("--keep", opt->keep, "Keep the quantized models in this directory (default: temporary)");
-    app->add_flag("--allow-unmatched-rules", opt->allow_unmatched_rules,
-                  "A config rule that matches no layer is a warning, not an error");
-    opt->calibration.add_to(*app);
+    add_plan_flags(*app, opt->request);
     return {app, [opt] { return run_compare_command(*opt); }};
 }
 

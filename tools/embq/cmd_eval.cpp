@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
+#include "embq/atomic_file.hpp"
 #include "embq/error.hpp"
 #include "embq/report.hpp"
 #include "embq/runtime.hpp"

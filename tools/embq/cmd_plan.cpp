@@ -5,10 +5,8 @@
 #include <memory>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "command.hpp"
-#include "embq/quantize.hpp"
 #include "plan_options.hpp"
 
 namespace embq::cli {
@@ -16,17 +14,16 @@ namespace embq::cli {
 namespace {
 
 struct PlanCommandOptions {
-    PlanArguments plan;
+    QuantizeRequest request;
     bool json = false;
 };
 
 int run_plan(const PlanCommandOptions& opt) {
-    PlannedModel planned = load_and_plan(opt.plan);
-    planned.plan.engine = preflight(planned.plan);
+    const PlannedModel planned = load_and_plan(opt.request);
     if (opt.json) {
         nlohmann::json out = plan_to_json(planned.plan);
-        out["model"] = opt.plan.model;
-        out["config"] = opt.plan.config;
+        out["model"] = opt.request.model.string();
+        out["config"] = opt.request.config.string();
         std::cout << out.dump(2) << "\n";
         return 0;
     }
@@ -42,8 +39,9 @@ Command add_plan_command(CLI::App& parent) {
     auto opt = std::make_shared<PlanCommandOptions>();
     CLI::App* app = parent.add_subcommand(
         "plan", "Dry run: show which scheme each layer gets, why, and the predicted size, "
-                "and check the engine; writes nothing.");
-    opt->plan.add_to(*app);
+                "and check the engine; writes nothing. 'embq schemes' lists the schemes.");
+    add_model_config_arguments(*app, opt->request);
+    add_plan_flags(*app, opt->request);
     app->add_flag("--json", opt->json, "Print the plan as JSON");
     return {app, [opt] { return run_plan(*opt); }};
 }

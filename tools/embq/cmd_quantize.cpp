@@ -1,7 +1,6 @@
 // embq quantize MODEL CONFIG -o OUT.pt: executes the plan and writes a plain
 // TorchScript model (atomically; the input is never touched), then prints what each
 // layer became and the sizes, as llama-quantize does.
-#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -9,7 +8,6 @@
 
 #include "command.hpp"
 #include "embq/format.hpp"
-#include "embq/quantize.hpp"
 #include "plan_options.hpp"
 #include "text_options.hpp"
 
@@ -18,27 +16,19 @@ namespace embq::cli {
 namespace {
 
 struct QuantizeCommandOptions {
-    PlanArguments plan;
+    QuantizeRequest request;
     std::string output;
-    EmbeddingModelOptions calibration_model;  // card and tokenizer for an inline calibration
 };
 
 int run_quantize(const QuantizeCommandOptions& opt) {
-    PlannedModel planned = load_and_plan(opt.plan);
-    const std::string engine = preflight(planned.plan);
-    planned.plan.engine = engine;
-    std::optional<Calibration> calibration;
-    if (plan_needs_calibration(planned.plan))
-        calibration = obtain_calibration(opt.plan.calibration, planned.config, opt.plan.model,
-                                         opt.calibration_model);
+    PlannedModel planned = load_and_plan(opt.request);
+    const std::optional<Calibration> calibration =
+        obtain_calibration(opt.request, planned, [](const std::string& w) { spdlog::warn("{}", w); });
     spdlog::info("quantizing {} layers of {} on engine {}{}", planned.plan.layers.size(),
-                 opt.plan.model, engine,
-                 calibration ? " with " + calibration->selected_observer() + " ranges from " +
-                                   calibration->origin()
-                             : std::string());
+                 opt.request.model.string(), planned.plan.engine, describe_calibration(calibration));
     const QuantizeResult result =
-        quantize_model(std::move(planned.model), planned.plan, engine, planned.config.source,
-                       opt.output, calibration ? &*calibration : nullptr);
+        quantize_model(std::move(planned.model), planned.plan, planned.config.source, opt.output,
+                       calibration ? &*calibration : nullptr);
     for (const auto& w : result.warnings) spdlog::warn("{}", w);
 
     std::cout << format_plan(planned.plan) << "\n"
@@ -56,10 +46,12 @@ Command add_quantize_command(CLI::App& parent) {
     CLI::App* app = parent.add_subcommand(
         "quantize", "Quantize a model layer by layer as a config says and write a plain "
                     "TorchScript file that runs in stock libtorch and PyTorch.");
-    opt->plan.add_to(*app);
+    add_model_config_arguments(*app, opt->request);
+    add_plan_flags(*app, opt->request);
     app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)")
         ->required();
-    add_model_text_options(*app, opt->calibration_model, " (for the config's inline calibration)");
+    add_model_text_options(*app, opt->request.calibration_model,
+                           " (for the config's inline calibration)");
     return {app, [opt] { return run_quantize(*opt); }};
 }
 

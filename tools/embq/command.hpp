@@ -22,5 +22,6 @@ Command add_calibrate_command(CLI::App& parent);
 Command add_embed_command(CLI::App& parent);
 Command add_eval_command(CLI::App& parent);
 Command add_compare_command(CLI::App& parent);
+Command add_schemes_command(CLI::App& parent);
 
 }  // namespace embq::cli

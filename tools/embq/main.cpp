@@ -51,6 +51,7 @@ int run(int argc, char** argv) {
         embq::cli::add_calibrate_command(app),
         embq::cli::add_plan_command(app),
         embq::cli::add_quantize_command(app),
+        embq::cli::add_schemes_command(app),
     };
 
     std::string help_topic;

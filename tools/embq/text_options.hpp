@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "embq/embed.hpp"
+#include "embq/model_options.hpp"
 
 namespace embq::cli {
 

@@ -15,7 +15,7 @@
 //
 // (files named sentences.json or reference.json among the inputs are skipped).
 // probe_unicode.mjs, beside this file, measures HF's Unicode classes for the generator of
-// src/text/unicode_tables.cpp.
+// src/embed/text/unicode_tables.cpp.
 
 import fs from 'node:fs';
 import path from 'node:path';

@@ -9,7 +9,7 @@
 //   python3 ../gen_unicode_tables.py --hf-probe /tmp/hf_unicode.json
 //
 // which rewrites tools/tokenizer_reference/unicode_hf_overrides.json (the differences from Python's
-// unicodedata) and then src/text/unicode_tables.cpp.
+// unicodedata) and then src/embed/text/unicode_tables.cpp.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,0 +1,55 @@
+// The plan-and-calibrate workflow that `embq plan`, `embq quantize` and `embq compare`
+// (and every later command that quantizes) share, so each does it the same way:
+//
+//   1. read the config (cheap, and the likelier to be wrong), load the model;
+//   2. plan; a scheme that needs calibration is allowed when a calibration file was given
+//      or the config carries a "calibration" block;
+//   3. resolve the quantized engine once and check every scheme of the plan runs on it;
+//   4. when the plan needs calibration (Plan::needs_calibration), take it from the file,
+//      else run the config's inline block;
+//   5. quantize_model (quantize.hpp) with that plan and calibration.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "embq/calibration.hpp"
+#include "embq/config.hpp"
+#include "embq/model.hpp"
+#include "embq/model_options.hpp"
+#include "embq/plan.hpp"
+#include "embq/quantize.hpp"
+
+namespace embq {
+
+struct QuantizeRequest {
+    std::filesystem::path model;   // FP32 TorchScript
+    std::filesystem::path config;  // quantization config (JSON)
+    bool allow_unmatched_rules = false;
+    // --calibration: a file from `embq calibrate`, used instead of any inline block.
+    std::filesystem::path calibration_file;
+    // --observer: which of the file's observers to take ranges from, or the observer the
+    // config's inline calibration runs. Empty: the file's first, or the config's.
+    std::string observer;
+    // How the inline calibration reads its text (card, tokenizer, max length).
+    EmbeddingModelOptions calibration_model;
+};
+
+struct PlannedModel {
+    LoadedModel model;
+    Config config;
+    Plan plan;  // engine resolved and checked (steps 1-3)
+};
+
+// Steps 1-3. Config errors name the config, the rule and the layer.
+PlannedModel load_and_plan(const QuantizeRequest& request);
+
+// Step 4: the calibration `planned.plan` needs, or nullopt when it needs none.
+// `on_warning` receives the inline calibration's warnings (ranges still moving, ...).
+std::optional<Calibration> obtain_calibration(
+    const QuantizeRequest& request, const PlannedModel& planned,
+    const std::function<void(const std::string&)>& on_warning = {});
+
+}  // namespace embq

@@ -1,0 +1,274 @@
+#include "embq/calibrate.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "embq/calibration.hpp"
+#include "embq/embed.hpp"
+#include "embq/error.hpp"
+#include "embq/format.hpp"
+#include "embq/observers.hpp"
+#include "embq/runtime.hpp"
+#include "calibrate/instrument.hpp"
+#include "core/sha256.hpp"
+
+namespace embq {
+
+namespace {
+
+using nlohmann::json;
+
+// Everything kept about one activation (a layer's input or output) while data streams by.
+struct ActivationRecord {
+    std::vector<Observer> observers;
+    bool is_input = false;
+    int64_t channels = 0;
+    uint64_t rows = 0;
+    uint64_t last_batch = 0;            // the batch whose samples were last counted
+    std::unique_ptr<ChannelAbsMax> channel_max;  // inputs only
+    std::vector<double> channel_sum;             // inputs only
+
+    void observe(const at::Tensor& rows_by_channels, size_t samples) {
+        const at::Tensor r = rows_by_channels.contiguous();
+        const int64_t n = r.size(0), c = r.size(1);
+        if (channels == 0) {
+            channels = c;
+            if (is_input) {
+                channel_max = std::make_unique<ChannelAbsMax>(static_cast<size_t>(c));
+                channel_sum.assign(static_cast<size_t>(c), 0.0);
+            }
+        }
+        if (c != channels)
+            throw input_error("an activation changed width from " + std::to_string(channels) +
+                              " to " + std::to_string(c) + " channels between batches");
+        const float* data = r.data_ptr<float>();
+        // Observers cost more than the forward pass when several histogram kinds run;
+        // running them on threads of their own gained nothing on the 2-CPU VM here
+        // (embedding itself ran faster on 1 thread than on 2), so they run in turn.
+        for (Observer& o : observers) o.observe(data, static_cast<size_t>(n * c), samples);
+        if (is_input) {
+            channel_max->observe(data, static_cast<size_t>(n));
+            // One batch's sums in float (a few thousand rows), the running totals in
+            // double: 10,000 texts x 20 tokens of float sums would lose digits.
+            const at::Tensor sums = r.sum(0);
+            const float* s = sums.data_ptr<float>();
+            for (int64_t i = 0; i < c; ++i) channel_sum[static_cast<size_t>(i)] += s[i];
+        }
+        rows += static_cast<uint64_t>(n);
+    }
+};
+
+struct LayerRecord {
+    int calls = 0;
+    ActivationRecord input, output;
+};
+
+// The rows of real tokens: [batch, tokens, ...] activations lose their padding positions;
+// anything else (a pooled [batch, hidden] input) is taken whole.
+at::Tensor real_token_rows(const at::Tensor& activation, const at::Tensor& mask) {
+    at::Tensor x = activation.detach().to(at::kFloat);
+    const int64_t channels = x.size(-1);
+    if (x.dim() >= 3 && mask.defined() && x.size(0) == mask.size(0) && x.size(1) == mask.size(1)) {
+        const at::Tensor keep = mask.reshape({-1}).nonzero().reshape({-1});
+        x = x.reshape({mask.size(0) * mask.size(1), -1}).index_select(0, keep);
+    }
+    return x.reshape({-1, channels});
+}
+
+std::vector<Observer> make_observers(const std::vector<std::string>& specs) {
+    std::vector<Observer> observers;
+    for (const auto& spec : specs) observers.push_back(make_observer(spec));
+    return observers;
+}
+
+json activation_json(const ActivationRecord& rec) {
+    json observers = json::object();
+    for (const Observer& o : rec.observers) observers[o.spec()] = o.to_json();
+    json out = {{"rows", rec.rows}, {"channels", rec.channels}, {"observers", observers}};
+    if (!rec.is_input) return out;
+    std::vector<double> mean(rec.channel_sum.size(), 0.0);
+    for (size_t i = 0; i < mean.size(); ++i)
+        mean[i] = rec.rows ? rec.channel_sum[i] / static_cast<double>(rec.rows) : 0.0;
+    out["channel_mean"] = mean;
+    return out;
+}
+
+// Diagnostics over every layer, gathered into a few lines a user can act on.
+class Diagnosis {
+public:
+    explicit Diagnosis(const CalibrateOptions& options) : options_(options) {}
+
+    void check(const std::string& name, const ActivationRecord& rec, json& out) {
+        if (rec.rows == 0) {
+            unreached_.push_back(name);
+            return;
+        }
+        // Every observer saw the same values: the first one speaks for the NaN/Inf count,
+        // and its convergence (already in `out`, computed once by Observer::to_json) for
+        // the range the file's users take by default.
+        const Observer& first = rec.observers.front();
+        if (first.nonfinite() > 0)
+            warnings_.push_back(name + ": " + std::to_string(first.nonfinite()) + " NaN/Inf values "
+                                "ignored (of " + std::to_string(first.nonfinite() + first.values()) +
+                                "); the model produces them on this data");
+        if (first.values() > 0) {
+            const json& movement =  // null: not measurable yet
+                out.at("observers").at(first.spec()).at("convergence").at("movement");
+            if (!movement.is_number())
+                unmeasured_.push_back(name);
+            else if (movement.get<double>() > options_.convergence_tolerance)
+                moving_.push_back(name + " (" + first.spec() + " moved " +
+                                  format_percent(movement.get<double>(), 1.0) + ")");
+        }
+        if (!rec.is_input || !rec.channel_max) return;
+        const auto outliers = find_outlier_channels(rec.channel_max->max_abs(), options_.outlier_factor);
+        json list = json::array();
+        std::vector<std::string> shown;
+        for (const auto& oc : outliers) {
+            list.push_back({{"channel", oc.channel}, {"max_abs", oc.max_abs},
+                            {"ratio", std::isfinite(oc.ratio) ? json(oc.ratio) : json()}});
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%zu (%.0fx)", oc.channel, oc.ratio);
+            shown.emplace_back(buf);
+        }
+        out["outlier_channels"] = list;
+        if (!outliers.empty())
+            warnings_.push_back(name + ": " + std::to_string(outliers.size()) + " outlier channel(s) "
+                                "with max |x| over " + std::to_string(static_cast<int>(options_.outlier_factor)) +
+                                "x the median channel's: " + format_list(shown) +
+                                "; one activation scale wastes resolution on them, so keep this "
+                                "layer int8_dynamic or fp16 rather than int8_static");
+    }
+
+    std::vector<std::string> finish() {
+        if (!moving_.empty())
+            warnings_.push_back(std::to_string(moving_.size()) + " activation range(s) still moved more than " +
+                                format_percent(options_.convergence_tolerance, 1.0) +
+                                " over the last 10% of samples: " + format_list(moving_) +
+                                "; calibrate on more --samples");
+        if (!unmeasured_.empty())
+            warnings_.push_back(std::to_string(unmeasured_.size()) + " activation(s) saw too few batches "
+                                "to tell whether their range converged (" + format_list(unmeasured_) +
+                                "); calibrate on more --samples");
+        if (!unreached_.empty())
+            warnings_.push_back("the calibration data never reached " + format_list(unreached_) +
+                                "; these get no range, and int8_static cannot quantize them");
+        return warnings_;
+    }
+
+private:
+    const CalibrateOptions& options_;
+    std::vector<std::string> warnings_, moving_, unmeasured_, unreached_;
+};
+
+}  // namespace
+
+CalibrationRun calibrate(const std::filesystem::path& model_path,
+                         const EmbeddingModelOptions& model_options,
+                         const std::filesystem::path& data, DatasetFormat format,
+                         const CalibrateOptions& options) {
+    // Canonical specs ("percentile" -> "percentile:99.99"); an unknown one fails before
+    // the model loads.
+    std::vector<std::string> specs;
+    for (const Observer& o : make_observers(options.observers)) {
+        if (std::find(specs.begin(), specs.end(), o.spec()) != specs.end())
+            throw usage_error("observer " + o.spec() + " is asked for twice");
+        specs.push_back(o.spec());
+    }
+    if (specs.empty()) throw usage_error("calibration needs at least one --observer");
+    if (options.samples == 0) throw usage_error("--samples must be at least 1");
+
+    const auto start = std::chrono::steady_clock::now();
+    EmbeddingModel model = open_embedding_model(model_path, model_options);
+    const std::vector<ObservedSite> sites = instrument_linear_layers(model.embedder.module());
+    if (sites.empty())
+        throw input_error(model_path.string() + ": the model has no linear layer to calibrate");
+
+    std::map<std::string, LayerRecord> layers;
+    std::vector<ActivationRecord*> site_records;
+    for (const ObservedSite& site : sites) {
+        LayerRecord& layer = layers[site.layer];
+        if (!site.output) ++layer.calls;
+        ActivationRecord& rec = site.output ? layer.output : layer.input;
+        if (rec.observers.empty()) rec.observers = make_observers(specs);
+        rec.is_input = !site.output;
+        site_records.push_back(&rec);
+    }
+
+    at::Tensor mask;
+    uint64_t batch = 0;
+    size_t batch_rows = 0;
+    model.embedder.set_before_forward([&](const at::Tensor& m) {
+        mask = m;
+        batch_rows = static_cast<size_t>(m.size(0));
+        ++batch;
+    });
+    std::string tap_error;
+    ScopedActivationTap tap([&](int64_t site, const at::Tensor& activation) {
+        if (!tap_error.empty()) return;
+        try {
+            ActivationRecord& rec = *site_records.at(static_cast<size_t>(site));
+            // A layer called twice per forward counts the batch's texts once.
+            const size_t samples = rec.last_batch == batch ? 0 : batch_rows;
+            rec.last_batch = batch;
+            rec.observe(real_token_rows(activation, mask), samples);
+        } catch (const std::exception& e) {
+            tap_error = sites.at(static_cast<size_t>(site)).layer + ": " + e.what();
+        }
+    });
+
+    EmbedOptions embed_options;
+    embed_options.batch_size = options.batch_size;
+    embed_options.max_records = options.samples;
+    embed_options.on_progress = options.on_progress;
+    DatasetReader reader(data, format);
+    const auto discard = [](const float*, int64_t, int64_t) {};
+    const EmbedStats stats =
+        embed_dataset(model.embedder, model.tokenizer.get(), reader, discard, embed_options);
+    if (!tap_error.empty()) throw runtime_failure("calibration failed at layer " + tap_error);
+
+    CalibrationRun run;
+    run.samples = stats.texts;
+    run.tokens = stats.tokens;
+    run.layers = layers.size();
+    Diagnosis diagnosis(options);
+    if (stats.texts < options.samples)
+        run.warnings.push_back(data.string() + " has only " + std::to_string(stats.texts) +
+                               " texts, fewer than the " + std::to_string(options.samples) +
+                               " samples asked for; calibrated on all of them");
+
+    json layer_docs = json::object();
+    for (const auto& [path, layer] : layers) {
+        json input = activation_json(layer.input), output = activation_json(layer.output);
+        diagnosis.check(path + " input", layer.input, input);
+        diagnosis.check(path + " output", layer.output, output);
+        layer_docs[path] = {{"calls", layer.calls},
+                            {"samples", layer.input.observers.front().samples()},
+                            {"input", input},
+                            {"output", output}};
+    }
+    for (auto& w : diagnosis.finish()) run.warnings.push_back(std::move(w));
+
+    const ModelCard& card = model.embedder.card();
+    run.document = {
+        {"format", kCalibrationFormat},
+        {"version", kCalibrationVersion},
+        {"embq_version", version()},
+        {"model", {{"file", model_path.filename().string()}, {"sha256", sha256_file(model_path)}}},
+        {"data", {{"file", data.filename().string()}, {"sha256", sha256_file(data)},
+                  {"texts", stats.texts}, {"tokens", stats.tokens}, {"truncated", stats.truncated}}},
+        {"options", {{"samples", options.samples}, {"batch_size", options.batch_size},
+                     {"max_length", card.max_length},
+                     {"convergence_tolerance", options.convergence_tolerance},
+                     {"outlier_factor", options.outlier_factor}}},
+        {"observers", specs},
+        {"layers", layer_docs},
+        {"warnings", run.warnings},
+    };
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return run;
+}
+
+}  // namespace embq

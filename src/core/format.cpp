@@ -1,0 +1,44 @@
+#include "embq/format.hpp"
+
+#include <cstdio>
+
+namespace embq {
+
+std::string format_bytes(int64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024.0 && u < 3) {
+        v /= 1024.0;
+        ++u;
+    }
+    char buf[32];
+    if (u == 0)
+        std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+    else
+        std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string format_percent(double part, double whole) {
+    if (!(whole > 0)) return "n/a";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * part / whole);
+    return buf;
+}
+
+std::string format_list(const std::vector<std::string>& items, size_t shown) {
+    std::string out;
+    for (size_t i = 0; i < items.size() && i < shown; ++i) out += (i ? ", " : "") + items[i];
+    if (items.size() > shown) out += " and " + std::to_string(items.size() - shown) + " more";
+    return out;
+}
+
+std::string format_alternatives(const std::vector<std::string>& items) {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == items.size() ? " or " : ", ") + items[i];
+    return out;
+}
+
+}  // namespace embq

@@ -1,0 +1,416 @@
+// Float32 vector files (.npy, .fvecs). Writers stream rows into an AtomicFile, so
+// readers never see a partial file.
+#include "embq/vectors.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "embq/error.hpp"
+
+// Both formats are little-endian and rows are written straight from memory.
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "embq's vector files assume a little-endian host");
+#endif
+static_assert(sizeof(float) == 4 && std::numeric_limits<float>::is_iec559,
+              "embq's vector files assume IEEE-754 float32");
+
+namespace embq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kNpyMagic[] = "\x93NUMPY";  // 6 bytes, then major and minor version
+constexpr size_t kNpyMagicLen = 6;
+constexpr int kReservedRowDigits = 20;  // any int64 row count fits in the reserved header
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+std::string errno_text(int err) {
+    return err != 0 ? std::string(": ") + std::strerror(err) : std::string();
+}
+
+// The NumPy 1.0 header: magic, version, uint16 length, then a Python dict literal padded
+// with spaces and ended by '\n' so the data starts at a multiple of 64 bytes. The row
+// count is written into a field of `rows_width` characters (left-aligned, spaces after),
+// so that the header written at commit() has exactly the length of the one reserved.
+std::string npy_header(int64_t rows, int64_t dim, size_t total_len = 0) {
+    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+                       std::to_string(rows) + ", " + std::to_string(dim) + "), }";
+    size_t len = kNpyMagicLen + 2 + 2 + dict.size() + 1;
+    if (total_len == 0) {
+        // Reserve room for the largest row count, then round up to 64.
+        len += kReservedRowDigits - std::to_string(rows).size();
+        total_len = (len + 63) / 64 * 64;
+    }
+    EMBQ_ASSERT(len <= total_len);
+    const size_t header_len = total_len - (kNpyMagicLen + 2 + 2);
+    EMBQ_ASSERT(header_len <= std::numeric_limits<uint16_t>::max());
+    std::string out(kNpyMagic, kNpyMagicLen);
+    out += '\x01';
+    out += '\x00';
+    out += static_cast<char>(header_len & 0xFF);
+    out += static_cast<char>((header_len >> 8) & 0xFF);
+    out += dict;
+    out.append(total_len - out.size() - 1, ' ');
+    out += '\n';
+    return out;
+}
+
+// ---- .npy header parsing: the subset of Python literals NumPy writes -------------
+
+struct NpyHeader {
+    std::string descr;
+    bool have_descr = false;
+    bool fortran_order = false;
+    bool have_fortran = false;
+    std::vector<int64_t> shape;
+    bool have_shape = false;
+};
+
+class DictParser {
+public:
+    DictParser(std::string_view text, const std::string& where) : s_(text), where_(where) {}
+
+    NpyHeader parse() {
+        NpyHeader h;
+        expect('{');
+        while (true) {
+            skip_ws();
+            if (peek() == '}') {
+                ++i_;
+                break;
+            }
+            const std::string key = parse_string();
+            expect(':');
+            skip_ws();
+            if (key == "descr") {
+                if (peek() != '\'' && peek() != '"') {
+                    fail("'descr' is not a simple dtype string (structured dtypes are not "
+                         "supported; expected '<f4')");
+                }
+                h.descr = parse_string();
+                h.have_descr = true;
+            } else if (key == "fortran_order") {
+                h.fortran_order = parse_bool();
+                h.have_fortran = true;
+            } else if (key == "shape") {
+                h.shape = parse_tuple();
+                h.have_shape = true;
+            } else {
+                fail("unexpected key '" + key + "' in the header");
+            }
+            skip_ws();
+            if (peek() == ',') {
+                ++i_;
+                continue;
+            }
+            expect('}');
+            break;
+        }
+        if (!h.have_descr || !h.have_fortran || !h.have_shape) {
+            fail("header lacks 'descr', 'fortran_order' or 'shape'");
+        }
+        return h;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) const {
+        throw input_error(where_ + ": not a valid .npy header: " + what);
+    }
+    char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+    void skip_ws() {
+        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n')) ++i_;
+    }
+    void expect(char c) {
+        skip_ws();
+        if (peek() != c) fail(std::string("expected '") + c + "' at header byte " +
+                              std::to_string(i_ + 1));
+        ++i_;
+    }
+    std::string parse_string() {
+        skip_ws();
+        const char q = peek();
+        if (q != '\'' && q != '"') fail("expected a quoted string at header byte " +
+                                        std::to_string(i_ + 1));
+        const size_t end = s_.find(q, i_ + 1);
+        if (end == std::string_view::npos) fail("unterminated string");
+        std::string out(s_.substr(i_ + 1, end - i_ - 1));
+        i_ = end + 1;
+        return out;
+    }
+    bool parse_bool() {
+        if (s_.substr(i_, 4) == "True") {
+            i_ += 4;
+            return true;
+        }
+        if (s_.substr(i_, 5) == "False") {
+            i_ += 5;
+            return false;
+        }
+        fail("'fortran_order' is not True or False");
+    }
+    std::vector<int64_t> parse_tuple() {
+        std::vector<int64_t> out;
+        expect('(');
+        while (true) {
+            skip_ws();
+            if (peek() == ')') {
+                ++i_;
+                return out;
+            }
+            if (!std::isdigit(static_cast<unsigned char>(peek()))) {
+                fail("'shape' is not a tuple of non-negative integers");
+            }
+            int64_t v = 0;
+            while (std::isdigit(static_cast<unsigned char>(peek()))) {
+                const int d = peek() - '0';
+                if (v > (std::numeric_limits<int64_t>::max() - d) / 10) fail("'shape' overflows");
+                v = v * 10 + d;
+                ++i_;
+            }
+            if (peek() == 'L') ++i_;  // Python 2 long suffix
+            out.push_back(v);
+            skip_ws();
+            if (peek() == ',') {
+                ++i_;
+                continue;
+            }
+            expect(')');
+            return out;
+        }
+    }
+
+    std::string_view s_;
+    const std::string& where_;
+    size_t i_ = 0;
+};
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+    std::string s = "(";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (i) s += ", ";
+        s += std::to_string(shape[i]);
+    }
+    if (shape.size() == 1) s += ",";
+    return s + ")";
+}
+
+// Reads exactly n bytes or throws "truncated".
+void read_exact(std::ifstream& in, char* dst, size_t n, const std::string& where,
+                const char* what) {
+    in.read(dst, static_cast<std::streamsize>(n));
+    if (static_cast<size_t>(in.gcount()) != n) {
+        throw input_error(where + ": truncated " + what + " (file ends early)");
+    }
+}
+
+uint32_t le32(const unsigned char* p) {
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+Vectors read_npy(std::ifstream& in, uint64_t file_size, const std::string& where) {
+    unsigned char pre[kNpyMagicLen + 2];
+    read_exact(in, reinterpret_cast<char*>(pre), sizeof pre, where, ".npy header");
+    if (std::memcmp(pre, kNpyMagic, kNpyMagicLen) != 0) {
+        throw input_error(where + ": not a .npy file (the magic string \\x93NUMPY is missing)");
+    }
+    const int major = pre[kNpyMagicLen];
+    uint64_t header_len = 0;
+    size_t prefix_len = 0;
+    if (major == 1) {
+        unsigned char b[2];
+        read_exact(in, reinterpret_cast<char*>(b), 2, where, ".npy header");
+        header_len = uint32_t(b[0]) | uint32_t(b[1]) << 8;
+        prefix_len = kNpyMagicLen + 2 + 2;
+    } else if (major == 2 || major == 3) {
+        unsigned char b[4];
+        read_exact(in, reinterpret_cast<char*>(b), 4, where, ".npy header");
+        header_len = le32(b);
+        prefix_len = kNpyMagicLen + 2 + 4;
+    } else {
+        throw input_error(where + ": unsupported .npy format version " + std::to_string(major) +
+                          "." + std::to_string(pre[kNpyMagicLen + 1]) +
+                          " (expected 1.0, 2.0 or 3.0)");
+    }
+    if (prefix_len + header_len > file_size) {
+        throw input_error(where + ": truncated .npy header (file ends early)");
+    }
+    std::string text(header_len, '\0');
+    read_exact(in, text.data(), header_len, where, ".npy header");
+    const NpyHeader h = DictParser(text, where).parse();
+
+    if (h.descr != "<f4") {
+        throw input_error(where + ": dtype '" + h.descr +
+                          "' is not supported; expected little-endian float32 '<f4' "
+                          "(save with arr.astype('<f4'))");
+    }
+    if (h.fortran_order) {
+        throw input_error(where + ": the array is in Fortran order; expected C order "
+                                  "(save np.ascontiguousarray(arr))");
+    }
+    if (h.shape.size() != 2) {
+        throw input_error(where + ": shape " + shape_text(h.shape) + " is " +
+                          std::to_string(h.shape.size()) +
+                          "-D; expected a 2-D array (rows, dim)");
+    }
+    const int64_t rows = h.shape[0], dim = h.shape[1];
+    if (dim == 0) throw input_error(where + ": shape " + shape_text(h.shape) + " has dim 0");
+    const uint64_t data_bytes = file_size - prefix_len - header_len;
+    const uint64_t urows = static_cast<uint64_t>(rows), udim = static_cast<uint64_t>(dim);
+    if (urows > std::numeric_limits<uint64_t>::max() / 4 / udim) {
+        throw input_error(where + ": shape " + shape_text(h.shape) + " is too large");
+    }
+    const uint64_t needed = urows * udim * 4;
+    if (data_bytes < needed) {
+        throw input_error(where + ": truncated: shape " + shape_text(h.shape) + " needs " +
+                          std::to_string(needed) +
+                          " bytes of float32 data after the header, the file has " +
+                          std::to_string(data_bytes));
+    }
+    if (data_bytes > needed) {
+        throw input_error(where + ": " + std::to_string(data_bytes - needed) +
+                          " bytes of trailing data after the " + shape_text(h.shape) +
+                          " float32 array");
+    }
+    Vectors v;
+    v.rows = rows;
+    v.dim = dim;
+    v.data.resize(static_cast<size_t>(rows) * static_cast<size_t>(dim));
+    read_exact(in, reinterpret_cast<char*>(v.data.data()), data_bytes, where, ".npy data");
+    return v;
+}
+
+Vectors read_fvecs(std::ifstream& in, uint64_t file_size, const std::string& where) {
+    Vectors v;
+    if (file_size == 0) return v;
+    if (file_size < 4) {
+        throw input_error(where + ": truncated or ragged .fvecs: " + std::to_string(file_size) +
+                          " bytes is less than one row header");
+    }
+    int32_t dim = 0;
+    read_exact(in, reinterpret_cast<char*>(&dim), 4, where, ".fvecs row");
+    if (dim <= 0) {
+        throw input_error(where + ": row 0 has dimension " + std::to_string(dim) +
+                          "; expected a positive int32 (is this a .fvecs file?)");
+    }
+    const uint64_t row_bytes = 4 + 4 * uint64_t(dim);
+    if (file_size % row_bytes != 0) {
+        throw input_error(where + ": truncated or ragged .fvecs: " + std::to_string(file_size) +
+                          " bytes is not a whole number of rows of dim " + std::to_string(dim) +
+                          " (" + std::to_string(row_bytes) + " bytes each)");
+    }
+    const uint64_t rows = file_size / row_bytes;
+    v.rows = static_cast<int64_t>(rows);
+    v.dim = dim;
+    v.data.resize(rows * uint64_t(dim));
+    for (uint64_t r = 0; r < rows; ++r) {
+        if (r > 0) {
+            int32_t d = 0;
+            read_exact(in, reinterpret_cast<char*>(&d), 4, where, ".fvecs row");
+            if (d != dim) {
+                throw input_error(where + ": truncated or ragged .fvecs: row " +
+                                  std::to_string(r) + " has dimension " + std::to_string(d) +
+                                  ", row 0 has " + std::to_string(dim));
+            }
+        }
+        read_exact(in, reinterpret_cast<char*>(v.data.data() + r * uint64_t(dim)),
+                   4 * uint64_t(dim), where, ".fvecs row");
+    }
+    return v;
+}
+
+}  // namespace
+
+VectorFormat vector_format_for(const fs::path& path) {
+    const std::string ext = lower(path.extension().string());
+    if (ext == ".npy") return VectorFormat::Npy;
+    if (ext == ".fvecs") return VectorFormat::Fvecs;
+    const std::string what =
+        ext.empty() ? "has no extension" : "has an unknown vector file extension '" + ext + "'";
+    throw usage_error(path.string() + ": " + what + " (accepted: .npy, .fvecs)");
+}
+
+VectorWriter::VectorWriter(const fs::path& path, int64_t dim)
+    : format_(vector_format_for(path)), dim_(dim), file_(path), out_(file_.stream()) {
+    EMBQ_ASSERT(dim > 0);
+    EMBQ_ASSERT(dim <= std::numeric_limits<int32_t>::max());
+    if (format_ == VectorFormat::Npy) {
+        const std::string header = npy_header(0, dim_);
+        out_.write(header.data(), static_cast<std::streamsize>(header.size()));
+        check_written();
+    }
+}
+
+void VectorWriter::check_written() const {
+    if (out_) return;
+    const int err = errno;
+    throw runtime_failure(file_.target().string() + ": writing " + file_.temp_path().string() +
+                          " failed" + errno_text(err) + " (is the disk full?)");
+}
+
+void VectorWriter::write_rows(const float* data, int64_t rows) {
+    EMBQ_ASSERT(!file_.committed());
+    EMBQ_ASSERT(rows >= 0);
+    if (rows == 0) return;
+    EMBQ_ASSERT(data != nullptr);
+    errno = 0;
+    if (format_ == VectorFormat::Npy) {
+        out_.write(reinterpret_cast<const char*>(data),
+                   static_cast<std::streamsize>(rows * dim_ * sizeof(float)));
+    } else {
+        const int32_t d = static_cast<int32_t>(dim_);
+        for (int64_t r = 0; r < rows && out_; ++r) {
+            out_.write(reinterpret_cast<const char*>(&d), sizeof d);
+            out_.write(reinterpret_cast<const char*>(data + r * dim_),
+                       static_cast<std::streamsize>(dim_ * sizeof(float)));
+        }
+    }
+    check_written();
+    rows_ += rows;
+}
+
+void VectorWriter::commit() {
+    EMBQ_ASSERT(!file_.committed());
+    errno = 0;
+    if (format_ == VectorFormat::Npy) {
+        // Rewrite the header in place with the real row count; same length as reserved.
+        const std::string reserved = npy_header(0, dim_);
+        const std::string header = npy_header(rows_, dim_, reserved.size());
+        out_.seekp(0);
+        out_.write(header.data(), static_cast<std::streamsize>(header.size()));
+        check_written();
+    }
+    file_.commit();
+}
+
+Vectors read_vectors(const fs::path& path) {
+    const std::string where = path.string();
+    const VectorFormat format = vector_format_for(path);
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (!fs::exists(status)) throw input_error(where + ": no such file");
+    if (fs::is_directory(status)) {
+        throw input_error(where + ": is a directory; expected a vector file");
+    }
+    const uint64_t size = fs::file_size(path, ec);
+    if (ec) throw input_error(where + ": cannot get the file size: " + ec.message());
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) throw input_error(where + ": cannot open for reading" + errno_text(errno));
+    return format == VectorFormat::Npy ? read_npy(in, size, where)
+                                       : read_fvecs(in, size, where);
+}
+
+}  // namespace embq

@@ -1,0 +1,196 @@
+// The forms `embq compare` prints and writes: a table with the best value of each column
+// marked, the layers each config plans differently, JSON and Markdown.
+#include <cmath>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "embq/compare.hpp"
+#include "embq/format.hpp"
+#include "embq/layers.hpp"
+#include "embq/report.hpp"
+#include "embq/runtime.hpp"
+#include "core/text_table.hpp"
+
+namespace embq {
+
+namespace {
+
+struct Column {
+    std::string metric;  // a name from the metric catalogue
+    std::string header;
+};
+
+// recall@K for every K, cross_recall@K for the largest, cosine.p5, and hit@1 when the run
+// had labelled pairs: the columns that decide between configs.
+std::vector<Column> columns(const CompareResult& result) {
+    const EvalResult* any = nullptr;
+    for (const auto& row : result.rows)
+        if (row.result) any = &*row.result;
+    std::vector<Column> cols = {{"size_ratio", "size vs FP32"}, {"throughput_ratio", "texts/s vs FP32"}};
+    if (!any) return cols;
+    for (const int64_t k : any->options.ks) cols.push_back({"recall@" + std::to_string(k), ""});
+    cols.push_back({"cross_recall@" + std::to_string(any->options.ks.back()), ""});
+    cols.push_back({"cosine.p5", ""});
+    if (any->metrics.get("hit@1_candidate"))
+        cols.push_back({"hit@1_candidate", "hit@1 (FP32 " + format_metric(*any->metrics.get("hit@1_baseline")) + ")"});
+    for (auto& c : cols)
+        if (c.header.empty()) c.header = c.metric;
+    return cols;
+}
+
+// The best value of a column among the rows that ran, by the metric's direction.
+std::optional<double> best(const CompareResult& result, const Column& col) {
+    const bool higher = resolve_metric(col.metric).info->higher_is_better;
+    std::optional<double> out;
+    for (const auto& row : result.rows) {
+        if (!row.result) continue;
+        const auto v = row.result->metrics.get(col.metric);
+        if (!v || !std::isfinite(*v)) continue;
+        if (!out || (higher ? *v > *out : *v < *out)) out = *v;
+    }
+    return out;
+}
+
+std::string cell(const CompareRow& row, const Column& col, const std::optional<double>& top) {
+    const auto v = row.result->metrics.get(col.metric);
+    if (!v) return "-";
+    std::string text = col.metric.find("ratio") != std::string::npos ? format_metric(*v, 3) : format_metric(*v);
+    if (top && *v == *top) text += " *";
+    return text;
+}
+
+std::string gates_cell(const CompareRow& row) {
+    if (!row.result) return "failed";
+    if (row.verdicts.empty()) return "-";
+    size_t failed = 0;
+    for (const auto& v : row.verdicts) failed += !v.passed;
+    return failed ? "FAIL (" + std::to_string(failed) + " of " + std::to_string(row.verdicts.size()) + ")"
+                  : "pass";
+}
+
+// Rows of cells: header first, then one per config; failed configs carry their reason.
+std::vector<std::vector<std::string>> table_cells(const CompareResult& result) {
+    const auto cols = columns(result);
+    std::vector<std::vector<std::string>> cells;
+    std::vector<std::string> header = {"config", "size"};
+    for (const auto& c : cols) header.push_back(c.header);
+    header.push_back("gates");
+    cells.push_back(header);
+    std::vector<std::optional<double>> tops;
+    for (const auto& c : cols) tops.push_back(best(result, c));
+    for (const auto& row : result.rows) {
+        std::vector<std::string> line = {row.name};
+        if (!row.result) {
+            line.push_back("failed");  // the reason follows the table: it is too long for a cell
+            line.resize(header.size(), "");
+            line.back() = gates_cell(row);
+        } else {
+            line.push_back(format_bytes(static_cast<int64_t>(row.result->candidate_bytes)));
+            for (size_t i = 0; i < cols.size(); ++i) line.push_back(cell(row, cols[i], tops[i]));
+            line.push_back(gates_cell(row));
+        }
+        cells.push_back(line);
+    }
+    return cells;
+}
+
+// Each later config against the first one that planned.
+std::vector<std::pair<std::string, std::vector<LayerDifference>>> differences(const CompareResult& result) {
+    std::vector<std::pair<std::string, std::vector<LayerDifference>>> out;
+    const CompareRow* first = nullptr;
+    for (const auto& row : result.rows) {
+        if (!row.plan) continue;
+        if (!first) {
+            first = &row;
+            continue;
+        }
+        out.emplace_back(first->name + " -> " + row.name, plan_differences(*first->plan, *row.plan));
+    }
+    return out;
+}
+
+std::string summary_line(const CompareResult& result) {
+    size_t passed = 0;
+    for (const auto& row : result.rows) passed += row.passed();
+    return std::to_string(passed) + " of " + std::to_string(result.rows.size()) +
+           " configs passed; FP32 (" + format_bytes(static_cast<int64_t>(result.baseline_bytes)) +
+           ") embedded once; * marks the best value of a column";
+}
+
+}  // namespace
+
+std::string compare_report_text(const CompareResult& result) {
+    const auto cells = table_cells(result);
+    TextTable table(cells.front());
+    for (size_t i = 1; i < cells.size(); ++i) table.add_row(cells[i]);
+    std::string out = table.render();
+    for (const auto& row : result.rows)
+        if (!row.error.empty()) out += row.name + " failed: " + row.error + "\n";
+    out += summary_line(result) + "\n";
+    for (const auto& [title, diffs] : differences(result)) {
+        out += "\nlayers planned differently, " + title + (diffs.empty() ? ": none\n" : ":\n");
+        if (diffs.empty()) continue;
+        const auto arrow = title.find(" -> ");
+        TextTable t({"layer", title.substr(0, arrow), title.substr(arrow + 4)});
+        for (const auto& d : diffs) t.add_row({d.layer, d.first, d.second});
+        out += t.render();
+    }
+    return out;
+}
+
+std::string compare_report_markdown(const CompareResult& result) {
+    const auto cells = table_cells(result);
+    std::string out = std::string("## embq compare: ") + (result.all_passed() ? "✅" : "❌") + " " +
+                      summary_line(result) + "\n\n";
+    for (size_t i = 0; i < cells.size(); ++i) {
+        out += "|";
+        for (const auto& c : cells[i]) out += " " + c + " |";
+        out += "\n";
+        if (i == 0) {
+            out += "|";
+            for (size_t j = 0; j < cells[i].size(); ++j) out += j < 2 ? " --- |" : " ---: |";
+            out += "\n";
+        }
+    }
+    for (const auto& row : result.rows)
+        if (!row.error.empty()) out += "\n**" + row.name + "** failed: " + row.error + "\n";
+    for (const auto& [title, diffs] : differences(result)) {
+        out += "\n**" + title + "**: " + (diffs.empty() ? "no layer differs\n" : std::to_string(diffs.size()) + " layers differ\n\n");
+        if (diffs.empty()) continue;
+        out += "| layer | before | after |\n| --- | --- | --- |\n";
+        for (const auto& d : diffs) out += "| `" + d.layer + "` | " + d.first + " | " + d.second + " |\n";
+    }
+    out += "\n<sub>" + build_description() + "</sub>\n";
+    return out;
+}
+
+nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareResult& result) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : result.rows) {
+        nlohmann::json r = {{"name", row.name}, {"config", row.config.string()}, {"passed", row.passed()}};
+        if (!row.error.empty()) r["error"] = row.error;
+        if (row.result) {
+            r["bytes"] = row.result->candidate_bytes;
+            r["metrics"] = metrics_to_json(row.result->metrics);
+            r["gates"] = gates_to_json(row.verdicts);
+            r["texts_per_second"] = row.result->candidate_texts_per_second;
+        }
+        rows.push_back(r);
+    }
+    nlohmann::json diffs = nlohmann::json::array();
+    for (const auto& [title, list] : differences(result)) {
+        nlohmann::json layers = nlohmann::json::array();
+        for (const auto& d : list) layers.push_back({{"layer", d.layer}, {"first", d.first}, {"second", d.second}});
+        diffs.push_back({{"configs", title}, {"layers", layers}});
+    }
+    return {{"report", "embq compare"},
+            {"format_version", 1},
+            {"passed", result.all_passed()},
+            {"tool", {{"embq", version()}, {"build", build_description()}, {"threads", thread_count()}}},
+            {"model", {{"path", inputs.model.string()}, {"bytes", result.baseline_bytes}}},
+            {"configs", rows},
+            {"layer_differences", diffs}};
+}
+
+}  // namespace embq

@@ -1,0 +1,464 @@
+#include "embq/eval.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "embq/dataset.hpp"
+#include "embq/embed.hpp"
+#include "embq/error.hpp"
+
+namespace embq {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool is_vector_file(const fs::path& p) {
+    const auto ext = p.extension().string();
+    return ext == ".npy" || ext == ".fvecs";
+}
+
+std::vector<std::string> read_texts(const fs::path& path) {
+    DatasetReader reader(path, dataset_format_for(path));
+    std::vector<std::string> texts;
+    Record record;
+    while (reader.next(record)) {
+        if (record.input_ids)
+            throw usage_error(path.string() + ":" + std::to_string(record.line) +
+                              ": eval embeds text with each model's own tokenizer; give texts, "
+                              "not input_ids");
+        if (!record.text_b.empty())
+            throw usage_error(path.string() + ": TSV pairs go to --pairs; --data and --queries "
+                              "take one text per line (.txt) or JSONL");
+        texts.push_back(std::move(record.text));
+    }
+    if (texts.empty()) throw input_error(path.string() + ": no texts (every line is empty)");
+    return texts;
+}
+
+// Labelled pairs. Retrieval: texts_a are queries, pool is the distinct texts_b in order of
+// first appearance, positive[i] its row. Graded: a, b and a gold score per line.
+struct Pairs {
+    PairsKind kind = PairsKind::None;
+    std::vector<std::string> texts_a, pool;
+    std::vector<int64_t> positive;  // Retrieval
+    std::vector<std::string> texts_b;  // Graded
+    std::vector<double> gold;          // Graded
+};
+
+Pairs read_pairs(const fs::path& path) {
+    DatasetReader reader(path, DatasetFormat::TsvPairs);
+    Pairs pairs;
+    std::map<std::string, int64_t> pool_row;
+    Record record;
+    while (reader.next(record)) {
+        const PairsKind kind = record.score ? PairsKind::Graded : PairsKind::Retrieval;
+        if (pairs.kind != PairsKind::None && kind != pairs.kind)
+            throw input_error(path.string() + ":" + std::to_string(record.line) +
+                              ": mixes lines with and without a score; use query<TAB>positive "
+                              "lines or a<TAB>b<TAB>score lines, not both");
+        pairs.kind = kind;
+        pairs.texts_a.push_back(record.text);
+        if (kind == PairsKind::Graded) {
+            pairs.texts_b.push_back(record.text_b);
+            pairs.gold.push_back(*record.score);
+        } else {
+            const auto [it, added] = pool_row.emplace(record.text_b, static_cast<int64_t>(pairs.pool.size()));
+            if (added) pairs.pool.push_back(record.text_b);
+            pairs.positive.push_back(it->second);
+        }
+    }
+    if (pairs.kind == PairsKind::None) throw input_error(path.string() + ": no pairs (every line is empty)");
+    return pairs;
+}
+
+// The texts of an evaluation, read before any model is loaded.
+struct EvalTexts {
+    std::vector<std::string> corpus, queries;
+    Pairs pairs;
+    size_t count() const {
+        return corpus.size() + queries.size() + pairs.texts_a.size() + pairs.pool.size() + pairs.texts_b.size();
+    }
+};
+
+EvalTexts read_eval_texts(const EvalInputs& inputs) {
+    if (inputs.corpus.empty()) throw usage_error("evaluating models needs a corpus: pass --data FILE");
+    EvalTexts texts;
+    if (!inputs.pairs.empty()) texts.pairs = read_pairs(inputs.pairs);
+    texts.corpus = read_texts(inputs.corpus);
+    if (!inputs.queries.empty()) texts.queries = read_texts(inputs.queries);
+    return texts;
+}
+
+void check_gates_are_computable(const std::vector<Gate>& gates, bool from_vectors, PairsKind pairs,
+                                const IndexSpec& index) {
+    for (const auto& gate : gates) {
+        const MetricNeeds needs = gate.resolved.info->needs;
+        const bool available = needs == MetricNeeds::Nothing ||
+                               (needs == MetricNeeds::Models && !from_vectors) ||
+                               (needs == MetricNeeds::RetrievalPairs && pairs == PairsKind::Retrieval) ||
+                               (needs == MetricNeeds::GradedPairs && pairs == PairsKind::Graded) ||
+                               (needs == MetricNeeds::ApproxIndex && index.kind != IndexSpec::Kind::Exact);
+        if (!available)
+            throw usage_error("--gate '" + gate.text + "': " + gate.metric + " needs " + describe(needs));
+    }
+}
+
+// Both models embed the same texts chunk by chunk, taking turns going first, so that
+// their throughputs are measured side by side under the same machine load.
+struct BothEmbedded {
+    Vectors baseline, candidate;
+};
+
+class SideBySideEmbedder {
+public:
+    SideBySideEmbedder(EmbeddingModel& baseline, EmbeddingModel& candidate, int64_t batch_size,
+                       const EvalProgress& progress)
+        : baseline_(baseline), candidate_(candidate), progress_(progress) {
+        options_.batch_size = batch_size;
+    }
+
+    BothEmbedded embed(const std::vector<std::string>& texts) {
+        constexpr size_t kChunk = 1024;
+        BothEmbedded out;
+        for (size_t start = 0; start < texts.size(); start += kChunk) {
+            const std::vector<std::string> chunk(texts.begin() + start,
+                                                 texts.begin() + std::min(texts.size(), start + kChunk));
+            const bool baseline_first = (chunks_++ % 2) == 0;
+            if (baseline_first) append(out.baseline, run(baseline_, chunk, baseline_seconds_));
+            append(out.candidate, run(candidate_, chunk, candidate_seconds_));
+            if (!baseline_first) append(out.baseline, run(baseline_, chunk, baseline_seconds_));
+        }
+        return out;
+    }
+
+    double baseline_seconds() const { return baseline_seconds_; }
+    double candidate_seconds() const { return candidate_seconds_; }
+
+private:
+    Vectors run(EmbeddingModel& model, const std::vector<std::string>& chunk, double& seconds) {
+        const auto t0 = Clock::now();
+        Vectors v = embed_texts(model, chunk, options_);
+        seconds += seconds_since(t0);
+        done_ += chunk.size();
+        if (progress_.update) progress_.update(done_);
+        return v;
+    }
+
+    static void append(Vectors& to, const Vectors& rows) {
+        if (to.rows == 0) to.dim = rows.dim;
+        EMBQ_ASSERT(to.dim == rows.dim);
+        to.rows += rows.rows;
+        to.data.insert(to.data.end(), rows.data.begin(), rows.data.end());
+    }
+
+    EmbeddingModel& baseline_;
+    EmbeddingModel& candidate_;
+    const EvalProgress& progress_;
+    EmbedOptions options_;
+    double baseline_seconds_ = 0, candidate_seconds_ = 0;
+    size_t chunks_ = 0, done_ = 0;
+};
+
+std::string k_name(const std::string& prefix, int64_t k, const std::string& suffix = "") {
+    return prefix + "@" + std::to_string(k) + suffix;
+}
+
+// Every K the gates name joins the requested ones.
+std::vector<int64_t> ks_with_gates(std::vector<int64_t> ks, const std::vector<Gate>& gates) {
+    for (const auto& gate : gates)
+        if (gate.resolved.k > 0) ks.push_back(gate.resolved.k);
+    std::sort(ks.begin(), ks.end());
+    ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+    return ks;
+}
+
+// Corpus agreement: recall@K, cross_recall@K, index_recall@K, cosine, similarity_spearman.
+void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries, const EvalOptions& options,
+                    EvalResult& result) {
+    const int64_t rows = corpus.baseline.rows;
+    std::vector<int64_t> query_rows;
+    BothEmbedded sampled;
+    const BothEmbedded* q = queries;
+    if (!q) {
+        const int64_t n = options.queries_sample > 0 ? options.queries_sample : rows;
+        query_rows = sample_rows(rows, n, options.seed);
+        sampled.baseline = gather_rows(corpus.baseline, query_rows);
+        sampled.candidate = gather_rows(corpus.candidate, query_rows);
+        q = &sampled;
+    }
+    const std::vector<int64_t>* exclude = queries ? nullptr : &query_rows;
+    result.query_rows = q->baseline.rows;
+    result.queries_from_corpus = queries == nullptr;
+
+    // Queries past the corpus size have no K neighbours: cap K, report the requested name.
+    const int64_t max_k = options.ks.back();
+    const int64_t searchable = rows - (exclude ? 1 : 0);
+    if (searchable < 1) throw input_error("the corpus needs at least 2 rows to have neighbours");
+    const int64_t k = std::min(max_k, searchable);
+    if (k < max_k)
+        spdlog::warn("the corpus has only {} rows to search; recall@K for K > {} is computed at K = {}",
+                     searchable, k, k);
+
+    const Neighbours truth = search(corpus.baseline, q->baseline, k, options.metric, options.index, exclude);
+    const Neighbours found = search(corpus.candidate, q->candidate, k, options.metric, options.index, exclude);
+    const Neighbours cross = search(corpus.baseline, q->candidate, k, options.metric, options.index, exclude);
+    for (const int64_t kk : options.ks)
+        result.metrics.set(k_name("recall", kk), recall_at_k(truth, found, std::min(kk, k)));
+    for (const int64_t kk : options.ks)
+        result.metrics.set(k_name("cross_recall", kk), recall_at_k(truth, cross, std::min(kk, k)));
+    if (options.index.kind != IndexSpec::Kind::Exact) {
+        const Neighbours exact = search(corpus.baseline, q->baseline, k, options.metric, {}, exclude);
+        for (const int64_t kk : options.ks)
+            result.metrics.set(k_name("index_recall", kk), recall_at_k(exact, truth, std::min(kk, k)));
+    }
+
+    const CosineSummary cos = rowwise_cosine(corpus.baseline, corpus.candidate);
+    result.metrics.set("cosine.mean", cos.mean);
+    result.metrics.set("cosine.min", cos.min);
+    result.metrics.set("cosine.p1", cos.p1);
+    result.metrics.set("cosine.p5", cos.p5);
+    result.metrics.set("cosine.p50", cos.p50);
+
+    // Random pairs (i, j), i != j, the same for both models. Drawn directly (not by
+    // sampling from all rows^2 pairs) so a large corpus costs nothing extra.
+    std::vector<int64_t> a, b;
+    std::mt19937_64 rng(options.seed + 1);
+    for (int64_t p = 0; p < options.similarity_pairs; ++p) {
+        const auto i = static_cast<int64_t>(rng() % static_cast<uint64_t>(rows));
+        auto j = static_cast<int64_t>(rng() % static_cast<uint64_t>(rows - 1));
+        a.push_back(i);
+        b.push_back(j >= i ? j + 1 : j);
+    }
+    result.metrics.set("similarity_spearman",
+                       spearman(pair_similarities(corpus.baseline, a, corpus.baseline, b, options.metric),
+                                pair_similarities(corpus.candidate, a, corpus.candidate, b, options.metric)));
+}
+
+void retrieval_metrics(const Pairs& pairs, const BothEmbedded& queries, const BothEmbedded& pool,
+                       const EvalOptions& options, EvalResult& result) {
+    const int64_t k = std::min<int64_t>(std::max<int64_t>(options.ks.back(), 10), pool.baseline.rows);
+    std::vector<int64_t> ks;
+    for (const int64_t kk : options.ks)
+        if (kk <= k) ks.push_back(kk);
+    const RetrievalScores base = score_retrieval(
+        search(pool.baseline, queries.baseline, k, options.metric, options.index), pairs.positive, ks);
+    const RetrievalScores cand = score_retrieval(
+        search(pool.candidate, queries.candidate, k, options.metric, options.index), pairs.positive, ks);
+    for (size_t i = 0; i < ks.size(); ++i) {
+        result.metrics.set(k_name("hit", ks[i], "_baseline"), base.hit_at[i].second);
+        result.metrics.set(k_name("hit", ks[i], "_candidate"), cand.hit_at[i].second);
+        result.metrics.set(k_name("hit", ks[i], "_delta"), cand.hit_at[i].second - base.hit_at[i].second);
+    }
+    result.metrics.set("mrr@10_baseline", base.mrr_at_10);
+    result.metrics.set("mrr@10_candidate", cand.mrr_at_10);
+    result.metrics.set("mrr@10_delta", cand.mrr_at_10 - base.mrr_at_10);
+}
+
+void graded_metrics(const Pairs& pairs, const BothEmbedded& a, const BothEmbedded& b,
+                    const EvalOptions& options, EvalResult& result) {
+    std::vector<int64_t> rows(pairs.gold.size());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+    const double base = spearman(pair_similarities(a.baseline, rows, b.baseline, rows, options.metric), pairs.gold);
+    const double cand = spearman(pair_similarities(a.candidate, rows, b.candidate, rows, options.metric), pairs.gold);
+    result.metrics.set("sts_spearman_baseline", base);
+    result.metrics.set("sts_spearman_candidate", cand);
+    result.metrics.set("sts_spearman_delta", cand - base);
+}
+
+BothEmbedded read_vector_pair(const EvalInputs& inputs) {
+    BothEmbedded v{read_vectors(inputs.baseline), read_vectors(inputs.candidate)};
+    if (v.baseline.rows != v.candidate.rows)
+        throw input_error(inputs.baseline.string() + " has " + std::to_string(v.baseline.rows) +
+                          " rows but " + inputs.candidate.string() + " has " +
+                          std::to_string(v.candidate.rows) + "; row i of each must be the same item");
+    return v;
+}
+
+}  // namespace
+
+bool inputs_are_vectors(const EvalInputs& inputs) {
+    const bool base = is_vector_file(inputs.baseline), cand = is_vector_file(inputs.candidate);
+    if (base != cand)
+        throw usage_error("--baseline and --candidate must both be models (.pt) or both be vectors "
+                          "(.npy/.fvecs); got " + inputs.baseline.string() + " and " +
+                          inputs.candidate.string());
+    return base;
+}
+
+namespace {
+
+// Everything both kinds of run check before embedding: K list, gates against inputs.
+EvalOptions prepared_options(EvalOptions options, const std::vector<Gate>& gates, bool from_vectors,
+                             PairsKind pairs, EvalResult& result) {
+    if (options.ks.empty()) throw usage_error("--k needs at least one value");
+    options.ks = ks_with_gates(options.ks, gates);
+    check_gates_are_computable(gates, from_vectors, pairs, options.index);
+    result.from_vectors = from_vectors;
+    result.pairs_kind = pairs;
+    result.options = options;
+    return options;
+}
+
+// Every metric from vectors already embedded (corpus required; the rest as the texts have).
+void score(const EvalTexts& texts, const BothEmbedded& corpus, const BothEmbedded& queries,
+           const BothEmbedded& pairs_a, const BothEmbedded& pairs_b, const EvalOptions& options,
+           EvalResult& result) {
+    if (corpus.baseline.dim != corpus.candidate.dim)
+        throw input_error("the baseline gives " + std::to_string(corpus.baseline.dim) +
+                          "-dimensional vectors but the candidate gives " +
+                          std::to_string(corpus.candidate.dim) + "; they cannot be compared");
+    result.corpus_rows = corpus.baseline.rows;
+    result.dim = corpus.baseline.dim;
+    result.pair_rows = static_cast<int64_t>(texts.pairs.texts_a.size());
+    result.pool_rows = static_cast<int64_t>(texts.pairs.pool.size());
+    const auto t0 = Clock::now();
+    corpus_metrics(corpus, texts.queries.empty() ? nullptr : &queries, options, result);
+    if (texts.pairs.kind == PairsKind::Retrieval) retrieval_metrics(texts.pairs, pairs_a, pairs_b, options, result);
+    if (texts.pairs.kind == PairsKind::Graded) graded_metrics(texts.pairs, pairs_a, pairs_b, options, result);
+    result.search_seconds = seconds_since(t0);
+}
+
+void set_model_metrics(EvalResult& result) {
+    result.metrics.set("size_ratio", static_cast<double>(result.candidate_bytes) /
+                                         static_cast<double>(result.baseline_bytes));
+    result.metrics.set("throughput_ratio", result.candidate_texts_per_second / result.baseline_texts_per_second);
+}
+
+}  // namespace
+
+EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::vector<Gate>& gates,
+                    const EvalProgress& progress) {
+    EvalResult result;
+    if (inputs_are_vectors(inputs)) {
+        if (!(inputs.queries.empty() && inputs.pairs.empty()))
+            throw usage_error("--queries and --pairs need models to embed them; with vector files only "
+                              "the corpus rows are compared");
+        options = prepared_options(options, gates, true, PairsKind::None, result);
+        score({}, read_vector_pair(inputs), {}, {}, {}, options, result);
+        return result;
+    }
+    const EvalTexts texts = read_eval_texts(inputs);
+    options = prepared_options(options, gates, false, texts.pairs.kind, result);
+    EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
+    EmbeddingModel candidate = open_embedding_model(inputs.candidate, inputs.model);
+    result.baseline_bytes = fs::file_size(inputs.baseline);
+    result.candidate_bytes = fs::file_size(inputs.candidate);
+
+    if (progress.start) progress.start(2 * texts.count());
+    SideBySideEmbedder embedder(baseline, candidate, inputs.batch_size, progress);
+    const auto t0 = Clock::now();
+    const BothEmbedded corpus = embedder.embed(texts.corpus);
+    // Throughput is the corpus's: the texts users care about, in one measured stretch.
+    const auto n = static_cast<double>(texts.corpus.size());
+    result.baseline_texts_per_second = n / embedder.baseline_seconds();
+    result.candidate_texts_per_second = n / embedder.candidate_seconds();
+    BothEmbedded queries, pairs_a, pairs_b;
+    if (!texts.queries.empty()) queries = embedder.embed(texts.queries);
+    if (texts.pairs.kind != PairsKind::None) {
+        pairs_a = embedder.embed(texts.pairs.texts_a);
+        pairs_b = embedder.embed(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b);
+    }
+    result.embed_seconds = seconds_since(t0);
+    set_model_metrics(result);
+    score(texts, corpus, queries, pairs_a, pairs_b, options, result);
+    return result;
+}
+
+// ---- one baseline, many candidates ---------------------------------------------------
+
+struct BaselineEvaluation::State {
+    EvalInputs inputs;
+    EvalTexts texts;
+    Vectors corpus, queries, pairs_a, pairs_b;  // the baseline's, embedded once
+    // What every candidate's result starts from: the prepared options, the pairs kind, and
+    // the baseline's size and throughput.
+    EvalResult prepared;
+};
+
+namespace {
+
+struct OneModelVectors {
+    Vectors corpus, queries, pairs_a, pairs_b;
+    double corpus_seconds = 0, seconds = 0;
+};
+
+OneModelVectors embed_all(EmbeddingModel& model, const EvalTexts& texts, int64_t batch_size,
+                          const std::function<void(size_t)>& on_texts) {
+    EmbedOptions options;
+    options.batch_size = batch_size;
+    size_t done = 0;
+    auto run = [&](const std::vector<std::string>& list) {
+        if (list.empty()) return Vectors{};
+        options.on_progress = [&, base = done](size_t n) {
+            if (on_texts) on_texts(base + n);
+        };
+        Vectors v = embed_texts(model, list, options);
+        done += list.size();
+        return v;
+    };
+    // Models are timed one after another here, so each gets an untimed warm-up first: the
+    // first calls of a TorchScript model are slower (the executor specialises its graph).
+    const size_t warm = std::min<size_t>(texts.corpus.size(), 2 * static_cast<size_t>(batch_size));
+    embed_texts(model, std::vector<std::string>(texts.corpus.begin(), texts.corpus.begin() + warm), options);
+    OneModelVectors out;
+    const auto t0 = Clock::now();
+    out.corpus = run(texts.corpus);
+    out.corpus_seconds = seconds_since(t0);
+    out.queries = run(texts.queries);
+    out.pairs_a = run(texts.pairs.texts_a);
+    out.pairs_b = run(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b);
+    out.seconds = seconds_since(t0);
+    return out;
+}
+
+}  // namespace
+
+BaselineEvaluation::BaselineEvaluation(const EvalInputs& inputs, EvalOptions options,
+                                       const std::vector<Gate>& gates,
+                                       const std::function<void(size_t)>& on_texts)
+    : state_(std::make_unique<State>()) {
+    State& st = *state_;
+    st.inputs = inputs;
+    st.texts = read_eval_texts(inputs);
+    prepared_options(options, gates, false, st.texts.pairs.kind, st.prepared);
+    EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
+    st.prepared.baseline_bytes = fs::file_size(inputs.baseline);
+    OneModelVectors v = embed_all(baseline, st.texts, inputs.batch_size, on_texts);
+    spdlog::info("embedded the baseline once: {} texts in {:.1f} s", st.texts.count(), v.seconds);
+    st.corpus = std::move(v.corpus);
+    st.queries = std::move(v.queries);
+    st.pairs_a = std::move(v.pairs_a);
+    st.pairs_b = std::move(v.pairs_b);
+    st.prepared.baseline_texts_per_second = static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
+}
+
+BaselineEvaluation::~BaselineEvaluation() = default;
+
+size_t BaselineEvaluation::texts() const { return state_->texts.count(); }
+
+EvalResult BaselineEvaluation::evaluate(const fs::path& candidate_path,
+                                        const std::function<void(size_t)>& on_texts) const {
+    const State& st = *state_;
+    EvalResult result = st.prepared;
+    EmbeddingModel candidate = open_embedding_model(candidate_path, st.inputs.model);
+    result.candidate_bytes = fs::file_size(candidate_path);
+    OneModelVectors v = embed_all(candidate, st.texts, st.inputs.batch_size, on_texts);
+    result.candidate_texts_per_second = static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
+    result.embed_seconds = v.seconds;
+    set_model_metrics(result);
+    score(st.texts, {st.corpus, std::move(v.corpus)}, {st.queries, std::move(v.queries)},
+          {st.pairs_a, std::move(v.pairs_a)}, {st.pairs_b, std::move(v.pairs_b)}, result.options, result);
+    return result;
+}
+
+}  // namespace embq

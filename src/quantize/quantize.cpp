@@ -1,0 +1,246 @@
+#include "embq/quantize.hpp"
+
+#include <set>
+#include <unordered_map>
+
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/common_subexpression_elimination.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
+
+#include "embq/atomic_file.hpp"
+#include "embq/error.hpp"
+#include "embq/format.hpp"
+#include "embq/runtime.hpp"
+#include "model/graph_util.hpp"
+#include "model/torch_util.hpp"
+#include "quantize/rewrite_context.hpp"
+
+namespace embq {
+
+namespace {
+
+namespace fs = std::filesystem;
+using torch::jit::Node;
+using torch::jit::Value;
+
+// True when the value's data (not just its dtype or shape) is still used: scripted
+// F.embedding_bag keeps reading weight.dtype, which a placeholder answers equally well.
+bool data_is_read(const Value* v, int depth = 0) {
+    static const std::set<std::string> kMetadataOnly = {"prim::dtype", "aten::size", "aten::dim",
+                                                        "prim::device", "aten::len"};
+    for (const auto& use : v->uses()) {
+        const Node* user = use.user;
+        if (kMetadataOnly.count(user->kind().toQualString())) continue;
+        if (user->kind() == c10::prim::Return && user->owningBlock()->owningNode() && depth < 4) {
+            const Node* owner = user->owningBlock()->owningNode();
+            if (owner->kind() == c10::prim::If &&
+                !data_is_read(owner->output(use.offset), depth + 1))
+                continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+// Scripted F.embedding_bag branches on `weight.dtype` (a legacy argument swap) and so
+// keeps reading the FP32 table. A rewritten layer's weight dtype is fixed in the output
+// model, so fold those queries to constants and let constant propagation drop the
+// dead branch.
+void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
+                               const torch::jit::Module& root,
+                               const std::map<std::string, int>& rewritten);
+
+torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path) {
+    torch::jit::Module m = root;
+    size_t start = 0;
+    while (start <= path.size() && !path.empty()) {
+        const size_t dot = path.find('.', start);
+        m = m.attr(path.substr(start, dot - start)).toModule();
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return m;
+}
+
+void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
+                               const torch::jit::Module& root,
+                               const std::map<std::string, int>& rewritten) {
+    const auto paths = module_paths(*graph, "");
+    std::vector<Node*> queries;
+    for_each_node(graph->block(), [&](Node* node) {
+        if (node->kind() != c10::prim::dtype) return;
+        const Node* source = node->input(0)->node();
+        if (source->kind() != c10::prim::GetAttr || source->s(c10::attr::name) != "weight") return;
+        const auto it = paths.find(source->input(0));
+        if (it != paths.end() && rewritten.count(it->second)) queries.push_back(node);
+    });
+    for (Node* node : queries) {
+        const Node* source = node->input(0)->node();
+        const auto layer = submodule(root, paths.at(source->input(0)));
+        const auto dtype = layer.attr("weight").toTensor().scalar_type();
+        torch::jit::WithInsertPoint guard(node);
+        node->output()->replaceAllUsesWith(graph->insertConstant(static_cast<int64_t>(dtype)));
+        node->destroy();
+    }
+    torch::jit::ConstantPropagation(graph, /*ignore_custom_classes=*/true);
+}
+
+// Replaces the FP32 tensors the rewritten graph no longer reads with zero-stride
+// placeholders of the same shape and dtype: the file keeps one element instead of
+// the matrix, and code that only asks for the shape (scripted F.embedding's
+// padding_idx checks) still works. Returns the weights that are still read.
+std::vector<std::string> drop_unread_tensors(torch::jit::Graph& graph, torch::jit::Module& root,
+                                             const std::map<std::string, int>& rewritten) {
+    const auto paths = module_paths(graph, "");
+    std::set<std::string> still_read;
+    for_each_node(graph.block(), [&](Node* node) {
+        if (node->kind() != c10::prim::GetAttr) return;
+        const auto it = paths.find(node->input(0));
+        if (it != paths.end() && data_is_read(node->output()))
+            still_read.insert(join_path(it->second, node->s(c10::attr::name)));
+    });
+    std::vector<std::string> kept;
+    for (const auto& [path, calls] : rewritten) {
+        torch::jit::Module layer = submodule(root, path);
+        for (const char* name : {"weight", "bias"}) {
+            if (!layer.hasattr(name) || !layer.attr(name).isTensor()) continue;
+            if (still_read.count(join_path(path, name))) {
+                // fp16, bf16 and int4_weight keep the FP32 bias on purpose (the plan
+                // counts it); only a weight still read is a surprise worth a warning.
+                if (std::string(name) == "weight") kept.push_back(join_path(path, name));
+                continue;
+            }
+            const at::Tensor t = layer.attr(name).toTensor();
+            layer.setattr(name, at::zeros({1}, t.options()).expand(t.sizes()));
+        }
+    }
+    return kept;
+}
+
+int64_t bytes_on_disk(const fs::path& p) {
+    std::error_code ec;
+    const auto n = fs::file_size(p, ec);
+    return ec ? 0 : static_cast<int64_t>(n);
+}
+
+// Saves through an AtomicFile and checks the file loads before it replaces anything:
+// a failed run leaves no partial output.
+void save_atomically(torch::jit::Module& module, const torch::jit::ExtraFilesMap& extra,
+                     const fs::path& output) {
+    AtomicFile file(output);
+    try {
+        module.save(file.temp_path().string(), extra);
+        torch::jit::load(file.temp_path().string());
+    } catch (const std::exception& e) {
+        throw runtime_failure(output.string() + ": writing the quantized model failed: " +
+                              first_line_of(e));
+    }
+    file.commit();
+}
+
+}  // namespace
+
+void resolve_engine(Plan& plan) {
+    const auto engines = supported_engines();
+    auto has = [&](const std::string& e) {
+        return std::find(engines.begin(), engines.end(), e) != engines.end();
+    };
+    std::string engine = plan.engine;
+    if (engine == "auto") {
+        engine.clear();
+        for (const char* preferred : {"fbgemm", "onednn", "qnnpack"})
+            if (engine.empty() && has(preferred)) engine = preferred;
+    }
+    std::string available;
+    for (const auto& e : engines) available += (available.empty() ? "" : ", ") + e;
+
+    // Which layers need which scheme, to name them in the error.
+    std::map<const Scheme*, std::vector<std::string>> layers_by_scheme;
+    for (const auto& lp : plan.layers)
+        if (lp.scheme->rewrites()) layers_by_scheme[lp.scheme].push_back(lp.layer.path);
+
+    std::string problems;
+    for (const auto& [scheme, layers] : layers_by_scheme) {
+        std::optional<std::string> reason;
+        if (engine.empty() || !has(engine))
+            reason = scheme->unavailable_reason(engine.empty() ? "none" : engine);
+        else
+            reason = scheme->unavailable_reason(engine);
+        if (!reason) continue;
+        problems += (problems.empty() ? "" : "; ") + std::string(scheme->name()) + " on " +
+                    std::to_string(layers.size()) + " layer(s) (" + layers.front() +
+                    (layers.size() > 1 ? ", ..." : "") + "): " + *reason;
+    }
+    if (!problems.empty()) {
+        throw config_error("engine preflight failed: " + problems +
+                           ". This libtorch has engines: " + (available.empty() ? "none" : available) +
+                           "; set \"engine\" to one of them or \"auto\", or use " +
+                           format_alternatives(scheme_names([](const Scheme& s) {
+                               return s.rewrites() && !s.needs_quantized_engine();
+                           })) +
+                           ", which need no quantized engine");
+    }
+    plan.engine = engine.empty() ? "none" : engine;
+}
+
+QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
+                              const nlohmann::json& config_source, const fs::path& output,
+                              const Calibration* calibration) {
+    EMBQ_ASSERT(plan.engine != "auto");  // resolve_engine() first
+    const std::string& engine = plan.engine;
+    std::error_code ec;
+    if (fs::exists(output, ec) && fs::equivalent(output, model.path, ec))
+        throw usage_error(output.string() + ": the output would overwrite the input model; "
+                          "choose another -o path");
+
+    QuantizeResult result;
+    result.engine = engine;
+    result.input_file_bytes = bytes_on_disk(model.path);
+
+    torch::jit::Module& root = model.module;
+    auto forward = root.find_method("forward");
+    if (!forward) throw input_error(model.path.string() + ": the model has no forward method");
+    auto graph = forward->graph();
+    // One flat graph: every call site of every layer becomes visible in one place, and
+    // rewriting it cannot leak into other instances of a shared class type.
+    torch::jit::Inline(*graph);
+
+    for (const WeightUse& use : find_weight_uses(*graph)) {
+        const LayerPlan* lp = plan.find(use.layer);
+        if (!lp || !lp->scheme->rewrites()) continue;
+        const torch::jit::Module layer_module = submodule(root, use.layer);
+        RewriteContext ctx(root, *graph, use.node, layer_module, lp->layer, engine, calibration);
+        lp->scheme->rewrite(ctx, lp->options);
+        ++result.rewritten_calls[use.layer];
+    }
+    fold_weight_dtype_queries(graph, root, result.rewritten_calls);
+    // Layers that read the same input with the same qparams (int8_static query, key and
+    // value) then quantize it once instead of three times.
+    torch::jit::EliminateCommonSubexpression(graph);
+    torch::jit::EliminateDeadCode(graph);
+
+    for (const auto& lp : plan.layers) {
+        if (lp.scheme->rewrites() && !result.rewritten_calls.count(lp.layer.path))
+            result.warnings.push_back("layer '" + lp.layer.path +
+                                      "' is not used by forward(); left as it is");
+    }
+    for (const auto& tensor : drop_unread_tensors(*graph, root, result.rewritten_calls))
+        result.warnings.push_back(tensor + " is still read by the model (tied weights?); "
+                                  "its FP32 copy stays in the file");
+
+    nlohmann::json meta = {{"embq_version", version()},
+                           {"created_by", build_description()},
+                           {"engine", engine},
+                           {"source_model", model.path.filename().string()},
+                           {"config", config_source},
+                           {"plan", plan_to_json(plan)}};
+    if (calibration)
+        meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
+                               {"observer", calibration->selected_observer()}};
+    save_atomically(root, {{kMetadataEntry, meta.dump(2)}}, output);
+    result.output_file_bytes = bytes_on_disk(output);
+    return result;
+}
+
+}  // namespace embq

@@ -1,0 +1,103 @@
+#include "quantize/rewrite_context.hpp"
+
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/jit.h>
+
+#include "embq/error.hpp"
+
+namespace embq {
+
+namespace {
+
+// Attribute names must be identifiers: "encoder.layer.0.fc" + "qweight" ->
+// "_embq__encoder_layer_0_fc__qweight".
+std::string attribute_name(const std::string& layer_path, const std::string& name) {
+    std::string id = "_embq__";
+    for (char c : layer_path) id += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+    return id + "__" + name;
+}
+
+}  // namespace
+
+RewriteContext::RewriteContext(torch::jit::Module& root, torch::jit::Graph& graph,
+                               torch::jit::Node* node, const torch::jit::Module& layer_module,
+                               const Layer& layer, std::string engine,
+                               const Calibration* calibration)
+    : root_(root), graph_(graph), node_(node), layer_module_(layer_module), layer_(layer),
+      engine_(std::move(engine)), calibration_(calibration) {}
+
+at::Tensor RewriteContext::weight() const {
+    return layer_module_.attr("weight").toTensor().detach().contiguous().to(at::kFloat);
+}
+
+c10::optional<at::Tensor> RewriteContext::bias() const {
+    if (!layer_module_.hasattr("bias") || !layer_module_.attr("bias").isTensor()) return c10::nullopt;
+    return layer_module_.attr("bias").toTensor().detach().contiguous().to(at::kFloat);
+}
+
+LayerCalibration RewriteContext::calibration() const {
+    if (!calibration_)
+        throw config_error("layer '" + layer_.path + "' needs calibration; pass --calibration FILE");
+    auto found = calibration_->layer(layer_.path);
+    if (!found)
+        throw config_error("layer '" + layer_.path + "': " + calibration_->origin() +
+                           " has no " + calibration_->selected_observer() + " range for it (was it "
+                           "calibrated on another model, or did the data never reach the layer?)");
+    return *found;
+}
+
+c10::optional<at::Tensor> RewriteContext::output_bias(const ResolvedOptions& options,
+                                                      const at::Tensor& dequantized) const {
+    c10::optional<at::Tensor> b = bias();
+    if (!options.bias_correction) return b;
+    const LayerCalibration cal = calibration();
+    const at::Tensor w = weight();
+    if (static_cast<int64_t>(cal.input_mean.size()) != w.size(1))
+        throw config_error("layer '" + layer_.path + "': the calibration has " +
+                           std::to_string(cal.input_mean.size()) + " input channel means but the "
+                           "layer takes " + std::to_string(w.size(1)) + " inputs; recalibrate on this model");
+    // In double: the correction is a small difference of large dot products.
+    const at::Tensor mean = at::tensor(cal.input_mean, at::kDouble);
+    const at::Tensor shift = at::matmul(w.to(at::kDouble) - dequantized.to(at::kDouble), mean);
+    const at::Tensor base = b ? b->to(at::kDouble) : at::zeros({w.size(0)}, at::kDouble);
+    return (base + shift).to(at::kFloat);
+}
+
+torch::jit::Value* RewriteContext::attribute(const std::string& name,
+                                             const std::function<c10::IValue()>& make) {
+    const std::string attr = attribute_name(layer_.path, name);
+    if (!root_.hasattr(attr)) {
+        c10::IValue value = make();
+        root_.register_attribute(attr, value.type(), value);
+    }
+    torch::jit::WithInsertPoint guard(node_);
+    return graph_.insertGetAttr(graph_.inputs().at(0), attr);
+}
+
+std::vector<torch::jit::Value*> RewriteContext::call(const torch::jit::Function& fn,
+                                                     const std::vector<torch::jit::Value*>& inputs) {
+    torch::jit::WithInsertPoint guard(node_);
+    auto callee = torch::jit::toGraphFunction(fn).graph()->copy();
+    // Calls to helper functions must be inlined: the saved model has to stand alone.
+    torch::jit::Inline(*callee);
+    return torch::jit::insertGraph(graph_, *callee, inputs);
+}
+
+torch::jit::Value* RewriteContext::constant(const c10::IValue& value) {
+    torch::jit::WithInsertPoint guard(node_);
+    return graph_.insertConstant(value);
+}
+
+void RewriteContext::replace_node_output(torch::jit::Value* replacement) {
+    for (size_t i = 1; i < node_->outputs().size(); ++i) {
+        if (node_->output(i)->hasUses())
+            throw config_error("layer '" + layer_.path + "': the model uses output " +
+                               std::to_string(i) + " of " + node_->kind().toQualString() +
+                               ", which embq's rewrite does not produce; keep this layer fp32");
+    }
+    node_->output(0)->replaceAllUsesWith(replacement);
+    node_->destroy();
+    node_ = nullptr;
+}
+
+}  // namespace embq

@@ -1,0 +1,51 @@
+#include "embq/workflow.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "embq/calibrate.hpp"
+#include "embq/dataset.hpp"
+#include "embq/error.hpp"
+
+namespace embq {
+
+PlannedModel load_and_plan(const QuantizeRequest& request) {
+    Config config = load_config(request.config);
+    LoadedModel model = load_model(request.model);
+    PlanOptions options;
+    options.allow_unmatched_rules = request.allow_unmatched_rules;
+    options.have_calibration = !request.calibration_file.empty() || config.calibration.has_value();
+    Plan plan = make_plan(config, take_inventory(model.module), options);
+    resolve_engine(plan);
+    return {std::move(model), std::move(config), std::move(plan)};
+}
+
+std::optional<Calibration> obtain_calibration(
+    const QuantizeRequest& request, const PlannedModel& planned,
+    const std::function<void(const std::string&)>& on_warning) {
+    if (!planned.plan.needs_calibration()) return std::nullopt;
+    const Config& config = planned.config;
+    if (!request.calibration_file.empty()) {
+        Calibration calibration = Calibration::load(request.calibration_file);
+        if (!request.observer.empty()) calibration.select(request.observer);
+        if (config.calibration)
+            spdlog::info("using {}; the config's \"calibration\" is not run",
+                         request.calibration_file.string());
+        return calibration;
+    }
+    // make_plan allows a scheme that needs calibration only with a file or an inline block.
+    EMBQ_ASSERT(config.calibration.has_value());
+    const CalibrationSpec& spec = *config.calibration;
+    CalibrateOptions options;
+    options.samples = spec.samples;
+    options.observers = {request.observer.empty() ? spec.observer : request.observer};
+    options.batch_size = spec.batch_size;
+    spdlog::info("calibrating on the first {} texts of {} ({})", spec.samples, spec.data.string(),
+                 options.observers.front());
+    const CalibrationRun run = calibrate(request.model, request.calibration_model, spec.data,
+                                         dataset_format_for(spec.data), options);
+    if (on_warning)
+        for (const auto& w : run.warnings) on_warning(w);
+    return Calibration::from_json(run.document, config.origin + " calibration");
+}
+
+}  // namespace embq
