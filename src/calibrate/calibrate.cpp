@@ -163,14 +163,9 @@ private:
     std::vector<std::string> warnings_, moving_, unmeasured_, unreached_;
 };
 
-}  // namespace
-
-CalibrationRun calibrate(const std::filesystem::path& model_path,
-                         const EmbeddingModelOptions& model_options,
-                         const std::filesystem::path& data, DatasetFormat format,
-                         const CalibrateOptions& options) {
-    // Canonical specs ("percentile" -> "percentile:99.99"); an unknown one fails before
-    // the model loads.
+// Canonical specs ("percentile" -> "percentile:99.99"); an unknown one fails before the
+// model loads.
+std::vector<std::string> canonical_specs(const CalibrateOptions& options) {
     std::vector<std::string> specs;
     for (const Observer& o : make_observers(options.observers)) {
         if (std::find(specs.begin(), specs.end(), o.spec()) != specs.end())
@@ -179,24 +174,33 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
     }
     if (specs.empty()) throw usage_error("calibration needs at least one --observer");
     if (options.samples == 0) throw usage_error("--samples must be at least 1");
+    return specs;
+}
 
-    const auto start = std::chrono::steady_clock::now();
-    EmbeddingModel model = open_embedding_model(model_path, model_options);
-    const std::vector<ObservedSite> sites = instrument_linear_layers(model.embedder.module());
-    if (sites.empty())
-        throw input_error(model_path.string() + ": the model has no linear layer to calibrate");
-
+// Every observed layer's records, and for each instrumented site the record it feeds.
+struct Records {
     std::map<std::string, LayerRecord> layers;
-    std::vector<ActivationRecord*> site_records;
+    std::vector<ActivationRecord*> by_site;
+};
+
+Records make_records(const std::vector<ObservedSite>& sites, const std::vector<std::string>& specs) {
+    Records records;
     for (const ObservedSite& site : sites) {
-        LayerRecord& layer = layers[site.layer];
+        LayerRecord& layer = records.layers[site.layer];
         if (!site.output) ++layer.calls;
         ActivationRecord& rec = site.output ? layer.output : layer.input;
         if (rec.observers.empty()) rec.observers = make_observers(specs);
         rec.is_input = !site.output;
-        site_records.push_back(&rec);
+        records.by_site.push_back(&rec);
     }
+    return records;
+}
 
+// Runs the first `options.samples` texts of `data` through the instrumented model, each
+// site's activations (real tokens only) into its record.
+EmbedStats observe_data(EmbeddingModel& model, const std::vector<ObservedSite>& sites,
+                        Records& records, const std::filesystem::path& data, DatasetFormat format,
+                        const CalibrateOptions& options) {
     at::Tensor mask;
     uint64_t batch = 0;
     size_t batch_rows = 0;
@@ -209,7 +213,7 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
     ScopedActivationTap tap([&](int64_t site, const at::Tensor& activation) {
         if (!tap_error.empty()) return;
         try {
-            ActivationRecord& rec = *site_records.at(static_cast<size_t>(site));
+            ActivationRecord& rec = *records.by_site.at(static_cast<size_t>(site));
             // A layer called twice per forward counts the batch's texts once.
             const size_t samples = rec.last_batch == batch ? 0 : batch_rows;
             rec.last_batch = batch;
@@ -228,27 +232,49 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
     const EmbedStats stats =
         embed_dataset(model.embedder, model.tokenizer.get(), reader, discard, embed_options);
     if (!tap_error.empty()) throw runtime_failure("calibration failed at layer " + tap_error);
+    return stats;
+}
 
-    CalibrationRun run;
-    run.samples = stats.texts;
-    run.tokens = stats.tokens;
-    run.layers = layers.size();
-    Diagnosis diagnosis(options);
-    if (stats.texts < options.samples)
-        run.warnings.push_back(data.string() + " has only " + std::to_string(stats.texts) +
-                               " texts, fewer than the " + std::to_string(options.samples) +
-                               " samples asked for; calibrated on all of them");
-
-    json layer_docs = json::object();
+// The "layers" object of the file; the diagnosis checks each activation on the way.
+json layers_json(const std::map<std::string, LayerRecord>& layers, Diagnosis& diagnosis) {
+    json docs = json::object();
     for (const auto& [path, layer] : layers) {
         json input = activation_json(layer.input), output = activation_json(layer.output);
         diagnosis.check(path + " input", layer.input, input);
         diagnosis.check(path + " output", layer.output, output);
-        layer_docs[path] = {{"calls", layer.calls},
-                            {"samples", layer.input.observers.front().samples()},
-                            {"input", input},
-                            {"output", output}};
+        docs[path] = {{"calls", layer.calls},
+                      {"samples", layer.input.observers.front().samples()},
+                      {"input", input},
+                      {"output", output}};
     }
+    return docs;
+}
+
+}  // namespace
+
+CalibrationRun calibrate(const std::filesystem::path& model_path,
+                         const EmbeddingModelOptions& model_options,
+                         const std::filesystem::path& data, DatasetFormat format,
+                         const CalibrateOptions& options) {
+    const std::vector<std::string> specs = canonical_specs(options);
+    const auto start = std::chrono::steady_clock::now();
+    EmbeddingModel model = open_embedding_model(model_path, model_options);
+    const std::vector<ObservedSite> sites = instrument_linear_layers(model.embedder.module());
+    if (sites.empty())
+        throw input_error(model_path.string() + ": the model has no linear layer to calibrate");
+    Records records = make_records(sites, specs);
+    const EmbedStats stats = observe_data(model, sites, records, data, format, options);
+
+    CalibrationRun run;
+    run.samples = stats.texts;
+    run.tokens = stats.tokens;
+    run.layers = records.layers.size();
+    if (stats.texts < options.samples)
+        run.warnings.push_back(data.string() + " has only " + std::to_string(stats.texts) +
+                               " texts, fewer than the " + std::to_string(options.samples) +
+                               " samples asked for; calibrated on all of them");
+    Diagnosis diagnosis(options);
+    json layer_docs = layers_json(records.layers, diagnosis);
     for (auto& w : diagnosis.finish()) run.warnings.push_back(std::move(w));
 
     const ModelCard& card = model.embedder.card();
@@ -264,7 +290,7 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
                      {"convergence_tolerance", options.convergence_tolerance},
                      {"outlier_factor", options.outlier_factor}}},
         {"observers", specs},
-        {"layers", layer_docs},
+        {"layers", std::move(layer_docs)},
         {"warnings", run.warnings},
     };
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

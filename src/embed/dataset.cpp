@@ -113,7 +113,110 @@ constexpr const char* kJsonlExpected =
     R"(expected one JSON object per line with "text" (a string) or "input_ids" )"
     R"((an array of non-negative integers))";
 
+// "<path>:<line>: ", built only when a record is rejected.
+struct LineRef {
+    const std::string& path;
+    size_t line;
+    std::string operator()() const { return path + ":" + std::to_string(line) + ": "; }
+};
+
+// {"text": "..."} or {"input_ids": [...]}.
+void parse_jsonl_record(std::string_view view, const LineRef& at, Record& record) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(view.begin(), view.end());
+    } catch (const nlohmann::json::parse_error& e) {
+        throw input_error(at() + "invalid JSON (" + json_reason(e) + "); " +
+                          kJsonlExpected);
+    }
+    if (!j.is_object()) {
+        throw input_error(at() + "found " + json_type(j) + "; " + kJsonlExpected);
+    }
+    const auto text = j.find("text");
+    const auto ids = j.find("input_ids");
+    if (text != j.end() && ids != j.end()) {
+        throw input_error(at() +
+                          R"(has both "text" and "input_ids"; give one of them)");
+    }
+    if (text == j.end() && ids == j.end()) {
+        throw input_error(at() + R"(has neither "text" nor "input_ids"; )" +
+                          kJsonlExpected);
+    }
+    if (text != j.end()) {
+        if (!text->is_string()) {
+            throw input_error(at() + R"("text" is )" + json_type(*text) +
+                              "; expected a string");
+        }
+        record.text = text->get_ref<const std::string&>();
+        return;
+    }
+    if (!ids->is_array()) {
+        throw input_error(at() + R"("input_ids" is )" + json_type(*ids) +
+                          "; expected an array of non-negative integers");
+    }
+    if (ids->empty()) {
+        throw input_error(at() + R"("input_ids" is empty; expected at least )"
+                                   "one token id");
+    }
+    std::vector<int64_t> out;
+    out.reserve(ids->size());
+    for (size_t k = 0; k < ids->size(); ++k) {
+        const auto& v = (*ids)[k];
+        const bool ok =
+            (v.is_number_unsigned() &&
+             v.get<uint64_t>() <=
+                 static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) ||
+            (v.is_number_integer() && !v.is_number_unsigned() &&
+             v.get<int64_t>() >= 0);
+        if (!ok) {
+            throw input_error(at() + R"("input_ids"[)" + std::to_string(k) +
+                              "] is " + v.dump() +
+                              "; expected a non-negative integer");
+        }
+        out.push_back(v.get<int64_t>());
+    }
+    record.input_ids = std::move(out);
+}
+
+// a<TAB>b or a<TAB>b<TAB>score.
+void parse_tsv_record(std::string_view view, const LineRef& at, Record& record) {
+    std::string_view cols[3];
+    size_t ncols = 0;
+    size_t start = 0;
+    while (true) {
+        const size_t tab = view.find('\t', start);
+        const auto col = view.substr(start, tab == std::string_view::npos
+                                                ? std::string_view::npos
+                                                : tab - start);
+        if (ncols < 3) cols[ncols] = col;
+        ++ncols;
+        if (tab == std::string_view::npos) break;
+        start = tab + 1;
+    }
+    if (ncols != 2 && ncols != 3) {
+        throw input_error(at() + "found " + std::to_string(ncols) +
+                          (ncols == 1 ? " column" : " columns") +
+                          "; expected a<TAB>b or a<TAB>b<TAB>score");
+    }
+    if (is_blank(cols[0])) throw input_error(at() + "column 1 (a) is empty");
+    if (is_blank(cols[1])) throw input_error(at() + "column 2 (b) is empty");
+    record.text.assign(cols[0]);
+    record.text_b.assign(cols[1]);
+    if (ncols == 3) {
+        const std::string_view s = trim(cols[2]);
+        double score = 0.0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), score);
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size() ||
+            !std::isfinite(score)) {
+            throw input_error(at() + "score '" + std::string(cols[2]) +
+                              "' is not a finite number");
+        }
+        record.score = score;
+    }
+}
+
 }  // namespace
+
 
 DatasetFormat dataset_format_for(const fs::path& path) {
     const std::string ext = lower(path.extension().string());
@@ -160,8 +263,7 @@ bool DatasetReader::next(Record& record) {
     const std::string& where = path_.string();
     while (std::getline(in_, line)) {
         const size_t line_no = ++stats_.lines;
-        // "<path>:<line>: ", built only when a record is rejected.
-        const auto at = [&] { return where + ":" + std::to_string(line_no) + ": "; };
+        const LineRef at{where, line_no};
         if (!line.empty() && line.back() == '\r') line.pop_back();
 
         const size_t bad = first_invalid_utf8(line);
@@ -182,104 +284,9 @@ bool DatasetReader::next(Record& record) {
         record.score.reset();
 
         switch (format_) {
-            case DatasetFormat::Text:
-                record.text.assign(view);
-                break;
-
-            case DatasetFormat::Jsonl: {
-                nlohmann::json j;
-                try {
-                    j = nlohmann::json::parse(view.begin(), view.end());
-                } catch (const nlohmann::json::parse_error& e) {
-                    throw input_error(at() + "invalid JSON (" + json_reason(e) + "); " +
-                                      kJsonlExpected);
-                }
-                if (!j.is_object()) {
-                    throw input_error(at() + "found " + json_type(j) + "; " + kJsonlExpected);
-                }
-                const auto text = j.find("text");
-                const auto ids = j.find("input_ids");
-                if (text != j.end() && ids != j.end()) {
-                    throw input_error(at() +
-                                      R"(has both "text" and "input_ids"; give one of them)");
-                }
-                if (text == j.end() && ids == j.end()) {
-                    throw input_error(at() + R"(has neither "text" nor "input_ids"; )" +
-                                      kJsonlExpected);
-                }
-                if (text != j.end()) {
-                    if (!text->is_string()) {
-                        throw input_error(at() + R"("text" is )" + json_type(*text) +
-                                          "; expected a string");
-                    }
-                    record.text = text->get_ref<const std::string&>();
-                    break;
-                }
-                if (!ids->is_array()) {
-                    throw input_error(at() + R"("input_ids" is )" + json_type(*ids) +
-                                      "; expected an array of non-negative integers");
-                }
-                if (ids->empty()) {
-                    throw input_error(at() + R"("input_ids" is empty; expected at least )"
-                                               "one token id");
-                }
-                std::vector<int64_t> out;
-                out.reserve(ids->size());
-                for (size_t k = 0; k < ids->size(); ++k) {
-                    const auto& v = (*ids)[k];
-                    const bool ok =
-                        (v.is_number_unsigned() &&
-                         v.get<uint64_t>() <=
-                             static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) ||
-                        (v.is_number_integer() && !v.is_number_unsigned() &&
-                         v.get<int64_t>() >= 0);
-                    if (!ok) {
-                        throw input_error(at() + R"("input_ids"[)" + std::to_string(k) +
-                                          "] is " + v.dump() +
-                                          "; expected a non-negative integer");
-                    }
-                    out.push_back(v.get<int64_t>());
-                }
-                record.input_ids = std::move(out);
-                break;
-            }
-
-            case DatasetFormat::TsvPairs: {
-                std::string_view cols[3];
-                size_t ncols = 0;
-                size_t start = 0;
-                while (true) {
-                    const size_t tab = view.find('\t', start);
-                    const auto col = view.substr(start, tab == std::string_view::npos
-                                                            ? std::string_view::npos
-                                                            : tab - start);
-                    if (ncols < 3) cols[ncols] = col;
-                    ++ncols;
-                    if (tab == std::string_view::npos) break;
-                    start = tab + 1;
-                }
-                if (ncols != 2 && ncols != 3) {
-                    throw input_error(at() + "found " + std::to_string(ncols) +
-                                      (ncols == 1 ? " column" : " columns") +
-                                      "; expected a<TAB>b or a<TAB>b<TAB>score");
-                }
-                if (is_blank(cols[0])) throw input_error(at() + "column 1 (a) is empty");
-                if (is_blank(cols[1])) throw input_error(at() + "column 2 (b) is empty");
-                record.text.assign(cols[0]);
-                record.text_b.assign(cols[1]);
-                if (ncols == 3) {
-                    const std::string_view s = trim(cols[2]);
-                    double score = 0.0;
-                    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), score);
-                    if (s.empty() || ec != std::errc() || end != s.data() + s.size() ||
-                        !std::isfinite(score)) {
-                        throw input_error(at() + "score '" + std::string(cols[2]) +
-                                          "' is not a finite number");
-                    }
-                    record.score = score;
-                }
-                break;
-            }
+            case DatasetFormat::Text: record.text.assign(view); break;
+            case DatasetFormat::Jsonl: parse_jsonl_record(view, at, record); break;
+            case DatasetFormat::TsvPairs: parse_tsv_record(view, at, record); break;
         }
         ++stats_.records;
         return true;
