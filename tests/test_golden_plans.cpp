@@ -69,7 +69,9 @@ TEST(GoldenPlans, ShippedConfigsOnTheFixturesMatchTheirSnapshots) {
             ++compared;
         }
     }
-    if (!update) EXPECT_EQ(compared, 4 * shipped_configs().size());
+    if (!update) {
+        EXPECT_EQ(compared, 4 * shipped_configs().size());
+    }
 }
 
 }  // namespace

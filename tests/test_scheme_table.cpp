@@ -38,7 +38,9 @@ TEST(SchemeTable, EveryRowHasAUniqueNameASummaryAndAKind) {
         EXPECT_NE(supported_kinds(*s), "no") << s->name();
         EXPECT_EQ(find_scheme(s->name()), s);
         // Bias correction shifts a quantized weight's output: only options-taking schemes.
-        if (s->corrects_bias()) EXPECT_TRUE(s->takes_options()) << s->name();
+        if (s->corrects_bias()) {
+            EXPECT_TRUE(s->takes_options()) << s->name();
+        }
     }
 }
 

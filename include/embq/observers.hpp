@@ -6,7 +6,9 @@
 // (ObserverStatistics); the common bookkeeping (NaN/Inf, counts, exact extent,
 // convergence checkpoints) lives once in Observer, and the range -> scale/zero-point math
 // lives once in qparams_for(). One table in observers.cpp maps names to kinds and drives
-// parsing (make_observer), `--help` (observer_kinds) and validation.
+// parsing (make_observer), `--help` (observer_kinds) and validation. The histogram, the
+// range searches over it and the outlier channels have files of their own beside it
+// (src/calibrate/).
 //
 // Kinds (spec syntax `name` or `name:parameter`):
 //   minmax                     exact min and max of everything seen.
