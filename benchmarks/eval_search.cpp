@@ -118,18 +118,19 @@ int main(int argc, char** argv) {
     const double naive_per_query = naive_s / static_cast<double>(naive_queries);
 
     std::printf("eval search benchmark: %lld x %lld corpus, %lld queries, k %lld, %d threads\n",
-                static_cast<long long>(rows), static_cast<long long>(dim), static_cast<long long>(n_queries),
-                static_cast<long long>(k), threads);
+                static_cast<long long>(rows), static_cast<long long>(dim),
+                static_cast<long long>(n_queries), static_cast<long long>(k), threads);
     std::printf("| step | seconds |\n|---|---:|\n");
     std::printf("| FP32 truth search (FAISS IndexFlatIP) | %.2f |\n", truth_s);
     std::printf("| candidate + cross searches | %.2f |\n", other_s);
     std::printf("| per-item cosine over the corpus | %.2f |\n", cosine_s);
     std::printf("recall@10 %.4f, cross_recall@10 %.4f, cosine mean %.4f (noise sigma 0.05)\n",
                 embq::recall_at_k(truth, found, 10), embq::recall_at_k(truth, cross, 10), cos.mean);
-    std::printf("per query: FAISS %.2f ms, naive loop %.2f ms: FAISS %.1fx faster (target >= 10x); "
-                "FAISS top-10 inside the naive top-%lld: %.1f%%\n",
-                1e3 * faiss_per_query, 1e3 * naive_per_query, naive_per_query / faiss_per_query,
-                static_cast<long long>(k + 1),
-                100.0 * static_cast<double>(agree) / static_cast<double>(10 * naive_queries));
+    std::printf(
+        "per query: FAISS %.2f ms, naive loop %.2f ms: FAISS %.1fx faster (target >= 10x); "
+        "FAISS top-10 inside the naive top-%lld: %.1f%%\n",
+        1e3 * faiss_per_query, 1e3 * naive_per_query, naive_per_query / faiss_per_query,
+        static_cast<long long>(k + 1),
+        100.0 * static_cast<double>(agree) / static_cast<double>(10 * naive_queries));
     return naive_per_query / faiss_per_query >= 10.0 ? 0 : 1;
 }

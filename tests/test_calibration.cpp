@@ -80,8 +80,10 @@ TEST(Calibrate, SameDataGivesAByteIdenticalFile) {
     CalibrationData data(80);
     CalibrateOptions options;
     options.observers = {"mse", "entropy", "moving_average_minmax"};
-    const std::string first = calibrate_fixture("bert_scripted.pt", data.texts, options).document.dump(2);
-    const std::string second = calibrate_fixture("bert_scripted.pt", data.texts, options).document.dump(2);
+    const std::string first =
+        calibrate_fixture("bert_scripted.pt", data.texts, options).document.dump(2);
+    const std::string second =
+        calibrate_fixture("bert_scripted.pt", data.texts, options).document.dump(2);
     EXPECT_EQ(first, second);
 }
 
@@ -116,8 +118,9 @@ TEST(Calibrate, LayerCalledTwiceCountsEachTextOnce) {
     EXPECT_EQ(shared.at("calls").get<int>(), 2);
     EXPECT_EQ(shared.at("samples").get<uint64_t>(), 40u);
     // Both calls' activations are observed: twice the rows of a layer called once.
-    EXPECT_EQ(shared.at("input").at("rows").get<uint64_t>(),
-              2 * run.document.at("layers").at("block_a.fc").at("input").at("rows").get<uint64_t>());
+    EXPECT_EQ(
+        shared.at("input").at("rows").get<uint64_t>(),
+        2 * run.document.at("layers").at("block_a.fc").at("input").at("rows").get<uint64_t>());
 }
 
 TEST(Calibrate, ShortDataWarnsAndEmptyDataFails) {
@@ -152,8 +155,8 @@ TEST(Calibrate, UnknownObserverIsAUsageErrorBeforeAnyWork) {
     CalibrateOptions options;
     options.observers = {"percentle"};
     try {
-        calibrate(fixture("bert_traced.pt"), fixture_text(), "/nonexistent.txt", DatasetFormat::Text,
-                  options);
+        calibrate(fixture("bert_traced.pt"), fixture_text(), "/nonexistent.txt",
+                  DatasetFormat::Text, options);
         FAIL() << "an unknown observer must fail";
     } catch (const Error& e) {
         EXPECT_EQ(e.category(), ErrorCategory::Usage);
@@ -187,8 +190,9 @@ TEST(CalibrationFile, ReadsBackTheSelectedObserversRanges) {
 
 TEST(CalibrationFile, RejectsOtherJsonAndOtherVersions) {
     EXPECT_THROW(Calibration::from_json(json{{"layers", json::object()}}, "x.json"), Error);
-    EXPECT_THROW(Calibration::from_json(json{{"format", kCalibrationFormat}, {"version", 99}}, "x.json"),
-                 Error);
+    EXPECT_THROW(
+        Calibration::from_json(json{{"format", kCalibrationFormat}, {"version", 99}}, "x.json"),
+        Error);
     EXPECT_THROW(Calibration::load("/nonexistent/calib.json"), Error);
 }
 
@@ -229,17 +233,21 @@ TEST_P(Int8StaticOnFixtures, KeepsCosineToFp32AtLeast098) {
     const json doc = {{"defaults", {{"linear", {{"scheme", "int8_static"}}}}}};
     const auto q = quantize_with(GetParam(), doc, &cal, calib.dir, "static.pt");
     EXPECT_EQ(q.result.rewritten_calls.size(), linear_layers(GetParam()).size());
-    const at::Tensor cos =
-        at::cosine_similarity(embed_file(q.path, eval.texts), embed_file(fixture(GetParam()), eval.texts), 1);
+    const at::Tensor cos = at::cosine_similarity(embed_file(q.path, eval.texts),
+                                                 embed_file(fixture(GetParam()), eval.texts), 1);
     EXPECT_GE(cos.min().item<double>(), 0.98) << "mean " << cos.mean().item<double>();
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Int8StaticOnFixtures,
-                         ::testing::Values("bert_traced.pt", "bert_scripted.pt", "shared_linear.pt"),
-                         [](const auto& info) { return info.param.substr(0, info.param.find('.')); });
+                         ::testing::Values("bert_traced.pt", "bert_scripted.pt",
+                                           "shared_linear.pt"),
+                         [](const auto& info) {
+                             return info.param.substr(0, info.param.find('.'));
+                         });
 
 TEST(Int8Static, WithoutCalibrationThePlanAsksForIt) {
-    const Config config = parse_config({{"defaults", {{"linear", {{"scheme", "int8_static"}}}}}}, "c.json");
+    const Config config =
+        parse_config({{"defaults", {{"linear", {{"scheme", "int8_static"}}}}}}, "c.json");
     try {
         make_plan(config, take_inventory(load_model(fixture("bert_traced.pt")).module), {});
         FAIL() << "int8_static without calibration must fail";
@@ -261,14 +269,18 @@ TEST(BiasCorrection, ReducesTheMeanOutputShift) {
     const Calibration cal = Calibration::from_json(
         calibrate_fixture("bert_traced.pt", calib.texts, options).document, "calib");
     auto config = [](bool corrected) {
-        return json{{"rules", {{{"match", "encoder.layer.1.output.dense"},
-                                {"scheme", "int4_weight"}, {"granularity", "per_channel"},
-                                {"bias_correction", corrected}}}}};
+        return json{{"rules",
+                     {{{"match", "encoder.layer.1.output.dense"},
+                       {"scheme", "int4_weight"},
+                       {"granularity", "per_channel"},
+                       {"bias_correction", corrected}}}}};
     };
     const auto plain = quantize_with("bert_traced.pt", config(false), &cal, calib.dir, "plain.pt");
-    const auto corrected = quantize_with("bert_traced.pt", config(true), &cal, calib.dir, "corrected.pt");
+    const auto corrected =
+        quantize_with("bert_traced.pt", config(true), &cal, calib.dir, "corrected.pt");
     const at::Tensor fp32 = embed_file(fixture("bert_traced.pt"), eval.texts);
-    const double shift_plain = (embed_file(plain.path, eval.texts) - fp32).mean(0).norm().item<double>();
+    const double shift_plain =
+        (embed_file(plain.path, eval.texts) - fp32).mean(0).norm().item<double>();
     const double shift_corrected =
         (embed_file(corrected.path, eval.texts) - fp32).mean(0).norm().item<double>();
     // Measured: 0.37 plain, 0.026 corrected.
@@ -284,10 +296,12 @@ TEST(BiasCorrection, OnlyForWeightQuantizedLinearsAndNeedsCalibration) {
         {{"defaults", {{"linear", {{"scheme", "fp16"}, {"bias_correction", true}}}}}}, "c.json");
     EXPECT_THROW(make_plan(fp16, inventory, with), Error);
     const Config int8 = parse_config(
-        {{"defaults", {{"linear", {{"scheme", "int8_dynamic"}, {"bias_correction", true}}}}}}, "c.json");
+        {{"defaults", {{"linear", {{"scheme", "int8_dynamic"}, {"bias_correction", true}}}}}},
+        "c.json");
     EXPECT_THROW(make_plan(int8, inventory, {}), Error);
     const Plan plan = make_plan(int8, inventory, with);
-    EXPECT_TRUE(plan.layers.back().options.bias_correction || plan.layers.front().options.bias_correction);
+    EXPECT_TRUE(plan.layers.back().options.bias_correction ||
+                plan.layers.front().options.bias_correction);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -297,9 +311,9 @@ TEST(CalibrateCli, WritesTheFileQuantizeReusesIt) {
     CalibrationData data(100);
     const auto calib = data.dir / "calib.json";
     const auto r = test::run_embq({"calibrate", fixture("bert_traced.pt").string(), "--data",
-                                   data.texts.string(), "--tokenizer", fixture("vocab.txt").string(),
-                                   "--samples", "64", "--observer", "mse", "--observer", "minmax",
-                                   "-o", calib.string()});
+                                   data.texts.string(), "--tokenizer",
+                                   fixture("vocab.txt").string(), "--samples", "64", "--observer",
+                                   "mse", "--observer", "minmax", "-o", calib.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     test::expect_contains(r.out, {"encoder.layer.0.attention.self.query", "input mse", "moved"});
     const json doc = json::parse(test::read_file(calib));
@@ -308,10 +322,10 @@ TEST(CalibrateCli, WritesTheFileQuantizeReusesIt) {
 
     test::write_file(data.dir / "static.json",
                      R"({"defaults": {"linear": {"scheme": "int8_static"}}})");
-    const auto q = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
-                                   (data.dir / "static.json").string(), "--calibration",
-                                   calib.string(), "--observer", "minmax", "-o",
-                                   (data.dir / "q.pt").string()});
+    const auto q =
+        test::run_embq({"quantize", fixture("bert_traced.pt").string(),
+                        (data.dir / "static.json").string(), "--calibration", calib.string(),
+                        "--observer", "minmax", "-o", (data.dir / "q.pt").string()});
     ASSERT_EQ(q.exit_code, 0) << q.err;
     test::expect_contains(q.err, {"minmax ranges from", "calib.json"});
     const auto meta = load_model(data.dir / "q.pt").embq_metadata;
@@ -324,9 +338,9 @@ TEST(CalibrateCli, QuantizeRunsAConfigsInlineCalibration) {
     test::write_file(data.dir / "inline.json", R"({
         "calibration": {"data": "calib.txt", "samples": 50, "observer": "percentile:99.9"},
         "defaults": {"linear": {"scheme": "int8_static"}}})");
-    const auto q = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
-                                   (data.dir / "inline.json").string(), "--tokenizer",
-                                   fixture("vocab.txt").string(), "-o", (data.dir / "q.pt").string()});
+    const auto q = test::run_embq(
+        {"quantize", fixture("bert_traced.pt").string(), (data.dir / "inline.json").string(),
+         "--tokenizer", fixture("vocab.txt").string(), "-o", (data.dir / "q.pt").string()});
     ASSERT_EQ(q.exit_code, 0) << q.err;
     test::expect_contains(q.err, {"calibrating on the first 50 texts", "percentile:99.9"});
     EXPECT_TRUE(std::filesystem::exists(data.dir / "q.pt"));
@@ -344,9 +358,9 @@ TEST(CalibrateCli, BadInputExitsTwoAndWritesNothing) {
     CalibrationData data(10);
     const auto calib = data.dir / "calib.json";
     auto run = [&](std::vector<std::string> extra) {
-        std::vector<std::string> args = {"calibrate", fixture("bert_traced.pt").string(),
-                                         "--tokenizer", fixture("vocab.txt").string(), "-o",
-                                         calib.string()};
+        std::vector<std::string> args = {"calibrate",   fixture("bert_traced.pt").string(),
+                                         "--tokenizer", fixture("vocab.txt").string(),
+                                         "-o",          calib.string()};
         args.insert(args.end(), extra.begin(), extra.end());
         return test::run_embq(args);
     };
@@ -357,10 +371,11 @@ TEST(CalibrateCli, BadInputExitsTwoAndWritesNothing) {
     EXPECT_EQ(missing.exit_code, 2);
     EXPECT_FALSE(std::filesystem::exists(calib));
 
-    test::write_file(data.dir / "static.json", R"({"defaults": {"linear": {"scheme": "int8_static"}}})");
-    const auto no_calibration = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
-                                                (data.dir / "static.json").string(), "-o",
-                                                (data.dir / "q.pt").string()});
+    test::write_file(data.dir / "static.json",
+                     R"({"defaults": {"linear": {"scheme": "int8_static"}}})");
+    const auto no_calibration =
+        test::run_embq({"quantize", fixture("bert_traced.pt").string(),
+                        (data.dir / "static.json").string(), "-o", (data.dir / "q.pt").string()});
     EXPECT_EQ(no_calibration.exit_code, 2);
     test::expect_contains(no_calibration.err, {"needs calibration", "--calibration"});
     EXPECT_FALSE(std::filesystem::exists(data.dir / "q.pt"));

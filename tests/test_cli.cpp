@@ -61,8 +61,8 @@ TEST(Cli, InspectBadFilesExitTwoNamingTheFile) {
     test::write_file(dir / "text.pt", "hello");
     const std::string bytes = test::read_file(fixture("bert_traced.pt"));
     test::write_file(dir / "cut.pt", bytes.substr(0, bytes.size() - 100));
-    for (const auto& path : {(dir / "missing.pt").string(), (dir / "text.pt").string(),
-                             (dir / "cut.pt").string()}) {
+    for (const auto& path :
+         {(dir / "missing.pt").string(), (dir / "text.pt").string(), (dir / "cut.pt").string()}) {
         const auto r = run_embq({"inspect", path});
         EXPECT_EQ(r.exit_code, kExitBadInput) << path << ": " << r.err;
         EXPECT_EQ(count_lines(r.err), 1) << r.err;

@@ -58,8 +58,9 @@ TEST(Compare, RanksInt8AboveInt4EverywhereAndEmbedsFp32Once) {
     CompareProgress progress;
     progress.start = [&](const std::string& stage, size_t) { stages.emplace_back(stage, 0); };
     progress.update = [&](size_t done) { stages.back().second = done; };
-    const CompareResult r = run_compare(data.inputs({shipped("int8.json"), data.dir / "int4-everywhere.json"}),
-                                        small_options(), gates, progress);
+    const CompareResult r =
+        run_compare(data.inputs({shipped("int8.json"), data.dir / "int4-everywhere.json"}),
+                    small_options(), gates, progress);
     // FP32 ran over the texts once, before the configs, and each config over the same texts.
     ASSERT_EQ(stages.size(), 3u);
     EXPECT_EQ(stages[0].first, "FP32");
@@ -81,7 +82,8 @@ TEST(Compare, RanksInt8AboveInt4EverywhereAndEmbedsFp32Once) {
 
     // The table marks int8's recall and int4's size as the best of their columns.
     const std::string text = compare_report_text(r);
-    test::expect_contains(text, {"int8 ", "int4-everywhere", "FP32 (", "embedded once", "1 of 2 configs passed"});
+    test::expect_contains(
+        text, {"int8 ", "int4-everywhere", "FP32 (", "embedded once", "1 of 2 configs passed"});
     const auto line_of = [&](const std::string& name) {
         const auto at = text.find("\n" + name + " ");
         return text.substr(at + 1, text.find('\n', at + 1) - at - 1);
@@ -91,23 +93,25 @@ TEST(Compare, RanksInt8AboveInt4EverywhereAndEmbedsFp32Once) {
     EXPECT_GE(std::count(int8_line.begin(), int8_line.end(), '*'), 4) << text;
     // The layer view shows what int4-everywhere changed, and only that.
     test::expect_contains(text, {"layers planned differently, int8 -> int4-everywhere",
-                                 "encoder.layer.0.intermediate.dense", "int8_dynamic per_channel sym",
-                                 "int4_weight group:32 sym"});
+                                 "encoder.layer.0.intermediate.dense",
+                                 "int8_dynamic per_channel sym", "int4_weight group:32 sym"});
 }
 
 TEST(Compare, ABrokenConfigGetsItsRowAndTheOthersStillRun) {
     Data data;
-    const CompareResult r = run_compare(data.inputs({data.dir / "broken.json", shipped("int8.json")}),
-                                        small_options(), {});
+    const CompareResult r = run_compare(
+        data.inputs({data.dir / "broken.json", shipped("int8.json")}), small_options(), {});
     ASSERT_EQ(r.rows.size(), 2u);
     EXPECT_FALSE(r.rows[0].result);
-    test::expect_contains(r.rows[0].error, {"unknown scheme 'int8_dynamc'", "did you mean 'int8_dynamic'"});
+    test::expect_contains(r.rows[0].error,
+                          {"unknown scheme 'int8_dynamc'", "did you mean 'int8_dynamic'"});
     ASSERT_TRUE(r.rows[1].result);
     EXPECT_TRUE(r.rows[1].passed());
     EXPECT_FALSE(r.all_passed());
     test::expect_contains(compare_report_text(r), {"broken failed: ", "unknown scheme"});
     // The temporary models are gone afterwards.
-    EXPECT_FALSE(fs::exists(fs::temp_directory_path() / ("embq-compare-" + std::to_string(::getpid()))));
+    EXPECT_FALSE(
+        fs::exists(fs::temp_directory_path() / ("embq-compare-" + std::to_string(::getpid()))));
 }
 
 TEST(Compare, RunsAConfigsInlineCalibration) {
@@ -116,7 +120,8 @@ TEST(Compare, RunsAConfigsInlineCalibration) {
     test::write_file(data.dir / "static.json", R"({
         "calibration": {"data": "calib.txt", "samples": 60},
         "defaults": {"linear": {"scheme": "int8_static"}}})");
-    const CompareResult r = run_compare(data.inputs({data.dir / "static.json"}), small_options(), {});
+    const CompareResult r =
+        run_compare(data.inputs({data.dir / "static.json"}), small_options(), {});
     ASSERT_EQ(r.rows.size(), 1u);
     ASSERT_TRUE(r.rows[0].result) << r.rows[0].error;
     EXPECT_TRUE(r.rows[0].passed());
@@ -138,19 +143,21 @@ TEST(Compare, PlanDifferencesListOnlyTheLayersThatDiffer) {
     ASSERT_FALSE(diffs.empty());
     for (const auto& d : diffs) {
         EXPECT_NE(d.first, d.second);
-        EXPECT_NE(d.layer.find("attention"), std::string::npos) << d.layer << " differs but is not attention";
+        EXPECT_NE(d.layer.find("attention"), std::string::npos)
+            << d.layer << " differs but is not attention";
     }
     EXPECT_TRUE(plan_differences(a, a).empty());
 }
 
 TEST(CompareCli, ExitCodeReportsAndKeep) {
     Data data;
-    const fs::path keep = data.dir / "kept", json = data.dir / "compare.json", md = data.dir / "compare.md";
-    const auto r = test::run_embq({"compare", fixture("bert_traced.pt").string(), shipped("int8.json").string(),
-                                   (data.dir / "broken.json").string(), "--data", data.corpus.string(),
-                                   "--tokenizer", fixture("vocab.txt").string(), "--queries-sample", "100",
-                                   "--keep", keep.string(), "--report-json", json.string(), "--report-md",
-                                   md.string()});
+    const fs::path keep = data.dir / "kept", json = data.dir / "compare.json",
+                   md = data.dir / "compare.md";
+    const auto r = test::run_embq(
+        {"compare", fixture("bert_traced.pt").string(), shipped("int8.json").string(),
+         (data.dir / "broken.json").string(), "--data", data.corpus.string(), "--tokenizer",
+         fixture("vocab.txt").string(), "--queries-sample", "100", "--keep", keep.string(),
+         "--report-json", json.string(), "--report-md", md.string()});
     EXPECT_EQ(r.exit_code, kExitGateFailed) << r.err;
     test::expect_contains(r.err, {"not every config passed: broken"});
     const std::string once = "embedded the baseline once";
@@ -162,10 +169,12 @@ TEST(CompareCli, ExitCodeReportsAndKeep) {
     ASSERT_EQ(report["configs"].size(), 2u);
     EXPECT_TRUE(report["configs"][0]["passed"].get<bool>());
     EXPECT_TRUE(report["configs"][1].contains("error"));
-    test::expect_contains(test::read_file(md), {"## embq compare", "| int8 |", "| broken | failed |", "**broken** failed: "});
+    test::expect_contains(test::read_file(md), {"## embq compare", "| int8 |",
+                                                "| broken | failed |", "**broken** failed: "});
 
-    const auto usage = test::run_embq({"compare", fixture("bert_traced.pt").string(), shipped("int8.json").string(),
-                                       "--data", data.corpus.string(), "--gate", "recal@10>=0.9"});
+    const auto usage = test::run_embq({"compare", fixture("bert_traced.pt").string(),
+                                       shipped("int8.json").string(), "--data",
+                                       data.corpus.string(), "--gate", "recal@10>=0.9"});
     EXPECT_EQ(usage.exit_code, kExitBadInput) << usage.err;
 }
 

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <set>
 
+#include "core/suggest.hpp"
 #include "embq/config.hpp"
 #include "embq/error.hpp"
-#include "core/suggest.hpp"
 #include "test_support.hpp"
 
 namespace embq {
@@ -87,7 +87,8 @@ TEST(Config, EmptyObjectKeepsEverything) {
 
 TEST(Config, DollarKeysAllowedAtTopLevelOnly) {
     EXPECT_NO_THROW(parse(R"({"$schema": "x", "$comment": "y", "description": "z"})"));
-    const auto m = config_error_of(R"({"rules": [{"match": "*", "scheme": "fp32", "$comment": "x"}]})");
+    const auto m =
+        config_error_of(R"({"rules": [{"match": "*", "scheme": "fp32", "$comment": "x"}]})");
     expect_contains(m, {"unknown key '$comment' at rules[0]"});
 }
 
@@ -111,10 +112,12 @@ TEST(Config, UnknownKeyInRuleAndDefaultNamesItsPath) {
     expect_contains(config_error_of(R"({"rules": [{"match": "*", "scheme": "fp32"},
                                         {"match": "*", "scheme": "fp32", "granularty": "x"}]})"),
                     {"unknown key 'granularty' at rules[1]; did you mean 'granularity'?"});
-    expect_contains(config_error_of(R"({"defaults": {"linear": {"scheme": "fp32", "symetric": true}}})"),
-                    {"unknown key 'symetric' at defaults.linear; did you mean 'symmetric'?"});
-    expect_contains(config_error_of(R"({"defaults": {"linear": {"scheme": "fp32", "match": "*"}}})"),
-                    {"unknown key 'match' at defaults.linear"});
+    expect_contains(
+        config_error_of(R"({"defaults": {"linear": {"scheme": "fp32", "symetric": true}}})"),
+        {"unknown key 'symetric' at defaults.linear; did you mean 'symmetric'?"});
+    expect_contains(
+        config_error_of(R"({"defaults": {"linear": {"scheme": "fp32", "match": "*"}}})"),
+        {"unknown key 'match' at defaults.linear"});
 }
 
 TEST(Config, WrongTypesNameTheKeyAndTheExpectedType) {
@@ -141,8 +144,8 @@ TEST(Config, WrongTypesNameTheKeyAndTheExpectedType) {
 
 TEST(Config, UnknownSchemeSuggestsClosestAndListsValid) {
     const auto m = config_error_of(R"({"rules": [{"match": "*", "scheme": "int8_dynamc"}]})");
-    expect_contains(m, {"rules[0].scheme: unknown scheme 'int8_dynamc'",
-                        "did you mean 'int8_dynamic'?"});
+    expect_contains(
+        m, {"rules[0].scheme: unknown scheme 'int8_dynamc'", "did you mean 'int8_dynamic'?"});
     for (const Scheme* s : all_schemes()) expect_contains(m, {std::string(s->name())});
 
     const auto far = config_error_of(R"({"defaults": {"linear": {"scheme": "gptq"}}})");
@@ -191,8 +194,9 @@ TEST(Config, KindFilteredRuleSchemeMustApplyToThatKind) {
 
 TEST(Config, BadGranularityListsAcceptedForms) {
     for (const char* bad : {"group64", "group:", "group:0", "per_row", "PER_CHANNEL"}) {
-        const auto m = config_error_of(std::string(R"({"rules": [{"match": "*", "scheme": "int4_weight", "granularity": ")") +
-                                       bad + "\"}]}");
+        const auto m = config_error_of(
+            std::string(R"({"rules": [{"match": "*", "scheme": "int4_weight", "granularity": ")") +
+            bad + "\"}]}");
         expect_contains(m, {"rules[0].granularity: '" + std::string(bad) + "' is not a granularity",
                             "per_tensor, per_channel or group:N"});
     }
@@ -232,8 +236,9 @@ TEST(LoadConfig, InvalidJsonNamesLineAndColumn) {
     test::TempDir dir;
     const auto path = dir / "broken.json";
     // Line 3 lacks a comma after the first rule's closing brace.
-    test::write_file(path, "{\n  \"rules\": [\n    {\"match\": \"*\", \"scheme\": \"fp32\"}\n"
-                           "    {\"match\": \"x\", \"scheme\": \"fp32\"}\n  ]\n}\n");
+    test::write_file(path,
+                     "{\n  \"rules\": [\n    {\"match\": \"*\", \"scheme\": \"fp32\"}\n"
+                     "    {\"match\": \"x\", \"scheme\": \"fp32\"}\n  ]\n}\n");
     try {
         load_config(path);
         FAIL() << "no error";
@@ -277,7 +282,8 @@ TEST(LoadConfig, DuplicateKeyIsAnError) {
 TEST(LoadConfig, CommentsAreAllowedAndOriginIsThePath) {
     test::TempDir dir;
     const auto path = dir / "commented.json";
-    test::write_file(path, "{\n  // keep the pooler as it is\n  \"engine\": \"onednn\" /* fast */\n}\n");
+    test::write_file(path,
+                     "{\n  // keep the pooler as it is\n  \"engine\": \"onednn\" /* fast */\n}\n");
     const Config c = load_config(path);
     EXPECT_EQ(c.engine, "onednn");
     EXPECT_EQ(c.origin, path.string());
@@ -293,9 +299,10 @@ TEST(LoadConfig, ConfigErrorsNameThePath) {
     } catch (const Error& e) {
         EXPECT_EQ(e.category(), ErrorCategory::Config);
         EXPECT_EQ(std::string(e.what()),
-                  path.string() + ": unknown key 'defualts' at top level; did you mean "
-                                  "'defaults'? (valid keys: $schema, description, engine, "
-                                  "defaults, rules, allow_unmatched_rules, calibration)");
+                  path.string() +
+                      ": unknown key 'defualts' at top level; did you mean "
+                      "'defaults'? (valid keys: $schema, description, engine, "
+                      "defaults, rules, allow_unmatched_rules, calibration)");
     }
 }
 
@@ -323,9 +330,12 @@ TEST(ParseConfig, CalibrationErrorsNameTheKey) {
         }
         return std::string("no error");
     };
-    test::expect_contains(message({{"samples", 10}}), {"calibration", "missing required key 'data'"});
-    test::expect_contains(message({{"data", "x.txt"}, {"samples", 0}}), {"calibration.samples", "at least 1"});
-    test::expect_contains(message({{"data", "x.txt"}, {"sample", 5}}), {"'sample'", "did you mean 'samples'"});
+    test::expect_contains(message({{"samples", 10}}),
+                          {"calibration", "missing required key 'data'"});
+    test::expect_contains(message({{"data", "x.txt"}, {"samples", 0}}),
+                          {"calibration.samples", "at least 1"});
+    test::expect_contains(message({{"data", "x.txt"}, {"sample", 5}}),
+                          {"'sample'", "did you mean 'samples'"});
     test::expect_contains(message("calib.txt"), {"calibration must be an object"});
 }
 
@@ -336,8 +346,8 @@ TEST(Glob, StarMatchesAnyRunIncludingDots) {
     EXPECT_TRUE(glob_match("encoder.*.query", "encoder.layer.11.attention.self.query"));
     EXPECT_TRUE(glob_match("encoder.layer.*.attention.output.dense",
                            "encoder.layer.3.attention.output.dense"));
-    EXPECT_FALSE(glob_match("encoder.layer.*.attention.output.dense",
-                            "encoder.layer.3.output.dense"));
+    EXPECT_FALSE(
+        glob_match("encoder.layer.*.attention.output.dense", "encoder.layer.3.output.dense"));
     EXPECT_TRUE(glob_match("*.output.dense", "encoder.layer.3.attention.output.dense"))
         << "a glob is not anchored at dot boundaries";
     EXPECT_TRUE(glob_match("a**b", "ab"));
@@ -409,8 +419,13 @@ TEST(ShippedConfigs, SchemaListsEveryRegisteredSchemeKindAndEngine) {
     const json schema = json::parse(test::read_file(configs_dir() / "embq-config.schema.json"));
     const auto schemes = schema.at("$defs").at("scheme").at("enum").get<std::set<std::string>>();
     for (const Scheme* s : all_schemes())
-        EXPECT_TRUE(schemes.count(std::string(s->name()))) << s->name() << " missing from the schema";
-    const auto kinds = schema.at("$defs").at("rule").at("properties").at("kind").at("enum")
+        EXPECT_TRUE(schemes.count(std::string(s->name())))
+            << s->name() << " missing from the schema";
+    const auto kinds = schema.at("$defs")
+                           .at("rule")
+                           .at("properties")
+                           .at("kind")
+                           .at("enum")
                            .get<std::vector<std::string>>();
     std::vector<std::string> expected_kinds;
     for (LayerKind k : all_layer_kinds()) expected_kinds.emplace_back(to_string(k));

@@ -74,8 +74,8 @@ TEST(DatasetFormat, UnknownExtensionIsUsageErrorNamingFormats) {
             const std::string msg = e.what();
             EXPECT_EQ(e.category(), ErrorCategory::Usage);
             EXPECT_EQ(msg.rfind(name + ": ", 0), 0u) << msg;
-            for (const char* s : {".txt", ".text", ".jsonl", ".ndjson", ".tsv",
-                                  "--format text|jsonl|tsv"}) {
+            for (const char* s :
+                 {".txt", ".text", ".jsonl", ".ndjson", ".tsv", "--format text|jsonl|tsv"}) {
                 EXPECT_NE(msg.find(s), std::string::npos) << s << " not in: " << msg;
             }
             EXPECT_EQ(msg.find('\n'), std::string::npos);
@@ -128,8 +128,7 @@ TEST(DatasetReader, UnreadableFileIsInputError) {
         FAIL();
     } catch (const embq::Error& e) {
         EXPECT_EQ(e.category(), ErrorCategory::Input);
-        EXPECT_EQ(std::string(e.what()).rfind(path.string() + ": cannot open for reading", 0),
-                  0u)
+        EXPECT_EQ(std::string(e.what()).rfind(path.string() + ": cannot open for reading", 0), 0u)
             << e.what();
     }
 }
@@ -230,16 +229,14 @@ TEST_P(DatasetInvalidUtf8, ErrorNamesFileLineAndByte) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, DatasetInvalidUtf8,
-    ::testing::Values(BadUtf8{"overlong2", "\xC0\x80"}, BadUtf8{"overlong2b", "\xC1\xBF"},
-                      BadUtf8{"overlong3", "\xE0\x80\x80"}, BadUtf8{"overlong4", "\xF0\x80\x80\x80"},
-                      BadUtf8{"surrogate_high", "\xED\xA0\x80"},
-                      BadUtf8{"surrogate_low", "\xED\xBF\xBF"},
-                      BadUtf8{"above_10FFFF", "\xF4\x90\x80\x80"},
-                      BadUtf8{"lead_F5", "\xF5\x80\x80\x80"}, BadUtf8{"byte_FF", "\xFF"},
-                      BadUtf8{"lone_continuation", "\x80"},
-                      BadUtf8{"truncated_2", "\xC3"}, BadUtf8{"truncated_3", "\xE2\x82"},
-                      BadUtf8{"truncated_4", "\xF0\x9D\x84"},
-                      BadUtf8{"latin1", "\xE9t\xE9"}),
+    ::testing::Values(
+        BadUtf8{"overlong2", "\xC0\x80"}, BadUtf8{"overlong2b", "\xC1\xBF"},
+        BadUtf8{"overlong3", "\xE0\x80\x80"}, BadUtf8{"overlong4", "\xF0\x80\x80\x80"},
+        BadUtf8{"surrogate_high", "\xED\xA0\x80"}, BadUtf8{"surrogate_low", "\xED\xBF\xBF"},
+        BadUtf8{"above_10FFFF", "\xF4\x90\x80\x80"}, BadUtf8{"lead_F5", "\xF5\x80\x80\x80"},
+        BadUtf8{"byte_FF", "\xFF"}, BadUtf8{"lone_continuation", "\x80"},
+        BadUtf8{"truncated_2", "\xC3"}, BadUtf8{"truncated_3", "\xE2\x82"},
+        BadUtf8{"truncated_4", "\xF0\x9D\x84"}, BadUtf8{"latin1", "\xE9t\xE9"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(DatasetText, InvalidUtf8AtEndOfLineIsTruncated) {
@@ -267,8 +264,7 @@ TEST(DatasetJsonl, TextAndInputIdsOtherKeysIgnored) {
     EXPECT_FALSE(recs[0].input_ids.has_value());
     EXPECT_TRUE(recs[1].text.empty());
     ASSERT_TRUE(recs[1].input_ids.has_value());
-    EXPECT_EQ(*recs[1].input_ids,
-              (std::vector<int64_t>{101, 0, 9223372036854775807LL, 102}));
+    EXPECT_EQ(*recs[1].input_ids, (std::vector<int64_t>{101, 0, 9223372036854775807LL, 102}));
     EXPECT_EQ(recs[1].line, 3u);
     EXPECT_EQ(recs[2].text, "\xF0\x9D\x84\x9E");
     EXPECT_FALSE(recs[2].input_ids.has_value());  // not left over from the previous record

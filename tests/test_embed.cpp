@@ -39,15 +39,16 @@ TEST(ModelCard, ParsesEveryKeyAndResolvesTheTokenizerPath) {
             "max_length": 64, "output": {"index": 1}, "pooling": "cls", "normalize": true,
             "tokenizer": "tok/tokenizer.json"})"),
         "card.json", "/models/x");
-    EXPECT_EQ(card.inputs, (std::vector<std::string>{"input_ids", "token_type_ids", "attention_mask"}));
+    EXPECT_EQ(card.inputs,
+              (std::vector<std::string>{"input_ids", "token_type_ids", "attention_mask"}));
     EXPECT_EQ(card.max_length, 64);
     EXPECT_EQ(card.output.kind, OutputSelector::Kind::TupleIndex);
     EXPECT_EQ(card.output.index, 1);
     EXPECT_EQ(card.pooling, Pooling::Cls);
     EXPECT_TRUE(card.normalize);
     EXPECT_EQ(card.tokenizer, std::filesystem::path("/models/x/tok/tokenizer.json"));
-    const auto dict = parse_model_card(nlohmann::json::parse(R"({"output": {"key": "sentence_embedding"}})"),
-                                       "c", ".");
+    const auto dict = parse_model_card(
+        nlohmann::json::parse(R"({"output": {"key": "sentence_embedding"}})"), "c", ".");
     EXPECT_EQ(dict.output.kind, OutputSelector::Kind::DictKey);
     EXPECT_EQ(dict.output.key, "sentence_embedding");
 }
@@ -116,8 +117,9 @@ torch::jit::Module token_embedding_model() {
     torch::jit::Module m("Tokens");
     at::manual_seed(5);
     m.register_parameter("weight", at::randn({50, 6}), false);
-    m.define("def forward(self, input_ids, attention_mask):\n"
-             "    return torch.embedding(self.weight, input_ids)\n");
+    m.define(
+        "def forward(self, input_ids, attention_mask):\n"
+        "    return torch.embedding(self.weight, input_ids)\n");
     return m;
 }
 
@@ -131,7 +133,7 @@ TEST(Embedder, PoolingFollowsTheAttentionMaskAndNormalizes) {
         Embedder embedder(model, card);
         const at::Tensor got = embedder.embed({&a, &b});  // b is padded with id 0
         const at::Tensor rows_b = table.index_select(0, at::tensor({4, 5}, at::kLong));
-        const at::Tensor want_b = pooling == Pooling::Mean ? rows_b.mean(0)
+        const at::Tensor want_b = pooling == Pooling::Mean  ? rows_b.mean(0)
                                   : pooling == Pooling::Cls ? rows_b[0]
                                                             : std::get<0>(rows_b.max(0));
         EXPECT_TRUE(at::allclose(got[1], want_b, 1e-6, 1e-6)) << to_string(pooling);
@@ -160,7 +162,9 @@ TEST(EmbedDataset, RowsInInputOrderDespiteBucketingAndTruncationCounted) {
     std::string jsonl;
     const std::vector<int64_t> lengths = {9, 3, 40, 3, 17, 2, 25, 6, 200, 4, 11};
     for (size_t i = 0; i < lengths.size(); ++i)
-        jsonl += nlohmann::json{{"input_ids", random_ids(lengths[i], static_cast<int64_t>(i))}}.dump() + "\n";
+        jsonl +=
+            nlohmann::json{{"input_ids", random_ids(lengths[i], static_cast<int64_t>(i))}}.dump() +
+            "\n";
     jsonl += "\n";  // an empty line, skipped and counted
     test::write_file(dir / "ids.jsonl", jsonl);
 
@@ -183,19 +187,22 @@ TEST(EmbedDataset, RowsInInputOrderDespiteBucketingAndTruncationCounted) {
     ASSERT_EQ(v.rows, static_cast<int64_t>(lengths.size()));
     for (size_t i = 0; i < lengths.size(); ++i) {
         Encoding e = encoding(random_ids(lengths[i], static_cast<int64_t>(i)));
-        if (e.ids.size() > 128) e = encoding(std::vector<int64_t>(e.ids.begin(), e.ids.begin() + 128));
+        if (e.ids.size() > 128)
+            e = encoding(std::vector<int64_t>(e.ids.begin(), e.ids.begin() + 128));
         const at::Tensor alone = embedder.embed({&e})[0];
-        const at::Tensor row = at::from_blob(const_cast<float*>(v.data.data()) + i * v.dim, {v.dim});
+        const at::Tensor row =
+            at::from_blob(const_cast<float*>(v.data.data()) + i * v.dim, {v.dim});
         EXPECT_TRUE(at::allclose(row, alone, 1e-5, 1e-5)) << "row " << i;
     }
 }
 
 TEST(EmbedCli, TextWithTheFixtureVocabularyMatchesTheLibrary) {
     test::TempDir dir;
-    test::write_file(dir / "texts.txt", "the cat sat on the mat\n\nHello, World!\nembeddings keep their neighbours\n");
-    const auto r = test::run_embq({"embed", fixture("bert_traced.pt").string(), "--data",
-                                   (dir / "texts.txt").string(), "--tokenizer",
-                                   fixture("vocab.txt").string(), "--out", (dir / "v.fvecs").string()});
+    test::write_file(dir / "texts.txt",
+                     "the cat sat on the mat\n\nHello, World!\nembeddings keep their neighbours\n");
+    const auto r = test::run_embq(
+        {"embed", fixture("bert_traced.pt").string(), "--data", (dir / "texts.txt").string(),
+         "--tokenizer", fixture("vocab.txt").string(), "--out", (dir / "v.fvecs").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const Vectors v = read_vectors(dir / "v.fvecs");
     EXPECT_EQ(v.rows, 3);
@@ -232,8 +239,8 @@ TEST(EmbedCli, BadInputExitsTwoAndWritesNothing) {
         EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
         EXPECT_FALSE(std::filesystem::exists(dir / "out.npy"));
     }
-    const auto r = test::run_embq({"embed", model, "--data", (dir / "ok.txt").string(), "--tokenizer",
-                                   vocab, "--out", (dir / "out.csv").string()});
+    const auto r = test::run_embq({"embed", model, "--data", (dir / "ok.txt").string(),
+                                   "--tokenizer", vocab, "--out", (dir / "out.csv").string()});
     EXPECT_EQ(r.exit_code, kExitBadInput) << r.err;
 }
 

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.hpp"
 #include "embq/error.hpp"
 #include "embq/eval.hpp"
 #include "embq/report.hpp"
-#include "core/sha256.hpp"
 #include "test_support.hpp"
 
 namespace embq {
@@ -41,7 +41,8 @@ struct TextData {
         std::istringstream in(text);
         for (std::string line; std::getline(in, line);) texts.push_back(line);
         std::string tsv;
-        for (size_t i = 0; i < 60; ++i) tsv += texts[i].substr(texts[i].find(' ') + 1) + "\t" + texts[i] + "\n";
+        for (size_t i = 0; i < 60; ++i)
+            tsv += texts[i].substr(texts[i].find(' ') + 1) + "\t" + texts[i] + "\n";
         test::write_file(pairs, tsv);
     }
 };
@@ -52,7 +53,8 @@ const fs::path& quantized_bert() {
     static const fs::path out = dir / "bert.int8.pt";
     if (!fs::exists(out)) {
         const auto r = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
-                                       std::string(EMBQ_SOURCE_DIR) + "/configs/int8.json", "-o", out.string()});
+                                       std::string(EMBQ_SOURCE_DIR) + "/configs/int8.json", "-o",
+                                       out.string()});
         EXPECT_EQ(r.exit_code, 0) << r.err;
     }
     return out;
@@ -105,7 +107,8 @@ TEST(EvalVectors, RowCountMismatchAndUncomputableGatesAreRefused) {
         test::expect_contains(e.what(), {"50 rows", "40"});
     }
     inputs.candidate = dir / "a.npy";
-    for (const std::string gate : {"size_ratio<=0.5", "hit@1_delta>=-0.01", "index_recall@10>=0.9"}) {
+    for (const std::string gate :
+         {"size_ratio<=0.5", "hit@1_delta>=-0.01", "index_recall@10>=0.9"}) {
         try {
             run_eval(inputs, {}, {parse_gate(gate)});
             ADD_FAILURE() << "accepted " << gate;
@@ -118,26 +121,51 @@ TEST(EvalVectors, RowCountMismatchAndUncomputableGatesAreRefused) {
 
 TEST(EvalCli, QuantizedModelWithPairsGatesAndAllThreeReports) {
     TextData data;
-    const fs::path json = data.dir / "report.json", md = data.dir / "report.md", junit = data.dir / "junit.xml";
-    const auto r = test::run_embq(
-        {"eval", "--baseline", fixture("bert_traced.pt").string(), "--candidate", quantized_bert().string(),
-         "--data", data.corpus.string(), "--pairs", data.pairs.string(), "--tokenizer",
-         fixture("vocab.txt").string(), "--k", "1,10", "--queries-sample", "100",
-         "--gate", "recall@10>=0.5", "--gate", "cosine.p5>=0.9", "--gate", "size_ratio<=0.1",
-         "--report-json", json.string(), "--report-md", md.string(), "--junit", junit.string()});
+    const fs::path json = data.dir / "report.json", md = data.dir / "report.md",
+                   junit = data.dir / "junit.xml";
+    const auto r = test::run_embq({"eval",
+                                   "--baseline",
+                                   fixture("bert_traced.pt").string(),
+                                   "--candidate",
+                                   quantized_bert().string(),
+                                   "--data",
+                                   data.corpus.string(),
+                                   "--pairs",
+                                   data.pairs.string(),
+                                   "--tokenizer",
+                                   fixture("vocab.txt").string(),
+                                   "--k",
+                                   "1,10",
+                                   "--queries-sample",
+                                   "100",
+                                   "--gate",
+                                   "recall@10>=0.5",
+                                   "--gate",
+                                   "cosine.p5>=0.9",
+                                   "--gate",
+                                   "size_ratio<=0.1",
+                                   "--report-json",
+                                   json.string(),
+                                   "--report-md",
+                                   md.string(),
+                                   "--junit",
+                                   junit.string()});
     ASSERT_EQ(r.exit_code, kExitGateFailed) << r.err;
-    test::expect_contains(r.out, {"recall@10", "cross_recall@10", "hit@1_delta", "gate size_ratio", "FAIL"});
+    test::expect_contains(
+        r.out, {"recall@10", "cross_recall@10", "hit@1_delta", "gate size_ratio", "FAIL"});
     test::expect_contains(r.err, {"1 of 3 gates failed"});
 
     const auto report = nlohmann::json::parse(test::read_file(json));
     EXPECT_FALSE(report["passed"].get<bool>());
-    for (const std::string key : {"recall@1", "recall@10", "cross_recall@10", "cosine.mean", "cosine.p5",
-                                  "similarity_spearman", "size_ratio", "throughput_ratio", "hit@1_baseline",
-                                  "hit@1_candidate", "hit@1_delta", "mrr@10_delta"})
+    for (const std::string key :
+         {"recall@1", "recall@10", "cross_recall@10", "cosine.mean", "cosine.p5",
+          "similarity_spearman", "size_ratio", "throughput_ratio", "hit@1_baseline",
+          "hit@1_candidate", "hit@1_delta", "mrr@10_delta"})
         EXPECT_TRUE(report["metrics"].contains(key)) << key;
     EXPECT_GT(report["metrics"]["recall@10"].get<double>(), 0.5);
     EXPECT_LT(report["metrics"]["size_ratio"].get<double>(), 0.5);
-    EXPECT_EQ(report["inputs"]["baseline"]["sha256"].get<std::string>(), sha256_file(fixture("bert_traced.pt")));
+    EXPECT_EQ(report["inputs"]["baseline"]["sha256"].get<std::string>(),
+              sha256_file(fixture("bert_traced.pt")));
     EXPECT_EQ(report["counts"]["corpus"], 300);
     EXPECT_EQ(report["counts"]["pairs"], 60);
     EXPECT_EQ(report["counts"]["pool"], 60);
@@ -147,23 +175,26 @@ TEST(EvalCli, QuantizedModelWithPairsGatesAndAllThreeReports) {
     EXPECT_EQ(report["gates"][2]["op"], "<=");
     EXPECT_TRUE(report["tool"].contains("embq"));
 
-    test::expect_contains(test::read_file(md), {"❌ failed (1 of 3 gates)", "| `size_ratio<=0.1` |", "hit@1_delta"});
+    test::expect_contains(test::read_file(md),
+                          {"❌ failed (1 of 3 gates)", "| `size_ratio<=0.1` |", "hit@1_delta"});
 
     // The JUnit file must parse as XML with one test case per gate and one failure.
-    const std::string check = std::string(EMBQ_TORCH_PYTHON) +
-                              " -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
-                              "c = r.findall('.//testcase'); f = r.findall('.//failure'); "
-                              "sys.exit(0 if (len(c), len(f), r.get('failures')) == (3, 1, '1') else 1)\" " +
-                              junit.string();
+    const std::string check =
+        std::string(EMBQ_TORCH_PYTHON) +
+        " -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+        "c = r.findall('.//testcase'); f = r.findall('.//failure'); "
+        "sys.exit(0 if (len(c), len(f), r.get('failures')) == (3, 1, '1') else 1)\" " +
+        junit.string();
     EXPECT_EQ(std::system(check.c_str()), 0) << test::read_file(junit);
 }
 
 TEST(EvalCli, PassingGatesExitZero) {
     TextData data;
-    const auto r = test::run_embq({"eval", "--baseline", fixture("bert_traced.pt").string(), "--candidate",
-                                   fixture("bert_scripted.pt").string(), "--data", data.corpus.string(),
-                                   "--tokenizer", fixture("vocab.txt").string(), "--gate", "recall@10>=0.99",
-                                   "--gate", "cosine.min>=0.9999"});
+    const auto r =
+        test::run_embq({"eval", "--baseline", fixture("bert_traced.pt").string(), "--candidate",
+                        fixture("bert_scripted.pt").string(), "--data", data.corpus.string(),
+                        "--tokenizer", fixture("vocab.txt").string(), "--gate", "recall@10>=0.99",
+                        "--gate", "cosine.min>=0.9999"});
     // Traced and scripted fixtures hold the same weights: the same model twice.
     EXPECT_EQ(r.exit_code, kExitOk) << r.err << r.out;
     test::expect_contains(r.out, {"gate recall@10 = 1.0000", "PASS"});
@@ -179,19 +210,24 @@ TEST(EvalCli, BadUsageAndInputExitTwoBeforeAnyWorkAndWriteNothing) {
         std::string needle;
     };
     const std::vector<Case> cases = {
-        {{"--candidate", base, "--data", data.corpus.string(), "--gate", "recal@10>=0.9"}, "did you mean 'recall@10'"},
-        {{"--candidate", base, "--data", data.corpus.string(), "--gate", "hit@1_delta>=0"}, "needs --pairs"},
-        {{"--candidate", (data.dir / "missing.pt").string(), "--data", data.corpus.string()}, "missing.pt"},
-        {{"--candidate", (data.dir / "v.npy").string(), "--data", data.corpus.string()}, "both be models"},
+        {{"--candidate", base, "--data", data.corpus.string(), "--gate", "recal@10>=0.9"},
+         "did you mean 'recall@10'"},
+        {{"--candidate", base, "--data", data.corpus.string(), "--gate", "hit@1_delta>=0"},
+         "needs --pairs"},
+        {{"--candidate", (data.dir / "missing.pt").string(), "--data", data.corpus.string()},
+         "missing.pt"},
+        {{"--candidate", (data.dir / "v.npy").string(), "--data", data.corpus.string()},
+         "both be models"},
         {{"--candidate", base}, "--data"},
         {{"--candidate", base, "--data", data.pairs.string()}, "--pairs"},
         {{"--candidate", base, "--data", data.corpus.string(), "--index", "flat"}, "--index flat"},
-        {{"--candidate", base, "--data", data.corpus.string(), "--junit", (data.dir / "no/such/dir/j.xml").string()},
+        {{"--candidate", base, "--data", data.corpus.string(), "--junit",
+          (data.dir / "no/such/dir/j.xml").string()},
          "does not exist"},
     };
     for (const auto& c : cases) {
-        std::vector<std::string> args = {"eval", "--baseline", base, "--tokenizer", vocab,
-                                         "--report-json", report.string()};
+        std::vector<std::string> args = {"eval", "--baseline",    base,           "--tokenizer",
+                                         vocab,  "--report-json", report.string()};
         args.insert(args.end(), c.args.begin(), c.args.end());
         const auto r = test::run_embq(args);
         EXPECT_EQ(r.exit_code, kExitBadInput) << c.needle << ": " << r.err;
@@ -208,8 +244,8 @@ TEST(EvalCli, AModelThatFailsAtRunTimeExitsThree) {
     test::write_file(dir / "long.txt", long_text + "\nshort text\n");
     const std::string base = fixture("bert_traced.pt").string();
     const auto r = test::run_embq({"eval", "--baseline", base, "--candidate", base, "--data",
-                                   (dir / "long.txt").string(), "--tokenizer", fixture("vocab.txt").string(),
-                                   "--max-length", "512"});
+                                   (dir / "long.txt").string(), "--tokenizer",
+                                   fixture("vocab.txt").string(), "--max-length", "512"});
     EXPECT_EQ(r.exit_code, kExitRuntime) << r.err;
     test::expect_contains(r.err, {"forward failed"});
 }
@@ -222,7 +258,8 @@ TEST(EvalCli, ListMetricsPrintsEveryName) {
 
 TEST(Sha256, KnownDigests) {
     EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     // Two blocks: the padding spills over.
     EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");

@@ -55,8 +55,9 @@ TEST(Gates, ParseOperatorsNumbersAndSpaces) {
 }
 
 TEST(Gates, MalformedGatesSayWhatAGateLooksLike) {
-    for (const std::string bad : {"recall@10", "recall@10=0.9", "recall@10==0.9", ">=0.9",
-                                  "recall@10>=", "recall@10>=abc", "recall@10>=0.9x", "recall@10>=nan"}) {
+    for (const std::string bad :
+         {"recall@10", "recall@10=0.9", "recall@10==0.9", ">=0.9", "recall@10>=", "recall@10>=abc",
+          "recall@10>=0.9x", "recall@10>=nan"}) {
         try {
             parse_gate(bad);
             ADD_FAILURE() << "accepted " << bad;
@@ -72,9 +73,9 @@ TEST(Gates, VerdictsAtTheBoundaryAndForMissingOrNaNValues) {
     values.set("recall@10", 0.98);
     values.set("size_ratio", 0.40);
     values.set("similarity_spearman", std::nan(""));
-    const std::vector<Gate> gates = {parse_gate("recall@10>=0.98"), parse_gate("recall@10>0.98"),
-                                     parse_gate("size_ratio<=0.35"), parse_gate("similarity_spearman>=0"),
-                                     parse_gate("cross_recall@10>=0")};
+    const std::vector<Gate> gates = {
+        parse_gate("recall@10>=0.98"), parse_gate("recall@10>0.98"), parse_gate("size_ratio<=0.35"),
+        parse_gate("similarity_spearman>=0"), parse_gate("cross_recall@10>=0")};
     const auto v = check_gates(gates, values);
     ASSERT_EQ(v.size(), 5u);
     EXPECT_TRUE(v[0].passed);

@@ -56,16 +56,20 @@ TEST(GoldenPlans, ShippedConfigsOnTheFixturesMatchTheirSnapshots) {
     size_t compared = 0;
     for (const char* model : {"bert_traced", "bert_scripted", "embedding_bag", "shared_linear"}) {
         for (const fs::path& config : shipped_configs()) {
-            const std::string actual = plan_snapshot(test::fixture(std::string(model) + ".pt"), config);
-            const fs::path golden = kGoldenDir / (std::string(model) + "__" + config.stem().string() + ".json");
+            const std::string actual =
+                plan_snapshot(test::fixture(std::string(model) + ".pt"), config);
+            const fs::path golden =
+                kGoldenDir / (std::string(model) + "__" + config.stem().string() + ".json");
             if (update) {
                 test::write_file(golden, actual);
                 continue;
             }
             ASSERT_TRUE(fs::exists(golden))
-                << golden << " is missing: a new config or fixture? Regenerate with EMBQ_UPDATE_GOLDEN=1";
+                << golden
+                << " is missing: a new config or fixture? Regenerate with EMBQ_UPDATE_GOLDEN=1";
             EXPECT_EQ(actual, test::read_file(golden))
-                << golden << " differs; if the change is intended, regenerate with EMBQ_UPDATE_GOLDEN=1";
+                << golden
+                << " differs; if the change is intended, regenerate with EMBQ_UPDATE_GOLDEN=1";
             ++compared;
         }
     }

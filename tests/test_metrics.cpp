@@ -108,13 +108,15 @@ TEST(Recall, ControlledNoiseDegradesAsExpected) {
     // cosine concentrates at 1/sqrt(1 + sigma^2), and recall falls as sigma grows.
     const Vectors base = gaussian(2000, 64, 11);
     const auto rows = sample_rows(base.rows, 200, 3);
-    const Neighbours truth = search(base, gather_rows(base, rows), 10, SimilarityMetric::Cosine, {}, &rows);
+    const Neighbours truth =
+        search(base, gather_rows(base, rows), 10, SimilarityMetric::Cosine, {}, &rows);
     double previous = 1.01;
     for (const float sigma : {0.0f, 0.1f, 0.3f, 1.0f}) {
         const Vectors cand = plus(base, gaussian(base.rows, base.dim, 99, sigma));
         const double expected_cos = 1.0 / std::sqrt(1.0 + sigma * sigma);
         EXPECT_NEAR(rowwise_cosine(base, cand).mean, expected_cos, 0.01) << "sigma " << sigma;
-        const Neighbours found = search(cand, gather_rows(cand, rows), 10, SimilarityMetric::Cosine, {}, &rows);
+        const Neighbours found =
+            search(cand, gather_rows(cand, rows), 10, SimilarityMetric::Cosine, {}, &rows);
         const double recall = recall_at_k(truth, found, 10);
         EXPECT_LT(recall, previous) << "sigma " << sigma;
         previous = recall;
@@ -183,7 +185,8 @@ TEST(ApproximateIndex, IvfAndHnswKeepMostOfExactRecall) {
     const Vectors q = gather_rows(base, rows);
     const Neighbours exact = search(base, q, 10, SimilarityMetric::Cosine, {}, &rows);
     for (const std::string spec : {"ivf", "hnsw"}) {
-        const Neighbours approx = search(base, q, 10, SimilarityMetric::Cosine, parse_index_spec(spec), &rows);
+        const Neighbours approx =
+            search(base, q, 10, SimilarityMetric::Cosine, parse_index_spec(spec), &rows);
         EXPECT_GT(recall_at_k(exact, approx, 10), 0.8) << spec;
     }
 }

@@ -48,8 +48,8 @@ TEST_P(InventoryOfFixture, FindsExactlyTheExpectedLayers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, InventoryOfFixture,
-                         ::testing::Values("bert_traced.pt", "bert_scripted.pt",
-                                           "embedding_bag.pt", "shared_linear.pt"),
+                         ::testing::Values("bert_traced.pt", "bert_scripted.pt", "embedding_bag.pt",
+                                           "shared_linear.pt"),
                          [](const auto& info) {
                              std::string n = info.param;
                              return n.substr(0, n.find('.'));

@@ -182,8 +182,8 @@ public:
         const size_t n = x_.size();
         const double clip_lo = a * a * below - 2 * a * sum_[below] + sum_sq_[below];
         const double count_hi = static_cast<double>(n - above);
-        const double clip_hi = (sum_sq_[n] - sum_sq_[above]) - 2 * b * (sum_[n] - sum_[above]) +
-                               b * b * count_hi;
+        const double clip_hi =
+            (sum_sq_[n] - sum_sq_[above]) - 2 * b * (sum_[n] - sum_[above]) + b * b * count_hi;
         const double step = (b - a) / 255.0;
         return clip_lo + clip_hi + static_cast<double>(above - below) * step * step / 12.0;
     }
@@ -262,7 +262,8 @@ TEST(MseObserver, GaussianAloneClipsOnlyTheFarTails) {
 
     const double bin_width = (minmax.range().hi - minmax.range().lo) / kHistogramBins;
     const ExactQuantizationError error(values);
-    const BruteForceMinimum best = brute_force_minimum(error, {-5.5, -2.5}, {2.5, 5.5}, bin_width / 4);
+    const BruteForceMinimum best =
+        brute_force_minimum(error, {-5.5, -2.5}, {2.5, 5.5}, bin_width / 4);
     EXPECT_NEAR(r.lo, best.range.lo, 2 * bin_width);
     EXPECT_NEAR(r.hi, best.range.hi, 2 * bin_width);
     EXPECT_LE(error(r.lo, r.hi), 1.001 * best.error);
@@ -483,8 +484,10 @@ TEST(Observer, StreamingMatchesOneBatchWithinABinWidth) {
         const char* spec;
         double tolerance;
     } cases[] = {{"minmax", 0.0},
-                 {"percentile", stream_bin}, {"percentile:99", stream_bin},
-                 {"mse", 2 * stream_bin},   {"entropy", 0.025 * max_abs}};
+                 {"percentile", stream_bin},
+                 {"percentile:99", stream_bin},
+                 {"mse", 2 * stream_bin},
+                 {"entropy", 0.025 * max_abs}};
     for (const auto& c : cases) {
         Observer streamed = make_observer(c.spec), whole = make_observer(c.spec);
         observe_in_batches(streamed, values, 250);
@@ -596,8 +599,8 @@ TEST(Observer, DriftingStreamDoesNotConverge) {
         Observer observer = make_observer(name);
         for (int b = 0; b < 1000; ++b)
             observe_all(observer, uniform(256, -1.0 + 0.01 * b, 1.0 + 0.01 * b, b));
-        EXPECT_FALSE(observer.converged(0.01)) << name << " moved "
-                                               << observer.convergence().movement;
+        EXPECT_FALSE(observer.converged(0.01))
+            << name << " moved " << observer.convergence().movement;
     }
 }
 
@@ -613,7 +616,8 @@ TEST(Observer, ConvergenceIsUnknownWithoutAnEarlierCheckpoint) {
 
 TEST(OutlierChannels, FlagsChannelsFarAboveTheMedian) {
     std::vector<float> max_abs(64);
-    for (size_t c = 0; c < max_abs.size(); ++c) max_abs[c] = 0.5f + static_cast<float>(c % 11) / 10.0f;
+    for (size_t c = 0; c < max_abs.size(); ++c)
+        max_abs[c] = 0.5f + static_cast<float>(c % 11) / 10.0f;
     max_abs[7] = 20.0f;
     max_abs[30] = 9.5f;
     max_abs[40] = 7.0f;  // large, but under 8x the median (1.0)
@@ -627,9 +631,9 @@ TEST(OutlierChannels, FlagsChannelsFarAboveTheMedian) {
 
 TEST(OutlierChannels, ChannelAbsMaxSkipsNonFiniteValues) {
     ChannelAbsMax tracker(3);
-    const std::vector<float> rows = {1.0f, -2.0f, 0.5f,  //
-                                     -4.0f, kNaN, 0.25f,  //
-                                     0.0f, 1.0f, -kInf};
+    const std::vector<float> rows = {1.0f,  -2.0f, 0.5f,   //
+                                     -4.0f, kNaN,  0.25f,  //
+                                     0.0f,  1.0f,  -kInf};
     tracker.observe(rows.data(), 3);
     EXPECT_EQ(tracker.max_abs(), (std::vector<float>{4.0f, 2.0f, 0.5f}));
 }
@@ -638,7 +642,9 @@ TEST(OutlierChannels, ZeroMedianAndBadInput) {
     const std::vector<OutlierChannel> zero_median = find_outlier_channels({0, 0, 0, 3});
     ASSERT_EQ(zero_median.size(), 1u);
     EXPECT_TRUE(std::isinf(zero_median[0].ratio));
-    EXPECT_EQ(error_from([] { find_outlier_channels({1, 2}, 1.0); }).category(),
+    EXPECT_EQ(error_from([] {
+                  find_outlier_channels({1, 2}, 1.0);
+              }).category(),
               ErrorCategory::Usage);
     const Error bad = error_from([] { find_outlier_channels({1, kNaN, 2}); });
     EXPECT_EQ(bad.category(), ErrorCategory::Input);
@@ -665,7 +671,8 @@ TEST(ObserverFactory, RejectsBadSpecsWithUsageErrors) {
     const Error typo = error_from([] { make_observer("minmaxx"); });
     EXPECT_EQ(typo.category(), ErrorCategory::Usage);
     expect_contains(typo.what(), "did you mean 'minmax'?");
-    expect_contains(typo.what(), "valid observers: minmax, moving_average_minmax, percentile, mse, entropy");
+    expect_contains(typo.what(),
+                    "valid observers: minmax, moving_average_minmax, percentile, mse, entropy");
 
     const Error unknown = error_from([] { make_observer("histogram"); });
     expect_contains(unknown.what(), "unknown observer 'histogram'");

@@ -97,7 +97,8 @@ TEST(Plan, EveryLayerIsKeptFp32WhenNothingChoosesIt) {
 TEST(Plan, LayersKeepInventoryOrder) {
     const Plan plan = plan_for("{}");
     const auto inv = bert_like();
-    for (size_t i = 0; i < inv.layers.size(); ++i) EXPECT_EQ(plan.layers[i].layer.path, inv.layers[i].path);
+    for (size_t i = 0; i < inv.layers.size(); ++i)
+        EXPECT_EQ(plan.layers[i].layer.path, inv.layers[i].path);
 }
 
 TEST(Plan, DefaultAppliesToEveryLayerOfItsKind) {
@@ -134,7 +135,8 @@ TEST(Plan, LaterRuleOverridesEarlier) {
     EXPECT_EQ(at(plan, "encoder.layer.0.attention.self.query").scheme->name(), "fp16");
     EXPECT_EQ(at(plan, "encoder.layer.0.attention.self.query").chosen_by, "rule 4 (*.query)");
     EXPECT_EQ(at(plan, "encoder.layer.0.intermediate.dense").scheme->name(), "bf16");
-    EXPECT_EQ(at(plan, "encoder.layer.0.intermediate.dense").chosen_by, "rule 3 (encoder.layer.0.*)");
+    EXPECT_EQ(at(plan, "encoder.layer.0.intermediate.dense").chosen_by,
+              "rule 3 (encoder.layer.0.*)");
 }
 
 TEST(Plan, OptionsComeFromTheWinningChoiceOnly) {
@@ -149,16 +151,18 @@ TEST(Plan, OptionsComeFromTheWinningChoiceOnly) {
 }
 
 TEST(Plan, KindFilterLimitsARule) {
-    const Plan plan = plan_for(R"({"rules": [{"match": "*", "kind": "embedding", "scheme": "fp16"}]})");
+    const Plan plan =
+        plan_for(R"({"rules": [{"match": "*", "kind": "embedding", "scheme": "fp16"}]})");
     EXPECT_EQ(at(plan, "embeddings.word_embeddings").scheme->name(), "fp16");
     EXPECT_EQ(at(plan, "encoder.layer.0.attention.self.query").scheme->name(), "fp32");
 }
 
 TEST(Plan, RuleWhoseSchemeCannotApplyToAMatchedLayerNamesRuleLayerAndFix) {
     const auto m = plan_error_of(R"({"rules": [{"match": "*", "scheme": "int8_dynamic"}]})");
-    EXPECT_EQ(m, "embq.json: rule 1 (*) matches embeddings.word_embeddings, an embedding layer, "
-                 "but scheme 'int8_dynamic' applies only to linear layers; add \"kind\": "
-                 "\"linear\" to rules[0] or narrow its match");
+    EXPECT_EQ(m,
+              "embq.json: rule 1 (*) matches embeddings.word_embeddings, an embedding layer, "
+              "but scheme 'int8_dynamic' applies only to linear layers; add \"kind\": "
+              "\"linear\" to rules[0] or narrow its match");
 }
 
 TEST(Plan, UnfitRuleIsAnErrorEvenWhenALaterRuleOverridesIt) {
@@ -178,15 +182,17 @@ TEST(Plan, SchemeOptionErrorsNameTheRuleOrDefault) {
 
     const auto by_default =
         plan_error_of(R"({"defaults": {"embedding": {"scheme": "fp16", "symmetric": true}}})");
-    expect_contains(by_default, {"embq.json: default for embedding: ", "embeddings.word_embeddings"});
+    expect_contains(by_default,
+                    {"embq.json: default for embedding: ", "embeddings.word_embeddings"});
 }
 
 TEST(Plan, RuleMatchingNoLayerIsAnErrorByDefault) {
     const auto m = plan_error_of(R"({"rules": [
       {"match": "*.query", "scheme": "fp16"},
       {"match": "*.qurey", "scheme": "fp16"}]})");
-    EXPECT_EQ(m, "embq.json: rules[1].match '*.qurey' matches no layer; 'embq inspect MODEL' "
-                 "lists the layer paths; pass --allow-unmatched-rules to make this a warning");
+    EXPECT_EQ(m,
+              "embq.json: rules[1].match '*.qurey' matches no layer; 'embq inspect MODEL' "
+              "lists the layer paths; pass --allow-unmatched-rules to make this a warning");
 }
 
 TEST(Plan, UnmatchedExactPathSuggestsTheClosestLayer) {
@@ -244,17 +250,20 @@ TEST(Plan, CarriesEngineAndKeptModules) {
 TEST(Plan, OnlyInt8StaticAndBiasCorrectionNeedCalibration) {
     PlanOptions without;
     without.have_calibration = false;
-    EXPECT_NO_THROW(plan_for(R"({"defaults": {"linear": {"scheme": "int8_dynamic"}}})", bert_like(),
-                             without));
-    EXPECT_THROW(plan_for(R"({"defaults": {"linear": {"scheme": "int8_static"}}})", bert_like(), without),
-                 Error);
-    EXPECT_THROW(plan_for(R"({"defaults": {"linear": {"scheme": "int4_weight", "bias_correction": true}}})",
-                          bert_like(), without),
-                 Error);
+    EXPECT_NO_THROW(
+        plan_for(R"({"defaults": {"linear": {"scheme": "int8_dynamic"}}})", bert_like(), without));
+    EXPECT_THROW(
+        plan_for(R"({"defaults": {"linear": {"scheme": "int8_static"}}})", bert_like(), without),
+        Error);
+    EXPECT_THROW(
+        plan_for(R"({"defaults": {"linear": {"scheme": "int4_weight", "bias_correction": true}}})",
+                 bert_like(), without),
+        Error);
     PlanOptions with;
     with.have_calibration = true;
-    const Plan plan = plan_for(R"({"defaults": {"linear": {"scheme": "int8_static", "bias_correction": true}}})",
-                               bert_like(), with);
+    const Plan plan =
+        plan_for(R"({"defaults": {"linear": {"scheme": "int8_static", "bias_correction": true}}})",
+                 bert_like(), with);
     EXPECT_EQ(scheme_text(plan.layers.back()), "int8_static per_channel sym bias_correction");
 }
 
@@ -305,12 +314,12 @@ TEST(Plan, TableShowsEveryChoiceAndTheTotals) {
                 {"match": "nothing", "scheme": "fp32"}],
       "allow_unmatched_rules": true})");
     const std::string text = format_plan(plan);
-    expect_contains(text, {"layer", "kind", "scheme", "options", "chosen by", "before", "after",
-                           "encoder.layer.0.attention.self.query", "per_channel sym",
-                           "group:64 asym", "default for linear", "rule 1 (*.intermediate.dense)",
-                           "kept: no rule or default", "kept (not quantizable)", "total",
-                           "size: ", "% of the original",
-                           "warning: embq.json: rules[1].match 'nothing' matches no layer"});
+    expect_contains(
+        text, {"layer", "kind", "scheme", "options", "chosen by", "before", "after",
+               "encoder.layer.0.attention.self.query", "per_channel sym", "group:64 asym",
+               "default for linear", "rule 1 (*.intermediate.dense)", "kept: no rule or default",
+               "kept (not quantizable)", "total", "size: ", "% of the original",
+               "warning: embq.json: rules[1].match 'nothing' matches no layer"});
     // One row per scheme in the totals: int8_dynamic has the 3 linears left by default.
     std::istringstream lines(text);
     std::string line, scheme, count;
@@ -329,8 +338,8 @@ TEST(PlanFixture, Int8Fp16EmbeddingsOnBertTraced) {
     const ModelInventory inv = take_inventory(load_model(test::fixture("bert_traced.pt")).module);
     const Plan plan = make_plan(load_config(shipped("int8-fp16-embeddings.json")), inv, {});
     ASSERT_EQ(plan.layers.size(), 15u);
-    for (const char* path : {"encoder.layer.0.attention.output.dense",
-                             "encoder.layer.1.attention.output.dense"}) {
+    for (const char* path :
+         {"encoder.layer.0.attention.output.dense", "encoder.layer.1.attention.output.dense"}) {
         EXPECT_EQ(at(plan, path).scheme->name(), "fp32") << path;
         EXPECT_EQ(at(plan, path).chosen_by, "rule 1 (*.attention.output.dense)");
     }
@@ -347,8 +356,9 @@ TEST(PlanFixture, RecommendedConfigOnBertTraced) {
     // int8-mixed: feed-forward int8, attention projections and pooler fp16, tables int8 row-wise.
     const ModelInventory inv = take_inventory(load_model(test::fixture("bert_traced.pt")).module);
     const Plan plan = make_plan(load_config(shipped("int8-mixed.json")), inv, {});
-    for (const char* path : {"encoder.layer.0.attention.self.query", "encoder.layer.1.attention.self.value",
-                             "encoder.layer.1.attention.output.dense"})
+    for (const char* path :
+         {"encoder.layer.0.attention.self.query", "encoder.layer.1.attention.self.value",
+          "encoder.layer.1.attention.output.dense"})
         EXPECT_EQ(at(plan, path).scheme->name(), "fp16") << path;
     for (const char* path : {"encoder.layer.0.intermediate.dense", "encoder.layer.1.output.dense"})
         EXPECT_EQ(at(plan, path).scheme->name(), "int8_dynamic") << path;
@@ -367,7 +377,8 @@ TEST(PlanFixture, EveryShippedConfigPlansTheFixtures) {
             Plan plan;
             ASSERT_NO_THROW(plan = make_plan(load_config(path), inv, {}));
             EXPECT_EQ(plan.layers.size(), inv.layers.size());
-            EXPECT_LT(plan.bytes_after(), plan.bytes_before()) << "every shipped config saves bytes";
+            EXPECT_LT(plan.bytes_after(), plan.bytes_before())
+                << "every shipped config saves bytes";
         }
     }
 }

@@ -63,14 +63,21 @@ TEST_P(Int8OnBert, KeepsCosineToFp32AtLeast099) {
     EXPECT_GE(at::quantile(cos, 0.05).item<double>(), 0.98);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, Int8OnBert, ::testing::Values("bert_traced.pt", "bert_scripted.pt"),
-                         [](const auto& info) { return info.param.substr(0, info.param.find('.')); });
+INSTANTIATE_TEST_SUITE_P(Fixtures, Int8OnBert,
+                         ::testing::Values("bert_traced.pt", "bert_scripted.pt"),
+                         [](const auto& info) {
+                             return info.param.substr(0, info.param.find('.'));
+                         });
 
 TEST(Quantize, OutputRunsInPyTorchWithTheSameEmbeddings) {
     test::TempDir dir;
     const nlohmann::json doc = {
-        {"defaults", {{"linear", {{"scheme", "int8_dynamic"}}}, {"embedding", {{"scheme", "fp16"}}}}},
-        {"rules", {{{"match", "*.intermediate.dense"}, {"scheme", "int4_weight"}, {"granularity", "group:32"}}}}};
+        {"defaults",
+         {{"linear", {{"scheme", "int8_dynamic"}}}, {"embedding", {{"scheme", "fp16"}}}}},
+        {"rules",
+         {{{"match", "*.intermediate.dense"},
+           {"scheme", "int4_weight"},
+           {"granularity", "group:32"}}}}};
     const auto q = quantize_fixture("bert_traced.pt", doc, dir);
     // Hand the same batch to Python inside a TorchScript module; get raw float32 back.
     const auto inputs = token_batch();
@@ -92,23 +99,26 @@ TEST(Quantize, OutputRunsInPyTorchWithTheSameEmbeddings) {
     std::string raw = test::read_file(dir / "out.bin");
     const at::Tensor in_cpp = embed(q.path);
     ASSERT_EQ(raw.size(), static_cast<size_t>(in_cpp.numel()) * sizeof(float));
-    const at::Tensor from_python =
-        at::from_blob(raw.data(), in_cpp.sizes(), at::kFloat).clone();
+    const at::Tensor from_python = at::from_blob(raw.data(), in_cpp.sizes(), at::kFloat).clone();
     EXPECT_TRUE(at::allclose(from_python, in_cpp, 1e-5, 1e-5));
 }
 
 TEST(Quantize, SharedClassTypeWithDifferentSchemes) {
     // block_a.fc and block_b.fc share one TorchScript class type; only one is quantized.
     test::TempDir dir;
-    const nlohmann::json doc = {{"rules", {{{"match", "block_a.fc"}, {"scheme", "int4_weight"},
-                                            {"granularity", "group:32"}}}}};
+    const nlohmann::json doc = {
+        {"rules",
+         {{{"match", "block_a.fc"}, {"scheme", "int4_weight"}, {"granularity", "group:32"}}}}};
     const auto q = quantize_fixture("shared_linear.pt", doc, dir);
     const auto original = load_model(fixture("shared_linear.pt")).module;
     const auto quantized = load_model(q.path).module;
-    const at::Tensor b_before = original.attr("block_b").toModule().attr("fc").toModule().attr("weight").toTensor();
-    const at::Tensor b_after = quantized.attr("block_b").toModule().attr("fc").toModule().attr("weight").toTensor();
+    const at::Tensor b_before =
+        original.attr("block_b").toModule().attr("fc").toModule().attr("weight").toTensor();
+    const at::Tensor b_after =
+        quantized.attr("block_b").toModule().attr("fc").toModule().attr("weight").toTensor();
     EXPECT_TRUE(at::equal(b_before, b_after)) << "block_b.fc stays FP32";
-    const at::Tensor a_after = quantized.attr("block_a").toModule().attr("fc").toModule().attr("weight").toTensor();
+    const at::Tensor a_after =
+        quantized.attr("block_a").toModule().attr("fc").toModule().attr("weight").toTensor();
     EXPECT_EQ(a_after.stride(0), 0) << "block_a.fc's FP32 weight is dropped from the file";
 }
 
@@ -124,14 +134,18 @@ TEST(Quantize, LayerCalledTwiceIsRewrittenAtBothCallSites) {
 TEST(Quantize, FileSizeReflectsTheBits) {
     test::TempDir dir;
     const auto fp32 = std::filesystem::file_size(fixture("bert_traced.pt"));
-    const nlohmann::json int8 = {{"defaults", {{"linear", {{"scheme", "int8_dynamic"}}},
-                                               {"embedding", {{"scheme", "int8_rowwise"}}}}}};
-    const nlohmann::json int4 = {{"defaults", {{"linear", {{"scheme", "int4_weight"}, {"granularity", "group:32"}}},
-                                               {"embedding", {{"scheme", "int4_rowwise"}}}}}};
+    const nlohmann::json int8 = {
+        {"defaults",
+         {{"linear", {{"scheme", "int8_dynamic"}}}, {"embedding", {{"scheme", "int8_rowwise"}}}}}};
+    const nlohmann::json int4 = {
+        {"defaults",
+         {{"linear", {{"scheme", "int4_weight"}, {"granularity", "group:32"}}},
+          {"embedding", {{"scheme", "int4_rowwise"}}}}}};
     const auto q8 = quantize_fixture("bert_traced.pt", int8, dir);
     const auto size8 = std::filesystem::file_size(q8.path);
     test::TempDir dir4;
-    const auto size4 = std::filesystem::file_size(quantize_fixture("bert_traced.pt", int4, dir4).path);
+    const auto size4 =
+        std::filesystem::file_size(quantize_fixture("bert_traced.pt", int4, dir4).path);
     // The fixture is tiny, so code and zip overhead weigh more than in real models.
     EXPECT_LT(size8, fp32 * 45 / 100);
     EXPECT_LT(size4, size8);
@@ -139,7 +153,8 @@ TEST(Quantize, FileSizeReflectsTheBits) {
 
 TEST(QuantizeCli, MetadataIsStoredAndShownByInspect) {
     test::TempDir dir;
-    const auto q = quantize_fixture("embedding_bag.pt", {{"defaults", {{"embedding_bag", {{"scheme", "int8_rowwise"}}}}}}, dir);
+    const auto q = quantize_fixture(
+        "embedding_bag.pt", {{"defaults", {{"embedding_bag", {{"scheme", "int8_rowwise"}}}}}}, dir);
     const auto meta = load_model(q.path).embq_metadata;
     ASSERT_TRUE(meta.has_value());
     EXPECT_TRUE(meta->contains("embq_version"));
@@ -192,8 +207,8 @@ TEST(QuantizeCli, PlanJsonAndQuantizeSummary) {
     EXPECT_EQ(plan["layers"].size(), 15u);
     EXPECT_LT(plan["size_ratio"].get<double>(), 0.5);
 
-    r = test::run_embq({"quantize", fixture("bert_traced.pt").string(), config, "-o",
-                        (dir / "q.pt").string()});
+    r = test::run_embq(
+        {"quantize", fixture("bert_traced.pt").string(), config, "-o", (dir / "q.pt").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("model file:"), std::string::npos) << r.out;
     EXPECT_TRUE(std::filesystem::exists(dir / "q.pt"));

@@ -63,7 +63,8 @@ TEST(SchemeTable, BiasCorrectionMessageIsGeneratedFromTheTable) {
     layer.bytes = 64;
     inventory.layers.push_back(layer);
     const Config config = parse_config(
-        nlohmann::json::parse(R"({"defaults": {"linear": {"scheme": "fp16", "bias_correction": true}}})"),
+        nlohmann::json::parse(
+            R"({"defaults": {"linear": {"scheme": "fp16", "bias_correction": true}}})"),
         "<test>");
     PlanOptions options;
     options.have_calibration = true;

@@ -106,7 +106,8 @@ TEST(Scheme, Int4WeightMatchesGroupwiseReference) {
             auto q = quantize_with(
                 one_layer_model(kLinear, c.w, c.b, kCallLayer), "int4_weight",
                 {{"granularity", "group:" + std::to_string(group)}, {"symmetric", symmetric}}, dir);
-            const at::Tensor reference = at::linear(c.x, reference_int4(c.w, group, symmetric), c.b);
+            const at::Tensor reference =
+                at::linear(c.x, reference_int4(c.w, group, symmetric), c.b);
             EXPECT_TRUE(at::allclose(run(q, {c.x}), reference, 1e-4, 1e-4))
                 << "group " << group << " symmetric " << symmetric;
         }
@@ -153,8 +154,8 @@ const char* kCallEmbedding = "def forward(self, ids):\n    return self.layer.for
 
 TEST(Scheme, RowwiseEmbeddingsMatchRowwiseReference) {
     TableCase c;
-    for (const auto& [scheme, levels] : {std::pair<std::string, int>{"int8_rowwise", 256},
-                                         {"int4_rowwise", 16}}) {
+    for (const auto& [scheme, levels] :
+         {std::pair<std::string, int>{"int8_rowwise", 256}, {"int4_rowwise", 16}}) {
         test::TempDir dir;
         auto q = quantize_with(one_layer_model(kEmbedding, c.table, c10::nullopt, kCallEmbedding),
                                scheme, {}, dir);
@@ -174,21 +175,24 @@ TEST(Scheme, Fp16EmbeddingReturnsHalfRoundedRows) {
 
 const char* kBag =
     "def forward(self, ids, offsets, weights):\n"
-    "    return torch.embedding_bag(self.weight, ids, offsets, False, 0, False, weights, False)[0]\n";
+    "    return torch.embedding_bag(self.weight, ids, offsets, False, 0, False, weights, "
+    "False)[0]\n";
 const char* kCallBag =
-    "def forward(self, ids, offsets, weights):\n    return self.layer.forward(ids, offsets, weights)\n";
+    "def forward(self, ids, offsets, weights):\n    return self.layer.forward(ids, offsets, "
+    "weights)\n";
 
 TEST(Scheme, EmbeddingBagSchemesKeepBagSemantics) {
     TableCase c;
     const at::Tensor ids = at::tensor({1, 4, 4, 9, 2, 7, 1}, at::kLong);  // repeats on purpose
     const at::Tensor offsets = at::tensor({0, 3, 5}, at::kLong);
     const at::Tensor weights = at::rand({7});
-    for (const auto& [scheme, levels] : {std::pair<std::string, int>{"int8_rowwise", 256},
-                                         {"int4_rowwise", 16}, {"fp16", 0}}) {
+    for (const auto& [scheme, levels] :
+         {std::pair<std::string, int>{"int8_rowwise", 256}, {"int4_rowwise", 16}, {"fp16", 0}}) {
         test::TempDir dir;
-        auto q = quantize_with(one_layer_model(kBag, c.table, c10::nullopt, kCallBag), scheme, {}, dir);
-        const at::Tensor table = levels ? reference_rowwise(c.table, levels)
-                                        : c.table.to(at::kHalf).to(at::kFloat);
+        auto q =
+            quantize_with(one_layer_model(kBag, c.table, c10::nullopt, kCallBag), scheme, {}, dir);
+        const at::Tensor table =
+            levels ? reference_rowwise(c.table, levels) : c.table.to(at::kHalf).to(at::kFloat);
         const at::Tensor reference =
             std::get<0>(at::embedding_bag(table, ids, offsets, false, 0, false, weights, false));
         EXPECT_TRUE(at::allclose(run(q, {ids, offsets, weights}), reference, 1e-5, 1e-4)) << scheme;

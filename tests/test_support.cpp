@@ -25,8 +25,8 @@ fs::path fixture(const std::string& name) { return fs::path(EMBQ_FIXTURE_DIR) / 
 
 TempDir::TempDir() {
     std::random_device rd;
-    path_ = fs::temp_directory_path() / ("embq-test-" + std::to_string(rd()) + "-" +
-                                         std::to_string(::getpid()));
+    path_ = fs::temp_directory_path() /
+            ("embq-test-" + std::to_string(rd()) + "-" + std::to_string(::getpid()));
     fs::create_directories(path_);
 }
 

@@ -10,17 +10,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "embed/text/unicode.hpp"
 #include "embq/error.hpp"
 #include "embq/tokenizer.hpp"
 #include "test_support.hpp"
-#include "embed/text/unicode.hpp"
 
 namespace {
 
 using embq::Encoding;
 using embq::ErrorCategory;
-using embq::Tokenizer;
 using embq::load_tokenizer;
+using embq::Tokenizer;
 using embq::test::TempDir;
 using embq::test::write_file;
 using nlohmann::json;
@@ -40,7 +40,8 @@ const json& reference() {
     return r;
 }
 
-std::vector<std::string> tokens_of(const Tokenizer& tok, std::string_view text, size_t max_length = 0) {
+std::vector<std::string> tokens_of(const Tokenizer& tok, std::string_view text,
+                                   size_t max_length = 0) {
     return tok.id_to_tokens(tok.encode(text, max_length).ids);
 }
 
@@ -105,7 +106,8 @@ TEST_P(ReferenceIds, EverySentenceMatchesHuggingFaceTokenizers) {
         const auto expected = c["ids"].get<std::vector<int64_t>>();
         const Encoding enc = tok->encode(text, 0);
         EXPECT_EQ(enc.ids, expected) << name << " text: " << c["text"].dump();
-        EXPECT_EQ(enc.type_ids, c["type_ids"].get<std::vector<int64_t>>()) << name << " text: " << c["text"].dump();
+        EXPECT_EQ(enc.type_ids, c["type_ids"].get<std::vector<int64_t>>())
+            << name << " text: " << c["text"].dump();
         if (!file_truncates) {
             EXPECT_FALSE(enc.truncated);
         }
@@ -122,10 +124,17 @@ TEST_P(ReferenceIds, EverySentenceMatchesHuggingFaceTokenizers) {
 }
 
 const std::vector<std::string> kFixtures = {
-    "wordpiece.json",         "unigram.json",              "unigram_byte_fallback.json",
-    "wordlevel.json",         "variant_normalizers.json",  "variant_cased.json",
-    "variant_no_prefix.json", "variant_added_tokens.json", "variant_metaspace_never.json",
-    "variant_truncation_left.json", "variant_splits.json",
+    "wordpiece.json",
+    "unigram.json",
+    "unigram_byte_fallback.json",
+    "wordlevel.json",
+    "variant_normalizers.json",
+    "variant_cased.json",
+    "variant_no_prefix.json",
+    "variant_added_tokens.json",
+    "variant_metaspace_never.json",
+    "variant_truncation_left.json",
+    "variant_splits.json",
 };
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ReferenceIds, ::testing::ValuesIn(kFixtures),
@@ -137,7 +146,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ReferenceIds, ::testing::ValuesIn(kFixtures),
 TEST(Tokenizer, EveryReferenceFixtureIsTested) {
     const std::set<std::string> tested(kFixtures.begin(), kFixtures.end());
     for (auto it = reference()["tokenizers"].begin(); it != reference()["tokenizers"].end(); ++it)
-        EXPECT_TRUE(tested.count(it.key())) << it.key() << " is in reference.json but not in kFixtures";
+        EXPECT_TRUE(tested.count(it.key()))
+            << it.key() << " is in reference.json but not in kFixtures";
 }
 
 TEST(Tokenizer, VocabTxtMatchesTheEquivalentTokenizerJson) {
@@ -146,7 +156,8 @@ TEST(Tokenizer, VocabTxtMatchesTheEquivalentTokenizerJson) {
     const auto tok = load_tokenizer(embq::test::fixture("vocab.txt"));
     const auto& cases = reference()["tokenizers"]["wordpiece.json"]["cases"];
     for (const auto& c : cases)
-        EXPECT_EQ(tok->encode(c["text"].get<std::string>(), 0).ids, c["ids"].get<std::vector<int64_t>>())
+        EXPECT_EQ(tok->encode(c["text"].get<std::string>(), 0).ids,
+                  c["ids"].get<std::vector<int64_t>>())
             << c["text"].dump();
     EXPECT_EQ(tok->vocab_size(), 497u);
     EXPECT_EQ(tok->pad_id(), 0);
@@ -158,10 +169,12 @@ TEST(Tokenizer, TransformersJsAgreesWhereItImplementsTheSameRules) {
     // files without add_prefix_space, an ASCII-only \w in the Whitespace pre-tokenizer.
     const json& t = reference()["tokenizers"];
     for (const auto& c : t["wordpiece.json"]["cases"]) {
-        const bool astral_cjk = c["text"].get<std::string>().find("\xF0\xA0\x80\x80") != std::string::npos;
+        const bool astral_cjk =
+            c["text"].get<std::string>().find("\xF0\xA0\x80\x80") != std::string::npos;
         EXPECT_EQ(c["references_agree"].get<bool>(), !astral_cjk) << c["text"].dump();
     }
-    for (const auto& c : t["unigram.json"]["cases"]) EXPECT_TRUE(c["references_agree"].get<bool>()) << c["text"].dump();
+    for (const auto& c : t["unigram.json"]["cases"])
+        EXPECT_TRUE(c["references_agree"].get<bool>()) << c["text"].dump();
 }
 
 // ---- hand-checked edge cases: WordPiece / BERT ---------------------------------------------
@@ -171,7 +184,8 @@ TEST(WordPiece, AccentsAreStrippedAndTextLowercased) {
     const auto& tok = t.load();
     EXPECT_EQ(tokens_of(tok, "Café Déjà vu"), split_words("[CLS] cafe deja vu [SEP]"));
     EXPECT_EQ(tokens_of(tok, "NAÏVE RÉSUMÉ"), split_words("[CLS] naive resume [SEP]"));
-    EXPECT_EQ(tokens_of(tok, "e\xCC\x81"), split_words("[CLS] [UNK] [SEP]"));  // e + U+0301 -> "e", absent
+    EXPECT_EQ(tokens_of(tok, "e\xCC\x81"),
+              split_words("[CLS] [UNK] [SEP]"));  // e + U+0301 -> "e", absent
 }
 
 TEST(WordPiece, EachCjkIdeographIsItsOwnWord) {
@@ -183,7 +197,8 @@ TEST(WordPiece, EachCjkIdeographIsItsOwnWord) {
     EXPECT_EQ(tokens_of(tok, "日の"), split_words("[CLS] 日 の [SEP]"));
     EXPECT_EQ(tokens_of(tok, "本の"), split_words("[CLS] 本 の [SEP]"));
     // Above U+FFFF too (U+20000, CJK extension B).
-    EXPECT_EQ(tokens_of(tok, "\xF0\xA0\x80\x80\xF0\xA0\x80\x81"), split_words("[CLS] [UNK] [UNK] [SEP]"));
+    EXPECT_EQ(tokens_of(tok, "\xF0\xA0\x80\x80\xF0\xA0\x80\x81"),
+              split_words("[CLS] [UNK] [UNK] [SEP]"));
 }
 
 TEST(WordPiece, EmojiIsUnknown) {
@@ -198,11 +213,15 @@ TEST(WordPiece, PunctuationRunsSplitIntoSingleCharacters) {
     EXPECT_EQ(tokens_of(*tok, "what?!"), split_words("[CLS] what ? ! [SEP]"));
     // ASCII symbols count as punctuation for BERT, non-ASCII ones are Unicode P* only.
     EXPECT_EQ(tokens_of(*tok, "a$b^c"), split_words("[CLS] a $ b ^ c [SEP]"));
-    EXPECT_EQ(tokens_of(*tok, "a\xE2\x80\x94" "b"), split_words("[CLS] a [UNK] b [SEP]"));  // em dash is Pd
+    EXPECT_EQ(tokens_of(*tok,
+                        "a\xE2\x80\x94"
+                        "b"),
+              split_words("[CLS] a [UNK] b [SEP]"));  // em dash is Pd
 }
 
 TEST(WordPiece, GreedyLongestMatchFirst) {
-    TempTokenizer t("vocab.txt", bert_vocab({"un", "unaff", "##aff", "##able", "##a", "##ble", "aff"}));
+    TempTokenizer t("vocab.txt",
+                    bert_vocab({"un", "unaff", "##aff", "##able", "##a", "##ble", "aff"}));
     const auto& tok = t.load();
     // "unaffable": longest first piece is "unaff", then "##able".
     EXPECT_EQ(tokens_of(tok, "unaffable"), split_words("[CLS] unaff ##able [SEP]"));
@@ -237,7 +256,8 @@ TEST(WordPiece, CleanTextDropsControlCharacters) {
     const auto tok = load_tokenizer(embq::test::fixture("vocab.txt"));
     EXPECT_EQ(tokens_of(*tok, std::string("the\x07 dog\xEF\xBF\xBD") + "\xE2\x80\x8B" + "cat"),
               split_words("[CLS] the dog ##c ##a ##t [SEP]"));  // bell, U+FFFD and U+200B removed
-    EXPECT_EQ(tokens_of(*tok, std::string("the\0dog", 7)), split_words("[CLS] the ##d ##o ##g [SEP]"));
+    EXPECT_EQ(tokens_of(*tok, std::string("the\0dog", 7)),
+              split_words("[CLS] the ##d ##o ##g [SEP]"));
 }
 
 TEST(WordPiece, SpecialTokensInTheTextAreKept) {
@@ -268,7 +288,8 @@ TEST(Truncation, KeepsTheSpecialTokens) {
 
 TEST(Truncation, DirectionLeftFromTheFile) {
     json j = read_json(data_path("wordpiece.json"));
-    j["truncation"] = {{"direction", "Left"}, {"max_length", 4}, {"strategy", "LongestFirst"}, {"stride", 0}};
+    j["truncation"] = {
+        {"direction", "Left"}, {"max_length", 4}, {"strategy", "LongestFirst"}, {"stride", 0}};
     TempTokenizer t("tokenizer.json", j.dump());
     const auto& tok = t.load();
     // The file's max_length applies when the caller gives none; the caller's wins otherwise.
@@ -287,7 +308,8 @@ TEST(Tokenizer, DescribeVocabSizeAndPad) {
     EXPECT_NE(uni->describe().find("Unigram"), std::string::npos);
     EXPECT_NE(uni->describe().find("NFKC"), std::string::npos);
     EXPECT_EQ(uni->pad_id(), 3);  // <pad>
-    EXPECT_EQ(wp->id_to_tokens({2, 3, 999999}), (std::vector<std::string>{"[CLS]", "[SEP]", "<id 999999>"}));
+    EXPECT_EQ(wp->id_to_tokens({2, 3, 999999}),
+              (std::vector<std::string>{"[CLS]", "[SEP]", "<id 999999>"}));
 }
 
 TEST(Tokenizer, EncodeIsThreadSafe) {
@@ -315,9 +337,12 @@ TEST(Tokenizer, AddedTokenIdsAreAssignedAsHuggingFaceDoes) {
     // The file's "id" is not used: a token in the vocabulary gets its vocabulary id, a new
     // one the next id after the vocabulary (497) and the added tokens before it.
     json j = read_json(data_path("wordpiece.json"));
-    j["added_tokens"].push_back({{"id", 7}, {"content", "<new>"}, {"special", true}, {"normalized", false}});
-    j["added_tokens"].push_back({{"id", 8}, {"content", "<newer>"}, {"special", true}, {"normalized", false}});
-    j["added_tokens"].push_back({{"id", 9}, {"content", "dog"}, {"special", true}, {"normalized", false}});
+    j["added_tokens"].push_back(
+        {{"id", 7}, {"content", "<new>"}, {"special", true}, {"normalized", false}});
+    j["added_tokens"].push_back(
+        {{"id", 8}, {"content", "<newer>"}, {"special", true}, {"normalized", false}});
+    j["added_tokens"].push_back(
+        {{"id", 9}, {"content", "dog"}, {"special", true}, {"normalized", false}});
     TempTokenizer t("tokenizer.json", j.dump());
     const auto& tok = t.load();
     EXPECT_EQ(tok.encode("<new> <newer>", 0).ids, (std::vector<int64_t>{2, 497, 498, 3}));
@@ -333,20 +358,33 @@ std::string unigram_json(const json& pieces, bool byte_fallback, const json& unk
     json j = {{"version", "1.0"},
               {"added_tokens", json::array()},
               {"normalizer", nullptr},
-              {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"},
-                                 {"split", true}}},
+              {"pre_tokenizer",
+               {{"type", "Metaspace"},
+                {"replacement", "\xE2\x96\x81"},
+                {"prepend_scheme", "always"},
+                {"split", true}}},
               {"post_processor", nullptr},
               {"decoder", nullptr},
-              {"model", {{"type", "Unigram"}, {"unk_id", unk_id}, {"vocab", pieces}, {"byte_fallback", byte_fallback}}}};
+              {"model",
+               {{"type", "Unigram"},
+                {"unk_id", unk_id},
+                {"vocab", pieces},
+                {"byte_fallback", byte_fallback}}}};
     return j.dump();
 }
 
 TEST(Unigram, ViterbiPicksTheHighestScoringSegmentation) {
     // "ab" becomes "▁ab"; its segmentations score:
     //   [▁ab] -6.0   [▁a, b] -3.0-2.0 = -5.0   [▁, a, b] -1-2-2 = -5.0   [▁, ab] -1-2.5 = -3.5 (best)
-    const json pieces = json::array({json::array({"<unk>", 0.0}), json::array({"\xE2\x96\x81", -1.0}),
-                                     json::array({"a", -2.0}), json::array({"b", -2.0}), json::array({"ab", -2.5}),
-                                     json::array({"\xE2\x96\x81" "ab", -6.0}), json::array({"\xE2\x96\x81" "a", -3.0})});
+    const json pieces =
+        json::array({json::array({"<unk>", 0.0}), json::array({"\xE2\x96\x81", -1.0}),
+                     json::array({"a", -2.0}), json::array({"b", -2.0}), json::array({"ab", -2.5}),
+                     json::array({"\xE2\x96\x81"
+                                  "ab",
+                                  -6.0}),
+                     json::array({"\xE2\x96\x81"
+                                  "a",
+                                  -3.0})});
     TempTokenizer t("tokenizer.json", unigram_json(pieces, false));
     const auto& tok = t.load();
     EXPECT_EQ(tok.encode("ab", 0).ids, (std::vector<int64_t>{1, 4}));
@@ -377,11 +415,13 @@ TEST(Unigram, ByteFallbackSpellsUnknownCharactersAsUtf8Bytes) {
     // "😀" is F0 9F 98 80 and <0x80> is missing: the whole unknown run is one unk.
     EXPECT_EQ(tok.encode("a\xF0\x9F\x98\x80", 0).ids, (std::vector<int64_t>{1, 2, 0}));
     // Consecutive unknown characters fuse, then fall back byte by byte.
-    EXPECT_EQ(tok.encode("\xE2\x82\xAC\xE2\x82\xAC", 0).ids, (std::vector<int64_t>{1, 3, 4, 5, 3, 4, 5}));
+    EXPECT_EQ(tok.encode("\xE2\x82\xAC\xE2\x82\xAC", 0).ids,
+              (std::vector<int64_t>{1, 3, 4, 5, 3, 4, 5}));
 }
 
 TEST(Unigram, WithoutUnkIdAnUnknownCharacterIsAnError) {
-    const json pieces = json::array({json::array({"\xE2\x96\x81", -1.0}), json::array({"a", -2.0})});
+    const json pieces =
+        json::array({json::array({"\xE2\x96\x81", -1.0}), json::array({"a", -2.0})});
     TempTokenizer t("tokenizer.json", unigram_json(pieces, false, nullptr));
     const auto& tok = t.load();
     EXPECT_EQ(tok.encode("a a", 0).ids, (std::vector<int64_t>{0, 1, 0, 1}));
@@ -392,7 +432,8 @@ TEST(Unigram, WithoutUnkIdAnUnknownCharacterIsAnError) {
 
 TEST(WordLevel, UnknownWordsAreUnk) {
     const auto tok = load_tokenizer(data_path("wordlevel.json"));
-    EXPECT_EQ(tokens_of(*tok, "Hello zebra world!"), split_words("[CLS] hello [UNK] world ! [SEP]"));
+    EXPECT_EQ(tokens_of(*tok, "Hello zebra world!"),
+              split_words("[CLS] hello [UNK] world ! [SEP]"));
     EXPECT_EQ(tokens_of(*tok, "CAFÉ"), split_words("[CLS] cafe [SEP]"));
 }
 
@@ -411,16 +452,19 @@ TEST(TokenizerErrors, UnsupportedComponentsAreNamed) {
     expect_load_error(j, "normalizer type 'Precompiled'");
 
     j = wordpiece_json();
-    j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "Lowercase"}}, {{"type", "Fancy"}}}}};
+    j["normalizer"] = {{"type", "Sequence"},
+                       {"normalizers", {{{"type", "Lowercase"}}, {{"type", "Fancy"}}}}};
     expect_load_error(j, "normalizer type 'Fancy' is not supported by embq (supported: ");
 
     j = wordpiece_json();
-    j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}};
+    j["pre_tokenizer"] = {
+        {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}};
     expect_load_error(j, "pre_tokenizer type 'ByteLevel' is not supported");
 
     j = wordpiece_json();
     j["model"] = {{"type", "BPE"}, {"vocab", json::object()}, {"merges", json::array()}};
-    expect_load_error(j, "model type 'BPE' is not supported by embq (supported: WordPiece, Unigram, WordLevel)");
+    expect_load_error(
+        j, "model type 'BPE' is not supported by embq (supported: WordPiece, Unigram, WordLevel)");
 
     j = wordpiece_json();
     j["post_processor"] = {{"type", "Mystery"}};
@@ -436,7 +480,8 @@ TEST(TokenizerErrors, UnsupportedComponentsAreNamed) {
     expect_load_error(j, "regex pattern '\\s+' is not supported");
 
     j = wordpiece_json();
-    j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "_"}, {"prepend_scheme", "sometimes"}};
+    j["pre_tokenizer"] = {
+        {"type", "Metaspace"}, {"replacement", "_"}, {"prepend_scheme", "sometimes"}};
     expect_load_error(j, "prepend_scheme 'sometimes'");
 }
 
@@ -446,22 +491,31 @@ TEST(TokenizerErrors, MalformedFilesAreInputErrors) {
         write_file(dir / name, content);
         return [&dir, name] { load_tokenizer(dir / name); };
     };
-    expect_error(write_and_load("a.json", "{\"model\": {\"type\": \"WordPiece\", "), ErrorCategory::Input,
-                 "not valid JSON");
-    expect_error(write_and_load("b.json", "{\"version\": \"1.0\"}"), ErrorCategory::Input, "no \"model\" object");
-    expect_error(write_and_load("c.json", "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": \"x\"}}}"),
+    expect_error(write_and_load("a.json", "{\"model\": {\"type\": \"WordPiece\", "),
+                 ErrorCategory::Input, "not valid JSON");
+    expect_error(write_and_load("b.json", "{\"version\": \"1.0\"}"), ErrorCategory::Input,
+                 "no \"model\" object");
+    expect_error(write_and_load(
+                     "c.json", "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": \"x\"}}}"),
                  ErrorCategory::Input, "the id of token 'a' is not an integer");
-    expect_error(write_and_load("d.json", "{\"model\": {\"type\": \"Unigram\", \"vocab\": [[\"a\"]]}}"),
-                 ErrorCategory::Input, "vocab entry 0 is not a [piece, score] pair");
-    expect_error(write_and_load("e.json", "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}, \"normalizer\": 3}"),
-                 ErrorCategory::Input, "normalizer must be an object");
-    expect_error(write_and_load("vocab.txt", "hello\nworld\n"), ErrorCategory::Input, "no [UNK] line");
-    expect_error(write_and_load("bin.txt", std::string("[UNK]\n\xFF\xFE\n", 10)), ErrorCategory::Input,
-                 "line 2: not UTF-8");
+    expect_error(
+        write_and_load("d.json", "{\"model\": {\"type\": \"Unigram\", \"vocab\": [[\"a\"]]}}"),
+        ErrorCategory::Input, "vocab entry 0 is not a [piece, score] pair");
+    expect_error(
+        write_and_load("e.json",
+                       "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}, \"normalizer\": 3}"),
+        ErrorCategory::Input, "normalizer must be an object");
+    expect_error(write_and_load("vocab.txt", "hello\nworld\n"), ErrorCategory::Input,
+                 "no [UNK] line");
+    expect_error(write_and_load("bin.txt", std::string("[UNK]\n\xFF\xFE\n", 10)),
+                 ErrorCategory::Input, "line 2: not UTF-8");
     expect_error(write_and_load("empty.txt", ""), ErrorCategory::Input, "empty");
-    expect_error(write_and_load("f.json", "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 99999999}}}"),
-                 ErrorCategory::Input, "token id 99999999 of 'a' is out of range");
-    expect_error([&] { load_tokenizer(dir / "missing.json"); }, ErrorCategory::Input, "missing.json");
+    expect_error(
+        write_and_load("f.json",
+                       "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 99999999}}}"),
+        ErrorCategory::Input, "token id 99999999 of 'a' is out of range");
+    expect_error([&] { load_tokenizer(dir / "missing.json"); }, ErrorCategory::Input,
+                 "missing.json");
     // The message names the file.
     expect_error(write_and_load("named.json", "[1, 2]"), ErrorCategory::Input, "named.json: ");
 }
@@ -476,17 +530,18 @@ std::string form(embq::text::unicode::Form f, const std::string& s) {
 
 TEST(Unicode, NormalizationForms) {
     using embq::text::unicode::Form;
-    EXPECT_EQ(form(Form::NFD, "\xC3\xA9"), "e\xCC\x81");                       // é
+    EXPECT_EQ(form(Form::NFD, "\xC3\xA9"), "e\xCC\x81");  // é
     EXPECT_EQ(form(Form::NFC, "e\xCC\x81"), "\xC3\xA9");
-    EXPECT_EQ(form(Form::NFD, "\xE1\xBB\x87"), "e\xCC\xA3\xCC\x82");           // ệ: dot below first
-    EXPECT_EQ(form(Form::NFD, "e\xCC\x82\xCC\xA3"), "e\xCC\xA3\xCC\x82");      // canonical order
+    EXPECT_EQ(form(Form::NFD, "\xE1\xBB\x87"), "e\xCC\xA3\xCC\x82");       // ệ: dot below first
+    EXPECT_EQ(form(Form::NFD, "e\xCC\x82\xCC\xA3"), "e\xCC\xA3\xCC\x82");  // canonical order
     EXPECT_EQ(form(Form::NFC, "e\xCC\x82\xCC\xA3"), "\xE1\xBB\x87");
-    EXPECT_EQ(form(Form::NFD, "\xEA\xB0\x81"), "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8");  // 각 -> jamo
+    EXPECT_EQ(form(Form::NFD, "\xEA\xB0\x81"),
+              "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8");  // 각 -> jamo
     EXPECT_EQ(form(Form::NFC, "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"), "\xEA\xB0\x81");
-    EXPECT_EQ(form(Form::NFKC, "\xEF\xAC\x81"), "fi");                         // ﬁ
+    EXPECT_EQ(form(Form::NFKC, "\xEF\xAC\x81"), "fi");  // ﬁ
     EXPECT_EQ(form(Form::NFC, "\xEF\xAC\x81"), "\xEF\xAC\x81");
-    EXPECT_EQ(form(Form::NFKD, "\xE2\x91\xA0"), "1");                          // ①
-    EXPECT_EQ(form(Form::NFC, "\xE2\x84\xA6"), "\xCE\xA9");                    // Ohm sign -> Omega
+    EXPECT_EQ(form(Form::NFKD, "\xE2\x91\xA0"), "1");        // ①
+    EXPECT_EQ(form(Form::NFC, "\xE2\x84\xA6"), "\xCE\xA9");  // Ohm sign -> Omega
     EXPECT_EQ(form(Form::NFC, "plain ascii"), "plain ascii");
 }
 
@@ -510,7 +565,7 @@ TEST(Unicode, LowercaseAndClasses) {
     EXPECT_TRUE(uc::has(0x4E2D, uc::kCjk));
     EXPECT_TRUE(uc::has(0x20000, uc::kCjk));
     EXPECT_FALSE(uc::has(0x2B820, uc::kCjk));  // HF's range starts at U+2B920 (BERT's at U+2B820)
-    EXPECT_FALSE(uc::has(0x3042, uc::kCjk));  // hiragana
+    EXPECT_FALSE(uc::has(0x3042, uc::kCjk));   // hiragana
     EXPECT_STREQ(uc::kUnicodeVersion, "14.0.0");
 }
 

@@ -31,8 +31,8 @@ struct Reference {
 };
 
 Reference load_reference() {
-    const auto doc = nlohmann::json::parse(
-        test::read_file(fs::path(EMBQ_SOURCE_DIR) / "tests" / "data" / "use_lite" / "reference.json"));
+    const auto doc = nlohmann::json::parse(test::read_file(fs::path(EMBQ_SOURCE_DIR) / "tests" /
+                                                           "data" / "use_lite" / "reference.json"));
     Reference ref;
     doc.at("sentences").get_to(ref.sentences);
     doc.at("ids").get_to(ref.ids);
@@ -138,7 +138,8 @@ TEST(UseLite, RecommendedConfigKeepsTheNeighbours) {
     const std::vector<Gate> gates = {parse_gate("recall@10>=0.95"), parse_gate("size_ratio<=0.35"),
                                      parse_gate("cosine.p5>=0.998")};
     const EvalResult result = run_eval(inputs, options, gates);
-    for (const auto& verdict : check_gates(gates, result.metrics)) EXPECT_TRUE(verdict.passed) << verdict.explain();
+    for (const auto& verdict : check_gates(gates, result.metrics))
+        EXPECT_TRUE(verdict.passed) << verdict.explain();
 }
 
 }  // namespace

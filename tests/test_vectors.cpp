@@ -290,7 +290,9 @@ TEST(VectorNumpy, NumpyLoadsOurNpy) {
     write_vectors(path, 17, ramp(1000 * 17));
     const std::string script =
         "import sys, numpy as np\n"
-        "a = np.load(r'''" + path.string() + "''')\n"
+        "a = np.load(r'''" +
+        path.string() +
+        "''')\n"
         "want = (np.float32(-100) + np.float32(0.25) * np.arange(17000, dtype=np.float32))"
         ".reshape(1000, 17)\n"
         "ok = a.dtype == np.float32 and a.shape == (1000, 17) and a.flags['C_CONTIGUOUS'] "
@@ -306,7 +308,9 @@ TEST(VectorNumpy, WeReadNumpyFilesAndRejectOthers) {
     const std::string d = dir.path().string() + "/";
     const std::string script =
         "import numpy as np\n"
-        "d = r'''" + d + "'''\n"
+        "d = r'''" +
+        d +
+        "'''\n"
         "np.save(d + 'ok.npy', (np.arange(12, dtype=np.float32) * 0.5).reshape(4, 3))\n"
         "np.save(d + 'empty.npy', np.zeros((0, 8), dtype=np.float32))\n"
         "np.save(d + 'f8.npy', np.zeros((2, 3), dtype=np.float64))\n"
@@ -327,8 +331,9 @@ TEST(VectorNumpy, WeReadNumpyFilesAndRejectOthers) {
     EXPECT_EQ(empty.rows, 0);
     EXPECT_EQ(empty.dim, 8);
 
-    expect_read_error(dir / "f8.npy", "dtype '<f8' is not supported; expected little-endian "
-                                      "float32 '<f4'");
+    expect_read_error(dir / "f8.npy",
+                      "dtype '<f8' is not supported; expected little-endian "
+                      "float32 '<f4'");
     expect_read_error(dir / "i4.npy", "dtype '<i4' is not supported");
     expect_read_error(dir / "be.npy", "dtype '>f4' is not supported");
     expect_read_error(dir / "fortran.npy", "Fortran order; expected C order");
@@ -390,9 +395,9 @@ TEST(VectorRead, MalformedNpy) {
     expect_read_error(dir / "v9.npy", "unsupported .npy format version 9.0");
 
     // Version 2.0 (uint32 header length) and double quotes are read.
-    write_file(dir / "v2.npy",
-               make_npy("{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2, 3)}", data,
-                        2));
+    write_file(
+        dir / "v2.npy",
+        make_npy("{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2, 3)}", data, 2));
     const auto v = embq::read_vectors(dir / "v2.npy");
     EXPECT_EQ(v.rows, 2);
     EXPECT_EQ(v.data, ramp(6));

@@ -86,7 +86,8 @@ std::vector<int64_t> random_rows(unsigned seed) {
 void BM_PairSimilarities(benchmark::State& state) {
     const std::vector<int64_t> a = random_rows(4), b = random_rows(5);
     for (auto _ : state) {
-        auto s = embq::pair_similarities(baseline(), a, baseline(), b, embq::SimilarityMetric::Cosine);
+        auto s =
+            embq::pair_similarities(baseline(), a, baseline(), b, embq::SimilarityMetric::Cosine);
         benchmark::DoNotOptimize(s.data());
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kPairs);  // pairs/s

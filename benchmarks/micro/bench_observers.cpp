@@ -75,7 +75,8 @@ BENCHMARK(BM_ChannelAbsMax)->Unit(benchmark::kMicrosecond);
 // benchmarked without touching this file.
 [[maybe_unused]] const bool registered = [] {
     for (const std::string& kind : embq::observer_names()) {
-        benchmark::RegisterBenchmark(("BM_ObserverObserve/" + kind).c_str(), BM_ObserverObserve, kind)
+        benchmark::RegisterBenchmark(("BM_ObserverObserve/" + kind).c_str(), BM_ObserverObserve,
+                                     kind)
             ->Unit(benchmark::kMicrosecond);
         benchmark::RegisterBenchmark(("BM_ObserverRange/" + kind).c_str(), BM_ObserverRange, kind)
             ->Unit(benchmark::kMicrosecond);

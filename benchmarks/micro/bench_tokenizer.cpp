@@ -34,7 +34,8 @@ const std::vector<std::string>& texts() {
 
 void run_encode(benchmark::State& state, const std::filesystem::path& path, const char* hint) {
     if (!std::filesystem::exists(path)) {
-        state.SkipWithError((embq::bench::kSkipped + path.string() + " is missing; " + hint).c_str());
+        state.SkipWithError(
+            (embq::bench::kSkipped + path.string() + " is missing; " + hint).c_str());
         return;
     }
     const auto tokenizer = embq::load_tokenizer(path);

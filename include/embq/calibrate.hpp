@@ -22,7 +22,7 @@
 namespace embq {
 
 struct CalibrateOptions {
-    size_t samples = kDefaultCalibrationSamples;      // the first N texts of the data
+    size_t samples = kDefaultCalibrationSamples;           // the first N texts of the data
     std::vector<std::string> observers{kDefaultObserver};  // specs; the first is the default
     int64_t batch_size = kDefaultCalibrationBatch;
     double convergence_tolerance = 0.01;  // warn when a range moved more over the last 10%

@@ -37,10 +37,10 @@ inline constexpr int64_t kDefaultCalibrationBatch = 32;
 // What a quantize run uses of one layer's calibration, for one observer.
 struct LayerCalibration {
     std::string layer;
-    ClipRange input;                  // the chosen clipping range of the layer's input
-    ClipRange output;                 // ... and of its output
-    std::vector<double> input_mean;   // E[x] per input channel
-    uint64_t samples = 0;             // calibration samples (texts) that reached the layer
+    ClipRange input;                 // the chosen clipping range of the layer's input
+    ClipRange output;                // ... and of its output
+    std::vector<double> input_mean;  // E[x] per input channel
+    uint64_t samples = 0;            // calibration samples (texts) that reached the layer
 };
 
 class Calibration {

@@ -21,8 +21,8 @@ namespace embq {
 struct CompareInputs {
     std::filesystem::path model;                 // FP32 TorchScript
     std::vector<std::filesystem::path> configs;  // one row each, in this order
-    EvalInputs eval;                             // corpus, queries, pairs, card, batch size (baseline/candidate unused)
-    std::filesystem::path keep_dir;              // empty: quantized models go to a temporary directory
+    EvalInputs eval;  // corpus, queries, pairs, card, batch size (baseline/candidate unused)
+    std::filesystem::path keep_dir;  // empty: quantized models go to a temporary directory
     bool allow_unmatched_rules = false;
     // For configs whose plan needs calibration (int8_static, bias_correction): this file,
     // shared by every config, else each config's own "calibration" block is run (on
@@ -32,13 +32,13 @@ struct CompareInputs {
 };
 
 struct CompareRow {
-    std::string name;                    // the config's file name without .json
+    std::string name;  // the config's file name without .json
     std::filesystem::path config;
-    std::optional<Plan> plan;            // when the config planned
-    std::string error;                   // why the row has no result; empty when it ran
+    std::optional<Plan> plan;  // when the config planned
+    std::string error;         // why the row has no result; empty when it ran
     std::optional<EvalResult> result;
     std::vector<GateVerdict> verdicts;
-    bool passed() const;                 // ran and every gate passed
+    bool passed() const;  // ran and every gate passed
 };
 
 struct CompareResult {

@@ -29,29 +29,29 @@ struct SchemeChoice {
 };
 
 struct Rule {
-    std::string match;                // glob over dotted layer paths: `*` any run, `?` one char
-    std::optional<LayerKind> kind;    // when set, the rule only matches layers of this kind
+    std::string match;              // glob over dotted layer paths: `*` any run, `?` one char
+    std::optional<LayerKind> kind;  // when set, the rule only matches layers of this kind
     SchemeChoice choice;
-    size_t index = 0;                 // position in `rules`, for messages ("rule 2")
+    size_t index = 0;  // position in `rules`, for messages ("rule 2")
 };
 
 // Calibration run by `embq quantize` itself (the config's "calibration" object), for
 // configs that use int8_static or bias_correction without a calibration file.
 struct CalibrationSpec {
-    std::filesystem::path data;   // relative paths resolved against the config's folder
+    std::filesystem::path data;  // relative paths resolved against the config's folder
     size_t samples = kDefaultCalibrationSamples;
     std::string observer = kDefaultObserver;
     int64_t batch_size = kDefaultCalibrationBatch;
 };
 
 struct Config {
-    std::string origin;               // file name, or "<inline>", for error messages
-    std::string engine = "auto";      // auto | onednn | qnnpack | fbgemm
+    std::string origin;           // file name, or "<inline>", for error messages
+    std::string engine = "auto";  // auto | onednn | qnnpack | fbgemm
     std::map<LayerKind, SchemeChoice> defaults;
     std::vector<Rule> rules;
     bool allow_unmatched_rules = false;
     std::optional<CalibrationSpec> calibration;
-    nlohmann::json source;            // the document as read; stored in the output archive
+    nlohmann::json source;  // the document as read; stored in the output archive
 };
 
 // Validates and converts a parsed document. Config errors name `origin` and the key

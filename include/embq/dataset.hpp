@@ -18,14 +18,15 @@ enum class DatasetFormat { Text, Jsonl, TsvPairs };
 // By extension: .txt/.text -> Text, .jsonl/.ndjson -> Jsonl, .tsv -> TsvPairs;
 // anything else is a Usage error that names the accepted extensions and --format.
 DatasetFormat dataset_format_for(const std::filesystem::path& path);
-std::optional<DatasetFormat> parse_dataset_format(const std::string& name);  // "text", "jsonl", "tsv"
+std::optional<DatasetFormat> parse_dataset_format(
+    const std::string& name);  // "text", "jsonl", "tsv"
 
 struct Record {
-    size_t line = 0;                             // 1-based line in the file
-    std::string text;                            // Text, Jsonl "text", or TSV column a
+    size_t line = 0;                                // 1-based line in the file
+    std::string text;                               // Text, Jsonl "text", or TSV column a
     std::optional<std::vector<int64_t>> input_ids;  // Jsonl {"input_ids": [...]}
-    std::string text_b;                          // TSV column b
-    std::optional<double> score;                 // TSV column 3 when present
+    std::string text_b;                             // TSV column b
+    std::optional<double> score;                    // TSV column 3 when present
 };
 
 struct DatasetStats {

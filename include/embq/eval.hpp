@@ -19,8 +19,8 @@ namespace embq {
 struct EvalOptions {
     std::vector<int64_t> ks{1, 10, 100};
     SimilarityMetric metric = SimilarityMetric::Cosine;
-    int64_t queries_sample = 1000;    // corpus rows used as queries; <= 0: every row
-    int64_t similarity_pairs = 10000; // sampled corpus pairs for similarity_spearman
+    int64_t queries_sample = 1000;     // corpus rows used as queries; <= 0: every row
+    int64_t similarity_pairs = 10000;  // sampled corpus pairs for similarity_spearman
     uint64_t seed = 0;
     IndexSpec index;
 };
@@ -72,7 +72,8 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
 class BaselineEvaluation {
 public:
     // `inputs.candidate` is ignored. `on_texts` reports texts embedded so far.
-    BaselineEvaluation(const EvalInputs& inputs, EvalOptions options, const std::vector<Gate>& gates,
+    BaselineEvaluation(const EvalInputs& inputs, EvalOptions options,
+                       const std::vector<Gate>& gates,
                        const std::function<void(size_t done)>& on_texts = {});
     ~BaselineEvaluation();
     BaselineEvaluation(const BaselineEvaluation&) = delete;

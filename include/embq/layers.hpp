@@ -23,16 +23,16 @@ const std::vector<LayerKind>& all_layer_kinds() noexcept;
 
 // One quantizable layer, named by its dotted path from the model root.
 struct Layer {
-    std::string path;                   // "encoder.layer.0.attention.self.query"
+    std::string path;  // "encoder.layer.0.attention.self.query"
     LayerKind kind = LayerKind::Linear;
     std::vector<int64_t> weight_shape;  // [out, in] for linear, [rows, dim] for tables
     std::string dtype;                  // of the weight: "float32", "float16", ...
     bool has_bias = false;
-    int64_t params = 0;                 // weight + bias elements
-    int64_t bytes = 0;                  // storage of weight + bias as they are now
-    std::string type_name;              // TorchScript class type (qualified name)
-    bool type_shared = false;           // another submodule has the same class type
-    int calls = 0;                      // call sites of this module's methods in the model
+    int64_t params = 0;        // weight + bias elements
+    int64_t bytes = 0;         // storage of weight + bias as they are now
+    std::string type_name;     // TorchScript class type (qualified name)
+    bool type_shared = false;  // another submodule has the same class type
+    int calls = 0;             // call sites of this module's methods in the model
 };
 
 // A module that owns parameters no scheme handles (LayerNorm, a bare nn.Parameter, ...).
@@ -50,8 +50,8 @@ struct KindTotals {
 };
 
 struct ModelInventory {
-    std::vector<Layer> layers;    // in module order
-    std::vector<KeptModule> kept; // in module order
+    std::vector<Layer> layers;     // in module order
+    std::vector<KeptModule> kept;  // in module order
 
     KindTotals totals(LayerKind kind) const;
     KindTotals kept_totals() const;
@@ -62,6 +62,5 @@ struct ModelInventory {
 // Human-readable table with totals by kind, as `embq inspect` prints it.
 std::string format_inventory(const ModelInventory& inventory);
 nlohmann::json inventory_to_json(const ModelInventory& inventory);
-
 
 }  // namespace embq

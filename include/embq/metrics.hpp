@@ -24,9 +24,9 @@ std::optional<SimilarityMetric> parse_similarity_metric(const std::string& name)
 struct IndexSpec {
     enum class Kind { Exact, Ivf, Hnsw };
     Kind kind = Kind::Exact;
-    int64_t ivf_lists = 0;     // 0: 4 * sqrt(rows), at most rows / 39 (FAISS's training rule)
+    int64_t ivf_lists = 0;  // 0: 4 * sqrt(rows), at most rows / 39 (FAISS's training rule)
     int64_t ivf_probes = 16;
-    int64_t hnsw_links = 32;   // M
+    int64_t hnsw_links = 32;  // M
     int64_t hnsw_ef_search = 128;
     std::string describe() const;  // "exact", "ivf:256 (nprobe 16)", "hnsw:32 (efSearch 128)"
 };
@@ -38,8 +38,8 @@ IndexSpec parse_index_spec(const std::string& text);
 struct Neighbours {
     int64_t queries = 0;
     int64_t k = 0;
-    std::vector<int64_t> ids;    // queries x k
-    std::vector<float> scores;   // similarity (larger is closer), queries x k
+    std::vector<int64_t> ids;   // queries x k
+    std::vector<float> scores;  // similarity (larger is closer), queries x k
     const int64_t* row(int64_t q) const { return ids.data() + q * k; }
 };
 
@@ -73,8 +73,9 @@ std::vector<double> pair_similarities(const Vectors& left, const std::vector<int
 
 // Labelled retrieval: query q's right answer is pool row positive[q].
 struct RetrievalScores {
-    std::vector<std::pair<int64_t, double>> hit_at;  // (k, fraction of queries with the answer in the top k)
-    double mrr_at_10 = 0;                            // mean of 1/rank, 0 beyond rank 10
+    std::vector<std::pair<int64_t, double>>
+        hit_at;            // (k, fraction of queries with the answer in the top k)
+    double mrr_at_10 = 0;  // mean of 1/rank, 0 beyond rank 10
 };
 RetrievalScores score_retrieval(const Neighbours& found, const std::vector<int64_t>& positive,
                                 const std::vector<int64_t>& ks);

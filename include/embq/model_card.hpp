@@ -26,8 +26,8 @@ const char* to_string(Pooling pooling) noexcept;
 struct OutputSelector {
     enum class Kind { Tensor, TupleIndex, DictKey };
     Kind kind = Kind::Tensor;
-    int64_t index = 0;   // TupleIndex
-    std::string key;     // DictKey
+    int64_t index = 0;             // TupleIndex
+    std::string key;               // DictKey
     std::string describe() const;  // "the tensor", "tuple element 0", "dict key 'x'"
 };
 
@@ -39,7 +39,7 @@ struct ModelCard {
     bool normalize = false;
     std::filesystem::path tokenizer;  // empty: none (data must then hold input_ids)
 
-    std::string describe() const;     // one line for logs
+    std::string describe() const;  // one line for logs
 };
 
 // Input errors name the file and the key, suggesting the closest key for a typo. A

@@ -222,7 +222,7 @@ public:
     bool converged(double tolerance = 0.01) const { return convergence().movement <= tolerance; }
 
     uint64_t samples() const { return samples_; }
-    uint64_t values() const { return values_; }      // finite values only
+    uint64_t values() const { return values_; }        // finite values only
     uint64_t nonfinite() const { return nonfinite_; }  // NaN, +Inf and -Inf
     const std::string& name() const { return name_; }
     const std::string& spec() const { return spec_; }

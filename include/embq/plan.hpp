@@ -18,7 +18,8 @@ struct LayerPlan {
     Layer layer;
     const Scheme* scheme = nullptr;  // never null in a made plan
     ResolvedOptions options;
-    std::string chosen_by;           // "rule 2 (encoder.*.query)", "default for linear", "kept: no rule or default"
+    std::string
+        chosen_by;  // "rule 2 (encoder.*.query)", "default for linear", "kept: no rule or default"
     int64_t bytes_after = 0;
     // Its scheme needs calibration or its options ask for bias correction.
     bool needs_calibration() const;
@@ -30,14 +31,14 @@ struct PlanOptions {
 };
 
 struct Plan {
-    std::string engine;                  // as the config asks ("auto" until preflight resolves it)
-    std::vector<LayerPlan> layers;       // every layer of the inventory, in model order
-    std::vector<KeptModule> kept;        // modules no scheme handles
-    std::vector<std::string> warnings;   // e.g. rules that matched nothing, when allowed
+    std::string engine;                 // as the config asks ("auto" until preflight resolves it)
+    std::vector<LayerPlan> layers;      // every layer of the inventory, in model order
+    std::vector<KeptModule> kept;       // modules no scheme handles
+    std::vector<std::string> warnings;  // e.g. rules that matched nothing, when allowed
 
-    bool needs_calibration() const;      // some layer does (the one check every caller uses)
-    int64_t bytes_before() const;        // layers + kept, as the model stores them now
-    int64_t bytes_after() const;         // layers as planned + kept
+    bool needs_calibration() const;  // some layer does (the one check every caller uses)
+    int64_t bytes_before() const;    // layers + kept, as the model stores them now
+    int64_t bytes_after() const;     // layers as planned + kept
     const LayerPlan* find(const std::string& path) const;
 };
 

@@ -35,5 +35,4 @@ nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts);
 // A metric value for tables: 4 decimals, "n/a" when not finite.
 std::string format_metric(double value, int digits = 4);
 
-
 }  // namespace embq

@@ -24,7 +24,7 @@ public:
     VectorWriter& operator=(const VectorWriter&) = delete;
 
     void write_rows(const float* data, int64_t rows);  // rows x dim floats, row-major
-    void commit();                                      // finish the file and rename it into place
+    void commit();                                     // finish the file and rename it into place
     int64_t rows() const { return rows_; }
 
 private:

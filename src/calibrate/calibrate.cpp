@@ -5,14 +5,14 @@
 #include <cmath>
 #include <memory>
 
+#include "calibrate/instrument.hpp"
+#include "core/sha256.hpp"
 #include "embq/calibration.hpp"
 #include "embq/embed.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
 #include "embq/observers.hpp"
 #include "embq/runtime.hpp"
-#include "calibrate/instrument.hpp"
-#include "core/sha256.hpp"
 
 namespace embq {
 
@@ -26,7 +26,7 @@ struct ActivationRecord {
     bool is_input = false;
     int64_t channels = 0;
     uint64_t rows = 0;
-    uint64_t last_batch = 0;            // the batch whose samples were last counted
+    uint64_t last_batch = 0;                     // the batch whose samples were last counted
     std::unique_ptr<ChannelAbsMax> channel_max;  // inputs only
     std::vector<double> channel_sum;             // inputs only
 
@@ -110,8 +110,10 @@ public:
         // the range the file's users take by default.
         const Observer& first = rec.observers.front();
         if (first.nonfinite() > 0)
-            warnings_.push_back(name + ": " + std::to_string(first.nonfinite()) + " NaN/Inf values "
-                                "ignored (of " + std::to_string(first.nonfinite() + first.values()) +
+            warnings_.push_back(name + ": " + std::to_string(first.nonfinite()) +
+                                " NaN/Inf values "
+                                "ignored (of " +
+                                std::to_string(first.nonfinite() + first.values()) +
                                 "); the model produces them on this data");
         if (first.values() > 0) {
             const json& movement =  // null: not measurable yet
@@ -123,11 +125,13 @@ public:
                                   format_percent(movement.get<double>(), 1.0) + ")");
         }
         if (!rec.is_input || !rec.channel_max) return;
-        const auto outliers = find_outlier_channels(rec.channel_max->max_abs(), options_.outlier_factor);
+        const auto outliers =
+            find_outlier_channels(rec.channel_max->max_abs(), options_.outlier_factor);
         json list = json::array();
         std::vector<std::string> shown;
         for (const auto& oc : outliers) {
-            list.push_back({{"channel", oc.channel}, {"max_abs", oc.max_abs},
+            list.push_back({{"channel", oc.channel},
+                            {"max_abs", oc.max_abs},
                             {"ratio", std::isfinite(oc.ratio) ? json(oc.ratio) : json()}});
             char buf[64];
             std::snprintf(buf, sizeof buf, "%zu (%.0fx)", oc.channel, oc.ratio);
@@ -135,8 +139,10 @@ public:
         }
         out["outlier_channels"] = list;
         if (!outliers.empty())
-            warnings_.push_back(name + ": " + std::to_string(outliers.size()) + " outlier channel(s) "
-                                "with max |x| over " + std::to_string(static_cast<int>(options_.outlier_factor)) +
+            warnings_.push_back(name + ": " + std::to_string(outliers.size()) +
+                                " outlier channel(s) "
+                                "with max |x| over " +
+                                std::to_string(static_cast<int>(options_.outlier_factor)) +
                                 "x the median channel's: " + format_list(shown) +
                                 "; one activation scale wastes resolution on them, so keep this "
                                 "layer int8_dynamic or fp16 rather than int8_static");
@@ -144,14 +150,16 @@ public:
 
     std::vector<std::string> finish() {
         if (!moving_.empty())
-            warnings_.push_back(std::to_string(moving_.size()) + " activation range(s) still moved more than " +
+            warnings_.push_back(std::to_string(moving_.size()) +
+                                " activation range(s) still moved more than " +
                                 format_percent(options_.convergence_tolerance, 1.0) +
                                 " over the last 10% of samples: " + format_list(moving_) +
                                 "; calibrate on more --samples");
         if (!unmeasured_.empty())
-            warnings_.push_back(std::to_string(unmeasured_.size()) + " activation(s) saw too few batches "
-                                "to tell whether their range converged (" + format_list(unmeasured_) +
-                                "); calibrate on more --samples");
+            warnings_.push_back(std::to_string(unmeasured_.size()) +
+                                " activation(s) saw too few batches "
+                                "to tell whether their range converged (" +
+                                format_list(unmeasured_) + "); calibrate on more --samples");
         if (!unreached_.empty())
             warnings_.push_back("the calibration data never reached " + format_list(unreached_) +
                                 "; these get no range, and int8_static cannot quantize them");
@@ -183,7 +191,8 @@ struct Records {
     std::vector<ActivationRecord*> by_site;
 };
 
-Records make_records(const std::vector<ObservedSite>& sites, const std::vector<std::string>& specs) {
+Records make_records(const std::vector<ObservedSite>& sites,
+                     const std::vector<std::string>& specs) {
     Records records;
     for (const ObservedSite& site : sites) {
         LayerRecord& layer = records.layers[site.layer];
@@ -283,12 +292,18 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
         {"version", kCalibrationVersion},
         {"embq_version", version()},
         {"model", {{"file", model_path.filename().string()}, {"sha256", sha256_file(model_path)}}},
-        {"data", {{"file", data.filename().string()}, {"sha256", sha256_file(data)},
-                  {"texts", stats.texts}, {"tokens", stats.tokens}, {"truncated", stats.truncated}}},
-        {"options", {{"samples", options.samples}, {"batch_size", options.batch_size},
-                     {"max_length", card.max_length},
-                     {"convergence_tolerance", options.convergence_tolerance},
-                     {"outlier_factor", options.outlier_factor}}},
+        {"data",
+         {{"file", data.filename().string()},
+          {"sha256", sha256_file(data)},
+          {"texts", stats.texts},
+          {"tokens", stats.tokens},
+          {"truncated", stats.truncated}}},
+        {"options",
+         {{"samples", options.samples},
+          {"batch_size", options.batch_size},
+          {"max_length", card.max_length},
+          {"convergence_tolerance", options.convergence_tolerance},
+          {"outlier_factor", options.outlier_factor}}},
         {"observers", specs},
         {"layers", std::move(layer_docs)},
         {"warnings", run.warnings},

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "embq/error.hpp"
 #include "core/text_table.hpp"
+#include "embq/error.hpp"
 
 namespace embq {
 
@@ -26,15 +26,16 @@ public:
     }
 
     const json& member(const json& object, const std::string& key, const std::string& path) const {
-        if (!object.is_object() || !object.contains(key)) throw fail(path, "missing key '" + key + "'");
+        if (!object.is_object() || !object.contains(key))
+            throw fail(path, "missing key '" + key + "'");
         return object.at(key);
     }
 
     // A [lo, hi] pair; nullopt for null (nothing finite was observed).
     std::optional<ClipRange> range(const json& value, const std::string& path) const {
         if (value.is_null()) return std::nullopt;
-        if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number() ||
-            value[0].get<double>() > value[1].get<double>())
+        if (!value.is_array() || value.size() != 2 || !value[0].is_number() ||
+            !value[1].is_number() || value[0].get<double>() > value[1].get<double>())
             throw fail(path, "expected [lo, hi] with lo <= hi, got " + value.dump());
         return ClipRange{value[0].get<double>(), value[1].get<double>()};
     }
@@ -85,7 +86,8 @@ Calibration Calibration::from_json(const json& doc, const std::string& origin) {
             }
             if (is_input) {
                 const json& mean = reader.member(activation, "channel_mean", where + ".input");
-                if (!mean.is_array()) throw reader.fail(where + ".input.channel_mean", "expected an array");
+                if (!mean.is_array())
+                    throw reader.fail(where + ".input.channel_mean", "expected an array");
                 for (const auto& m : mean) layer.input_mean.push_back(m.get<double>());
             }
         }
@@ -165,15 +167,16 @@ std::string range_text(const json& range) {
 
 std::string format_calibration(const json& doc) {
     const std::string spec = doc.at("observers").at(0).get<std::string>();
-    TextTable table({"layer", "calls", "rows", "input " + spec, "output " + spec, "moved",
-                     "outliers"});
+    TextTable table(
+        {"layer", "calls", "rows", "input " + spec, "output " + spec, "moved", "outliers"});
     for (const auto& [path, layer] : doc.at("layers").items()) {
         const json& in = layer.at("input").at("observers").at(spec);
         const json& out = layer.at("output").at("observers").at(spec);
         std::string moved = "-";
         if (in.at("convergence").is_object() && in.at("convergence").at("movement").is_number()) {
             char buf[32];
-            std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * in["convergence"]["movement"].get<double>());
+            std::snprintf(buf, sizeof buf, "%.2f%%",
+                          100.0 * in["convergence"]["movement"].get<double>());
             moved = buf;
         }
         const json& outliers = layer.at("input").value("outlier_channels", json::array());

@@ -104,7 +104,10 @@ void Histogram::insert(const float* values, size_t count, ToValue to_value) {
 void Histogram::add(const float* values, size_t count, ClipRange batch) {
     if (count == 0) return;
     EMBQ_ASSERT(origin_ == Origin::Free);
-    if (total_ == 0) start(batch); else cover(batch);
+    if (total_ == 0)
+        start(batch);
+    else
+        cover(batch);
     insert(values, count, [](float v) { return static_cast<double>(v); });
 }
 
@@ -112,7 +115,10 @@ void Histogram::add_abs(const float* values, size_t count, double max_abs) {
     if (count == 0) return;
     EMBQ_ASSERT(origin_ == Origin::Zero);
     const ClipRange batch{0.0, max_abs};
-    if (total_ == 0) start(batch); else cover(batch);
+    if (total_ == 0)
+        start(batch);
+    else
+        cover(batch);
     insert(values, count, [](float v) { return static_cast<double>(std::abs(v)); });
 }
 

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "embq/error.hpp"
 #include "core/suggest.hpp"
+#include "embq/error.hpp"
 
 namespace embq {
 
@@ -82,7 +82,9 @@ public:
     }
     ClipRange choose_range() const override { return {min_, max_}; }
     nlohmann::json to_json() const override {
-        return {{"averaging_constant", c_}, {"batches", batches_}, {"average_min", min_},
+        return {{"averaging_constant", c_},
+                {"batches", batches_},
+                {"average_min", min_},
                 {"average_max", max_}};
     }
     size_t state_bytes() const override { return sizeof(*this); }
@@ -181,31 +183,40 @@ struct KindRow {
 const std::vector<KindRow>& kind_table() {
     static const std::vector<KindRow> table = {
         {{"minmax", "exact min and max of all values (sensitive to any outlier)", ""},
-         kNoParameter, 0, 0,
+         kNoParameter,
+         0,
+         0,
          [](double) -> std::unique_ptr<ObserverStatistics> {
              return std::make_unique<MinMaxStatistics>();
          }},
         {{"moving_average_minmax",
           "per-batch min and max averaged as m += c * (batch - m), as PyTorch",
           "averaging constant c in (0, 1], default 0.01"},
-         0.01, 0.0, 1.0,
+         0.01,
+         0.0,
+         1.0,
          [](double c) -> std::unique_ptr<ObserverStatistics> {
              return std::make_unique<MovingAverageStatistics>(c);
          }},
         {{"percentile", "clips both tails at the (100-p)th and pth percentiles (histogram)",
           "percentile p in (50, 100], default 99.99"},
-         99.99, 50.0, 100.0,
+         99.99,
+         50.0,
+         100.0,
          [](double p) -> std::unique_ptr<ObserverStatistics> {
              return std::make_unique<PercentileStatistics>(p);
          }},
         {{"mse", "the range of least expected 8-bit error, rounding + clipping (histogram)", ""},
-         kNoParameter, 0, 0,
+         kNoParameter,
+         0,
+         0,
          [](double) -> std::unique_ptr<ObserverStatistics> {
              return std::make_unique<MseStatistics>();
          }},
-        {{"entropy", "TensorRT's KL-divergence threshold on |x|, range [-T, T] (histogram)",
-          ""},
-         kNoParameter, 0, 0,
+        {{"entropy", "TensorRT's KL-divergence threshold on |x|, range [-T, T] (histogram)", ""},
+         kNoParameter,
+         0,
+         0,
          [](double) -> std::unique_ptr<ObserverStatistics> {
              return std::make_unique<EntropyStatistics>();
          }},
@@ -271,8 +282,7 @@ Observer make_observer(const std::string& spec) {
         if (!(parameter > row->parameter_above && parameter <= row->parameter_upto))
             throw usage_error("observer '" + spec + "': expected " + row->info.parameter);
     }
-    const std::string canonical =
-        takes_parameter ? name + ":" + format_parameter(parameter) : name;
+    const std::string canonical = takes_parameter ? name + ":" + format_parameter(parameter) : name;
     return Observer(name, canonical, row->make(parameter));
 }
 
@@ -333,7 +343,7 @@ void Observer::observe(const float* values, size_t count, size_t samples) {
         }
         extent_ = values_ == 0 ? batch.extent
                                : ClipRange{std::min(extent_.lo, batch.extent.lo),
-                                       std::max(extent_.hi, batch.extent.hi)};
+                                           std::max(extent_.hi, batch.extent.hi)};
         values_ += finite;
     }
     nonfinite_ += batch.nonfinite;
@@ -362,8 +372,8 @@ ClipRange Observer::range() const {
 // apart, at most 3 lie above 90% of now; hence kMaxCheckpoints = 4.
 void Observer::take_checkpoint() {
     checkpoints_.push_back({samples_, values_, extent_, statistics_->clone()});
-    next_checkpoint_ =
-        std::max(samples_ + 1, static_cast<uint64_t>(std::ceil(1.05 * static_cast<double>(samples_))));
+    next_checkpoint_ = std::max(
+        samples_ + 1, static_cast<uint64_t>(std::ceil(1.05 * static_cast<double>(samples_))));
     size_t newest_reference = 0;
     for (size_t i = 0; i < checkpoints_.size(); ++i)
         if (checkpoints_[i].samples * 10 <= samples_ * 9) newest_reference = i;
@@ -407,26 +417,20 @@ nlohmann::json qparams_json(QParams q) {
 
 nlohmann::json Observer::to_json() const {
     nlohmann::json out = {
-        {"observer", spec_},
-        {"kind", name_},
-        {"samples", samples_},
-        {"values", values_},
-        {"nonfinite", nonfinite_},
-        {"statistics", statistics_->to_json()},
-        {"min", nullptr},
-        {"max", nullptr},
-        {"range", nullptr},
-        {"qparams", nullptr},
-        {"convergence", nullptr},
+        {"observer", spec_},  {"kind", name_},           {"samples", samples_},
+        {"values", values_},  {"nonfinite", nonfinite_}, {"statistics", statistics_->to_json()},
+        {"min", nullptr},     {"max", nullptr},          {"range", nullptr},
+        {"qparams", nullptr}, {"convergence", nullptr},
     };
     if (values_ == 0) return out;
     const ClipRange chosen = range();
     out["min"] = extent_.lo;
     out["max"] = extent_.hi;
     out["range"] = {chosen.lo, chosen.hi};
-    out["qparams"] = {
-        {to_string(QuantTarget::Quint8Affine), qparams_json(qparams_for(chosen, QuantTarget::Quint8Affine))},
-        {to_string(QuantTarget::Qint8Symmetric), qparams_json(qparams_for(chosen, QuantTarget::Qint8Symmetric))}};
+    out["qparams"] = {{to_string(QuantTarget::Quint8Affine),
+                       qparams_json(qparams_for(chosen, QuantTarget::Quint8Affine))},
+                      {to_string(QuantTarget::Qint8Symmetric),
+                       qparams_json(qparams_for(chosen, QuantTarget::Qint8Symmetric))}};
     const Convergence c = convergence();
     out["convergence"] = {
         {"movement", std::isfinite(c.movement) ? nlohmann::json(c.movement) : nlohmann::json()},

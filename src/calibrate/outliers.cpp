@@ -33,10 +33,12 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 double median(std::vector<float> values) {
     const size_t mid = values.size() / 2;
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid),
+                     values.end());
     const double upper = values[mid];
     if (values.size() % 2 == 1) return upper;
-    const double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
+    const double lower =
+        *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
     return 0.5 * (lower + upper);
 }
 
@@ -45,7 +47,8 @@ double median(std::vector<float> values) {
 std::vector<OutlierChannel> find_outlier_channels(const std::vector<float>& channel_max_abs,
                                                   double factor) {
     if (!(factor > 1.0))
-        throw usage_error("outlier factor must be greater than 1 (got " + nlohmann::json(factor).dump() + ")");
+        throw usage_error("outlier factor must be greater than 1 (got " +
+                          nlohmann::json(factor).dump() + ")");
     for (size_t c = 0; c < channel_max_abs.size(); ++c)
         if (!std::isfinite(channel_max_abs[c]) || channel_max_abs[c] < 0.0f)
             throw input_error("channel " + std::to_string(c) + ": max |x| is " +

@@ -6,10 +6,8 @@ int exit_code_for(ErrorCategory category) noexcept {
     switch (category) {
         case ErrorCategory::Usage:
         case ErrorCategory::Input:
-        case ErrorCategory::Config:
-            return kExitBadInput;
-        case ErrorCategory::Runtime:
-            return kExitRuntime;
+        case ErrorCategory::Config: return kExitBadInput;
+        case ErrorCategory::Runtime: return kExitRuntime;
     }
     return kExitRuntime;
 }

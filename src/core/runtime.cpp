@@ -2,8 +2,8 @@
 
 #include <thread>
 
-#include <ATen/Parallel.h>
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
 #include <faiss/Index.h>
 #include <torch/version.h>
 
@@ -41,8 +41,8 @@ std::string build_description() {
     for (const auto& e : supported_engines()) engines += (engines.empty() ? "" : ",") + e;
     return std::string("embq ") + version() + " (libtorch " + TORCH_VERSION + ", FAISS " +
            std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) + "." +
-           std::to_string(FAISS_VERSION_PATCH) + ", quantized engines: " +
-           (engines.empty() ? "none" : engines) + ")";
+           std::to_string(FAISS_VERSION_PATCH) +
+           ", quantized engines: " + (engines.empty() ? "none" : engines) + ")";
 }
 
 }  // namespace embq

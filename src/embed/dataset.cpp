@@ -126,8 +126,7 @@ void parse_jsonl_record(std::string_view view, const LineRef& at, Record& record
     try {
         j = nlohmann::json::parse(view.begin(), view.end());
     } catch (const nlohmann::json::parse_error& e) {
-        throw input_error(at() + "invalid JSON (" + json_reason(e) + "); " +
-                          kJsonlExpected);
+        throw input_error(at() + "invalid JSON (" + json_reason(e) + "); " + kJsonlExpected);
     }
     if (!j.is_object()) {
         throw input_error(at() + "found " + json_type(j) + "; " + kJsonlExpected);
@@ -135,17 +134,14 @@ void parse_jsonl_record(std::string_view view, const LineRef& at, Record& record
     const auto text = j.find("text");
     const auto ids = j.find("input_ids");
     if (text != j.end() && ids != j.end()) {
-        throw input_error(at() +
-                          R"(has both "text" and "input_ids"; give one of them)");
+        throw input_error(at() + R"(has both "text" and "input_ids"; give one of them)");
     }
     if (text == j.end() && ids == j.end()) {
-        throw input_error(at() + R"(has neither "text" nor "input_ids"; )" +
-                          kJsonlExpected);
+        throw input_error(at() + R"(has neither "text" nor "input_ids"; )" + kJsonlExpected);
     }
     if (text != j.end()) {
         if (!text->is_string()) {
-            throw input_error(at() + R"("text" is )" + json_type(*text) +
-                              "; expected a string");
+            throw input_error(at() + R"("text" is )" + json_type(*text) + "; expected a string");
         }
         record.text = text->get_ref<const std::string&>();
         return;
@@ -156,7 +152,7 @@ void parse_jsonl_record(std::string_view view, const LineRef& at, Record& record
     }
     if (ids->empty()) {
         throw input_error(at() + R"("input_ids" is empty; expected at least )"
-                                   "one token id");
+                                 "one token id");
     }
     std::vector<int64_t> out;
     out.reserve(ids->size());
@@ -164,13 +160,10 @@ void parse_jsonl_record(std::string_view view, const LineRef& at, Record& record
         const auto& v = (*ids)[k];
         const bool ok =
             (v.is_number_unsigned() &&
-             v.get<uint64_t>() <=
-                 static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) ||
-            (v.is_number_integer() && !v.is_number_unsigned() &&
-             v.get<int64_t>() >= 0);
+             v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) ||
+            (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() >= 0);
         if (!ok) {
-            throw input_error(at() + R"("input_ids"[)" + std::to_string(k) +
-                              "] is " + v.dump() +
+            throw input_error(at() + R"("input_ids"[)" + std::to_string(k) + "] is " + v.dump() +
                               "; expected a non-negative integer");
         }
         out.push_back(v.get<int64_t>());
@@ -185,9 +178,8 @@ void parse_tsv_record(std::string_view view, const LineRef& at, Record& record) 
     size_t start = 0;
     while (true) {
         const size_t tab = view.find('\t', start);
-        const auto col = view.substr(start, tab == std::string_view::npos
-                                                ? std::string_view::npos
-                                                : tab - start);
+        const auto col = view.substr(
+            start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
         if (ncols < 3) cols[ncols] = col;
         ++ncols;
         if (tab == std::string_view::npos) break;
@@ -206,17 +198,14 @@ void parse_tsv_record(std::string_view view, const LineRef& at, Record& record) 
         const std::string_view s = trim(cols[2]);
         double score = 0.0;
         const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), score);
-        if (s.empty() || ec != std::errc() || end != s.data() + s.size() ||
-            !std::isfinite(score)) {
-            throw input_error(at() + "score '" + std::string(cols[2]) +
-                              "' is not a finite number");
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(score)) {
+            throw input_error(at() + "score '" + std::string(cols[2]) + "' is not a finite number");
         }
         record.score = score;
     }
 }
 
 }  // namespace
-
 
 DatasetFormat dataset_format_for(const fs::path& path) {
     const std::string ext = lower(path.extension().string());

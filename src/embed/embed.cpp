@@ -28,7 +28,8 @@ at::Tensor select_output(const c10::IValue& result, const OutputSelector& sel) {
         case OutputSelector::Kind::TupleIndex:
             if (result.isTuple()) {
                 const auto& elements = result.toTupleRef().elements();
-                if (sel.index < static_cast<int64_t>(elements.size()) && elements[sel.index].isTensor())
+                if (sel.index < static_cast<int64_t>(elements.size()) &&
+                    elements[sel.index].isTensor())
                     return elements[sel.index].toTensor();
             }
             if (result.isList()) {
@@ -56,14 +57,11 @@ at::Tensor pool(const at::Tensor& hidden, const at::Tensor& mask, Pooling poolin
     if (pooling == Pooling::None) return hidden;
     const at::Tensor m = mask.unsqueeze(-1).to(hidden.scalar_type());  // [N, T, 1]
     switch (pooling) {
-        case Pooling::Mean:
-            return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0);
-        case Pooling::Cls:
-            return hidden.select(1, 0);
+        case Pooling::Mean: return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0);
+        case Pooling::Cls: return hidden.select(1, 0);
         case Pooling::Max:
             return hidden.masked_fill(m == 0, -std::numeric_limits<float>::infinity()).amax(1);
-        case Pooling::None:
-            break;
+        case Pooling::None: break;
     }
     return hidden;
 }
@@ -91,7 +89,8 @@ ModelCard infer_model_card(const torch::jit::Module& model, std::string& how) {
                 return card;
             }
             throw input_error("cannot infer how to call the model: forward() argument '" +
-                              args[i].name() + "' is not one of input_ids, attention_mask, "
+                              args[i].name() +
+                              "' is not one of input_ids, attention_mask, "
                               "token_type_ids; write a model card and pass --card");
         }
         card.inputs.push_back(name);
@@ -99,8 +98,10 @@ ModelCard infer_model_card(const torch::jit::Module& model, std::string& how) {
     if (card.inputs.empty()) throw input_error("forward() takes no inputs; write a model card");
     std::string names;
     for (const auto& n : card.inputs) names += (names.empty() ? "" : ", ") + n;
-    how = "no model card: from forward(" + names + "), assumed it returns (N, D) vectors "
-          "(output the tensor, pooling none, max_length " + std::to_string(card.max_length) + ")";
+    how = "no model card: from forward(" + names +
+          "), assumed it returns (N, D) vectors "
+          "(output the tensor, pooling none, max_length " +
+          std::to_string(card.max_length) + ")";
     return card;
 }
 
@@ -138,15 +139,15 @@ at::Tensor Embedder::embed(const std::vector<const Encoding*>& batch) {
     try {
         result = model_.forward(inputs);
     } catch (const std::exception& e) {
-        throw runtime_failure("the model's forward failed on a batch of " + std::to_string(n) + "x" +
-                            std::to_string(t) + " token ids: " + first_line_of(e));
+        throw runtime_failure("the model's forward failed on a batch of " + std::to_string(n) +
+                              "x" + std::to_string(t) + " token ids: " + first_line_of(e));
     }
     at::Tensor out = pool(select_output(result, card_.output).to(at::kFloat), mask, card_.pooling);
     if (out.dim() != 2 || out.size(0) != n)
-        throw input_error("the model's output has shape " + c10::str(out.sizes()) +
-                          ", expected (" + std::to_string(n) + ", D)" +
-                          (out.dim() == 3 ? "; token embeddings need \"pooling\" in the model card"
-                                          : ""));
+        throw input_error(
+            "the model's output has shape " + c10::str(out.sizes()) + ", expected (" +
+            std::to_string(n) + ", D)" +
+            (out.dim() == 3 ? "; token embeddings need \"pooling\" in the model card" : ""));
     if (card_.normalize) out = out / out.norm(2, 1, true).clamp_min(1e-12);
     return out.contiguous();
 }
@@ -168,7 +169,8 @@ EmbedStats embed_stream(Embedder& embedder, const EncodingSource& next, const Ro
         });
         at::Tensor rows;
         for (size_t start = 0; start < order.size(); start += options.batch_size) {
-            const size_t end = std::min(order.size(), start + static_cast<size_t>(options.batch_size));
+            const size_t end =
+                std::min(order.size(), start + static_cast<size_t>(options.batch_size));
             std::vector<const Encoding*> batch;
             size_t longest = 0;
             for (size_t i = start; i < end; ++i) {
@@ -178,9 +180,11 @@ EmbedStats embed_stream(Embedder& embedder, const EncodingSource& next, const Ro
             const auto t0 = Clock::now();
             const at::Tensor vectors = embedder.embed(batch);
             stats.forward_seconds += seconds_since(t0);
-            if (!rows.defined()) rows = at::empty({static_cast<int64_t>(window.size()), vectors.size(1)});
+            if (!rows.defined())
+                rows = at::empty({static_cast<int64_t>(window.size()), vectors.size(1)});
             for (size_t i = start; i < end; ++i) {
-                rows[static_cast<int64_t>(order[i])].copy_(vectors[static_cast<int64_t>(i - start)]);
+                rows[static_cast<int64_t>(order[i])].copy_(
+                    vectors[static_cast<int64_t>(i - start)]);
                 stats.padded += longest - window[order[i]].ids.size();
             }
             if (options.on_progress) options.on_progress(stats.texts - window.size() + end);
@@ -219,7 +223,8 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
             if (enc.truncated) enc.ids.resize(max_length);
             enc.type_ids.assign(enc.ids.size(), 0);
         } else if (!record.text_b.empty()) {
-            throw usage_error(reader.path().string() + ": TSV pairs are for 'embq eval --pairs'; "
+            throw usage_error(reader.path().string() +
+                              ": TSV pairs are for 'embq eval --pairs'; "
                               "embed takes text (.txt) or JSONL (.jsonl)");
         } else {
             if (!tokenizer)
@@ -244,8 +249,9 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
 Vectors embed_texts(EmbeddingModel& model, const std::vector<std::string>& texts,
                     const EmbedOptions& options, EmbedStats* stats_out) {
     if (!model.tokenizer)
-        throw usage_error("text needs a tokenizer; pass --tokenizer FILE or set \"tokenizer\" "
-                          "in the model card");
+        throw usage_error(
+            "text needs a tokenizer; pass --tokenizer FILE or set \"tokenizer\" "
+            "in the model card");
     const auto max_length = static_cast<size_t>(model.embedder.card().max_length);
     double tokenize_seconds = 0;
     size_t i = 0;

@@ -13,8 +13,8 @@ namespace embq {
 
 namespace {
 
-const std::vector<std::string> kCardKeys = {"inputs", "max_length", "output",
-                                            "pooling", "normalize", "tokenizer"};
+const std::vector<std::string> kCardKeys = {"inputs",  "max_length", "output",
+                                            "pooling", "normalize",  "tokenizer"};
 
 struct PoolingName {
     Pooling pooling;
@@ -48,7 +48,8 @@ OutputSelector parse_output(const nlohmann::json& v, const std::string& origin) 
         return out;
     }
     fail(origin, "output",
-         "expected \"tensor\", {\"index\": N} (a tuple element) or {\"key\": \"name\"} (a dict entry)");
+         "expected \"tensor\", {\"index\": N} (a tuple element) or {\"key\": \"name\"} (a dict "
+         "entry)");
 }
 
 }  // namespace
@@ -95,7 +96,8 @@ ModelCard parse_model_card(const nlohmann::json& doc, const std::string& origin,
                 const auto& known = known_model_inputs();
                 if (!name.is_string() ||
                     std::find(known.begin(), known.end(), name.get<std::string>()) == known.end())
-                    fail(origin, key, "unknown input " + name.dump() + " (known: " + join(known) + ")");
+                    fail(origin, key,
+                         "unknown input " + name.dump() + " (known: " + join(known) + ")");
                 card.inputs.push_back(name.get<std::string>());
             }
         } else if (key == "max_length") {
@@ -147,10 +149,13 @@ ModelCard load_model_card(const std::filesystem::path& path) {
 
 nlohmann::json model_card_to_json(const ModelCard& card) {
     nlohmann::json output = "tensor";
-    if (card.output.kind == OutputSelector::Kind::TupleIndex) output = {{"index", card.output.index}};
+    if (card.output.kind == OutputSelector::Kind::TupleIndex)
+        output = {{"index", card.output.index}};
     if (card.output.kind == OutputSelector::Kind::DictKey) output = {{"key", card.output.key}};
-    nlohmann::json j = {{"inputs", card.inputs},       {"max_length", card.max_length},
-                        {"output", output},            {"pooling", to_string(card.pooling)},
+    nlohmann::json j = {{"inputs", card.inputs},
+                        {"max_length", card.max_length},
+                        {"output", output},
+                        {"pooling", to_string(card.pooling)},
                         {"normalize", card.normalize}};
     if (!card.tokenizer.empty()) j["tokenizer"] = card.tokenizer.string();
     return j;

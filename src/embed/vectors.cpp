@@ -97,8 +97,9 @@ public:
             skip_ws();
             if (key == "descr") {
                 if (peek() != '\'' && peek() != '"') {
-                    fail("'descr' is not a simple dtype string (structured dtypes are not "
-                         "supported; expected '<f4')");
+                    fail(
+                        "'descr' is not a simple dtype string (structured dtypes are not "
+                        "supported; expected '<f4')");
                 }
                 h.descr = parse_string();
                 h.have_descr = true;
@@ -135,15 +136,15 @@ private:
     }
     void expect(char c) {
         skip_ws();
-        if (peek() != c) fail(std::string("expected '") + c + "' at header byte " +
-                              std::to_string(i_ + 1));
+        if (peek() != c)
+            fail(std::string("expected '") + c + "' at header byte " + std::to_string(i_ + 1));
         ++i_;
     }
     std::string parse_string() {
         skip_ws();
         const char q = peek();
-        if (q != '\'' && q != '"') fail("expected a quoted string at header byte " +
-                                        std::to_string(i_ + 1));
+        if (q != '\'' && q != '"')
+            fail("expected a quoted string at header byte " + std::to_string(i_ + 1));
         const size_t end = s_.find(q, i_ + 1);
         if (end == std::string_view::npos) fail("unterminated string");
         std::string out(s_.substr(i_ + 1, end - i_ - 1));
@@ -257,13 +258,13 @@ Vectors read_npy(std::ifstream& in, uint64_t file_size, const std::string& where
                           "(save with arr.astype('<f4'))");
     }
     if (h.fortran_order) {
-        throw input_error(where + ": the array is in Fortran order; expected C order "
-                                  "(save np.ascontiguousarray(arr))");
+        throw input_error(where +
+                          ": the array is in Fortran order; expected C order "
+                          "(save np.ascontiguousarray(arr))");
     }
     if (h.shape.size() != 2) {
         throw input_error(where + ": shape " + shape_text(h.shape) + " is " +
-                          std::to_string(h.shape.size()) +
-                          "-D; expected a 2-D array (rows, dim)");
+                          std::to_string(h.shape.size()) + "-D; expected a 2-D array (rows, dim)");
     }
     const int64_t rows = h.shape[0], dim = h.shape[1];
     if (dim == 0) throw input_error(where + ": shape " + shape_text(h.shape) + " has dim 0");
@@ -320,9 +321,9 @@ Vectors read_fvecs(std::ifstream& in, uint64_t file_size, const std::string& whe
             int32_t d = 0;
             read_exact(in, reinterpret_cast<char*>(&d), 4, where, ".fvecs row");
             if (d != dim) {
-                throw input_error(where + ": truncated or ragged .fvecs: row " +
-                                  std::to_string(r) + " has dimension " + std::to_string(d) +
-                                  ", row 0 has " + std::to_string(dim));
+                throw input_error(where + ": truncated or ragged .fvecs: row " + std::to_string(r) +
+                                  " has dimension " + std::to_string(d) + ", row 0 has " +
+                                  std::to_string(dim));
             }
         }
         read_exact(in, reinterpret_cast<char*>(v.data.data() + r * uint64_t(dim)),
@@ -409,8 +410,7 @@ Vectors read_vectors(const fs::path& path) {
     errno = 0;
     std::ifstream in(path, std::ios::binary);
     if (!in.is_open()) throw input_error(where + ": cannot open for reading" + errno_text(errno));
-    return format == VectorFormat::Npy ? read_npy(in, size, where)
-                                       : read_fvecs(in, size, where);
+    return format == VectorFormat::Npy ? read_npy(in, size, where) : read_fvecs(in, size, where);
 }
 
 }  // namespace embq

@@ -5,12 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text_table.hpp"
 #include "embq/compare.hpp"
 #include "embq/format.hpp"
 #include "embq/layers.hpp"
 #include "embq/report.hpp"
 #include "embq/runtime.hpp"
-#include "core/text_table.hpp"
 
 namespace embq {
 
@@ -27,13 +27,15 @@ std::vector<Column> columns(const CompareResult& result) {
     const EvalResult* any = nullptr;
     for (const auto& row : result.rows)
         if (row.result) any = &*row.result;
-    std::vector<Column> cols = {{"size_ratio", "size vs FP32"}, {"throughput_ratio", "texts/s vs FP32"}};
+    std::vector<Column> cols = {{"size_ratio", "size vs FP32"},
+                                {"throughput_ratio", "texts/s vs FP32"}};
     if (!any) return cols;
     for (const int64_t k : any->options.ks) cols.push_back({"recall@" + std::to_string(k), ""});
     cols.push_back({"cross_recall@" + std::to_string(any->options.ks.back()), ""});
     cols.push_back({"cosine.p5", ""});
     if (any->metrics.get("hit@1_candidate"))
-        cols.push_back({"hit@1_candidate", "hit@1 (FP32 " + format_metric(*any->metrics.get("hit@1_baseline")) + ")"});
+        cols.push_back({"hit@1_candidate",
+                        "hit@1 (FP32 " + format_metric(*any->metrics.get("hit@1_baseline")) + ")"});
     for (auto& c : cols)
         if (c.header.empty()) c.header = c.metric;
     return cols;
@@ -55,7 +57,8 @@ std::optional<double> best(const CompareResult& result, const Column& col) {
 std::string cell(const CompareRow& row, const Column& col, const std::optional<double>& top) {
     const auto v = row.result->metrics.get(col.metric);
     if (!v) return "-";
-    std::string text = col.metric.find("ratio") != std::string::npos ? format_metric(*v, 3) : format_metric(*v);
+    std::string text =
+        col.metric.find("ratio") != std::string::npos ? format_metric(*v, 3) : format_metric(*v);
     if (top && *v == *top) text += " *";
     return text;
 }
@@ -65,7 +68,8 @@ std::string gates_cell(const CompareRow& row) {
     if (row.verdicts.empty()) return "-";
     size_t failed = 0;
     for (const auto& v : row.verdicts) failed += !v.passed;
-    return failed ? "FAIL (" + std::to_string(failed) + " of " + std::to_string(row.verdicts.size()) + ")"
+    return failed ? "FAIL (" + std::to_string(failed) + " of " +
+                        std::to_string(row.verdicts.size()) + ")"
                   : "pass";
 }
 
@@ -96,7 +100,8 @@ std::vector<std::vector<std::string>> table_cells(const CompareResult& result) {
 }
 
 // Each later config against the first one that planned.
-std::vector<std::pair<std::string, std::vector<LayerDifference>>> differences(const CompareResult& result) {
+std::vector<std::pair<std::string, std::vector<LayerDifference>>> differences(
+    const CompareResult& result) {
     std::vector<std::pair<std::string, std::vector<LayerDifference>>> out;
     const CompareRow* first = nullptr;
     for (const auto& row : result.rows) {
@@ -105,7 +110,8 @@ std::vector<std::pair<std::string, std::vector<LayerDifference>>> differences(co
             first = &row;
             continue;
         }
-        out.emplace_back(first->name + " -> " + row.name, plan_differences(*first->plan, *row.plan));
+        out.emplace_back(first->name + " -> " + row.name,
+                         plan_differences(*first->plan, *row.plan));
     }
     return out;
 }
@@ -156,10 +162,13 @@ std::string compare_report_markdown(const CompareResult& result) {
     for (const auto& row : result.rows)
         if (!row.error.empty()) out += "\n**" + row.name + "** failed: " + row.error + "\n";
     for (const auto& [title, diffs] : differences(result)) {
-        out += "\n**" + title + "**: " + (diffs.empty() ? "no layer differs\n" : std::to_string(diffs.size()) + " layers differ\n\n");
+        out += "\n**" + title + "**: " +
+               (diffs.empty() ? "no layer differs\n"
+                              : std::to_string(diffs.size()) + " layers differ\n\n");
         if (diffs.empty()) continue;
         out += "| layer | before | after |\n| --- | --- | --- |\n";
-        for (const auto& d : diffs) out += "| `" + d.layer + "` | " + d.first + " | " + d.second + " |\n";
+        for (const auto& d : diffs)
+            out += "| `" + d.layer + "` | " + d.first + " | " + d.second + " |\n";
     }
     out += "\n<sub>" + build_description() + "</sub>\n";
     return out;
@@ -168,7 +177,8 @@ std::string compare_report_markdown(const CompareResult& result) {
 nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareResult& result) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& row : result.rows) {
-        nlohmann::json r = {{"name", row.name}, {"config", row.config.string()}, {"passed", row.passed()}};
+        nlohmann::json r = {
+            {"name", row.name}, {"config", row.config.string()}, {"passed", row.passed()}};
         if (!row.error.empty()) r["error"] = row.error;
         if (row.result) {
             r["bytes"] = row.result->candidate_bytes;
@@ -181,13 +191,15 @@ nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareRes
     nlohmann::json diffs = nlohmann::json::array();
     for (const auto& [title, list] : differences(result)) {
         nlohmann::json layers = nlohmann::json::array();
-        for (const auto& d : list) layers.push_back({{"layer", d.layer}, {"first", d.first}, {"second", d.second}});
+        for (const auto& d : list)
+            layers.push_back({{"layer", d.layer}, {"first", d.first}, {"second", d.second}});
         diffs.push_back({{"configs", title}, {"layers", layers}});
     }
     return {{"report", "embq compare"},
             {"format_version", 1},
             {"passed", result.all_passed()},
-            {"tool", {{"embq", version()}, {"build", build_description()}, {"threads", thread_count()}}},
+            {"tool",
+             {{"embq", version()}, {"build", build_description()}, {"threads", thread_count()}}},
             {"model", {{"path", inputs.model.string()}, {"bytes", result.baseline_bytes}}},
             {"configs", rows},
             {"layer_differences", diffs}};

@@ -37,7 +37,8 @@ std::vector<std::string> read_texts(const fs::path& path) {
                               ": eval embeds text with each model's own tokenizer; give texts, "
                               "not input_ids");
         if (!record.text_b.empty())
-            throw usage_error(path.string() + ": TSV pairs go to --pairs; --data and --queries "
+            throw usage_error(path.string() +
+                              ": TSV pairs go to --pairs; --data and --queries "
                               "take one text per line (.txt) or JSONL");
         texts.push_back(std::move(record.text));
     }
@@ -50,7 +51,7 @@ std::vector<std::string> read_texts(const fs::path& path) {
 struct Pairs {
     PairsKind kind = PairsKind::None;
     std::vector<std::string> texts_a, pool;
-    std::vector<int64_t> positive;  // Retrieval
+    std::vector<int64_t> positive;     // Retrieval
     std::vector<std::string> texts_b;  // Graded
     std::vector<double> gold;          // Graded
 };
@@ -72,12 +73,14 @@ Pairs read_pairs(const fs::path& path) {
             pairs.texts_b.push_back(record.text_b);
             pairs.gold.push_back(*record.score);
         } else {
-            const auto [it, added] = pool_row.emplace(record.text_b, static_cast<int64_t>(pairs.pool.size()));
+            const auto [it, added] =
+                pool_row.emplace(record.text_b, static_cast<int64_t>(pairs.pool.size()));
             if (added) pairs.pool.push_back(record.text_b);
             pairs.positive.push_back(it->second);
         }
     }
-    if (pairs.kind == PairsKind::None) throw input_error(path.string() + ": no pairs (every line is empty)");
+    if (pairs.kind == PairsKind::None)
+        throw input_error(path.string() + ": no pairs (every line is empty)");
     return pairs;
 }
 
@@ -86,12 +89,14 @@ struct EvalTexts {
     std::vector<std::string> corpus, queries;
     Pairs pairs;
     size_t count() const {
-        return corpus.size() + queries.size() + pairs.texts_a.size() + pairs.pool.size() + pairs.texts_b.size();
+        return corpus.size() + queries.size() + pairs.texts_a.size() + pairs.pool.size() +
+               pairs.texts_b.size();
     }
 };
 
 EvalTexts read_eval_texts(const EvalInputs& inputs) {
-    if (inputs.corpus.empty()) throw usage_error("evaluating models needs a corpus: pass --data FILE");
+    if (inputs.corpus.empty())
+        throw usage_error("evaluating models needs a corpus: pass --data FILE");
     EvalTexts texts;
     if (!inputs.pairs.empty()) texts.pairs = read_pairs(inputs.pairs);
     texts.corpus = read_texts(inputs.corpus);
@@ -103,13 +108,14 @@ void check_gates_are_computable(const std::vector<Gate>& gates, bool from_vector
                                 const IndexSpec& index) {
     for (const auto& gate : gates) {
         const MetricNeeds needs = gate.resolved.info->needs;
-        const bool available = needs == MetricNeeds::Nothing ||
-                               (needs == MetricNeeds::Models && !from_vectors) ||
-                               (needs == MetricNeeds::RetrievalPairs && pairs == PairsKind::Retrieval) ||
-                               (needs == MetricNeeds::GradedPairs && pairs == PairsKind::Graded) ||
-                               (needs == MetricNeeds::ApproxIndex && index.kind != IndexSpec::Kind::Exact);
+        const bool available =
+            needs == MetricNeeds::Nothing || (needs == MetricNeeds::Models && !from_vectors) ||
+            (needs == MetricNeeds::RetrievalPairs && pairs == PairsKind::Retrieval) ||
+            (needs == MetricNeeds::GradedPairs && pairs == PairsKind::Graded) ||
+            (needs == MetricNeeds::ApproxIndex && index.kind != IndexSpec::Kind::Exact);
         if (!available)
-            throw usage_error("--gate '" + gate.text + "': " + gate.metric + " needs " + describe(needs));
+            throw usage_error("--gate '" + gate.text + "': " + gate.metric + " needs " +
+                              describe(needs));
     }
 }
 
@@ -131,8 +137,8 @@ public:
         constexpr size_t kChunk = 1024;
         BothEmbedded out;
         for (size_t start = 0; start < texts.size(); start += kChunk) {
-            const std::vector<std::string> chunk(texts.begin() + start,
-                                                 texts.begin() + std::min(texts.size(), start + kChunk));
+            const std::vector<std::string> chunk(
+                texts.begin() + start, texts.begin() + std::min(texts.size(), start + kChunk));
             const bool baseline_first = (chunks_++ % 2) == 0;
             if (baseline_first) append(out.baseline, run(baseline_, chunk, baseline_seconds_));
             append(out.candidate, run(candidate_, chunk, candidate_seconds_));
@@ -183,8 +189,8 @@ std::vector<int64_t> ks_with_gates(std::vector<int64_t> ks, const std::vector<Ga
 }
 
 // Corpus agreement: recall@K, cross_recall@K, index_recall@K, cosine, similarity_spearman.
-void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries, const EvalOptions& options,
-                    EvalResult& result) {
+void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
+                    const EvalOptions& options, EvalResult& result) {
     const int64_t rows = corpus.baseline.rows;
     std::vector<int64_t> query_rows;
     BothEmbedded sampled;
@@ -206,20 +212,26 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries, con
     if (searchable < 1) throw input_error("the corpus needs at least 2 rows to have neighbours");
     const int64_t k = std::min(max_k, searchable);
     if (k < max_k)
-        spdlog::warn("the corpus has only {} rows to search; recall@K for K > {} is computed at K = {}",
-                     searchable, k, k);
+        spdlog::warn(
+            "the corpus has only {} rows to search; recall@K for K > {} is computed at K = {}",
+            searchable, k, k);
 
-    const Neighbours truth = search(corpus.baseline, q->baseline, k, options.metric, options.index, exclude);
-    const Neighbours found = search(corpus.candidate, q->candidate, k, options.metric, options.index, exclude);
-    const Neighbours cross = search(corpus.baseline, q->candidate, k, options.metric, options.index, exclude);
+    const Neighbours truth =
+        search(corpus.baseline, q->baseline, k, options.metric, options.index, exclude);
+    const Neighbours found =
+        search(corpus.candidate, q->candidate, k, options.metric, options.index, exclude);
+    const Neighbours cross =
+        search(corpus.baseline, q->candidate, k, options.metric, options.index, exclude);
     for (const int64_t kk : options.ks)
         result.metrics.set(k_name("recall", kk), recall_at_k(truth, found, std::min(kk, k)));
     for (const int64_t kk : options.ks)
         result.metrics.set(k_name("cross_recall", kk), recall_at_k(truth, cross, std::min(kk, k)));
     if (options.index.kind != IndexSpec::Kind::Exact) {
-        const Neighbours exact = search(corpus.baseline, q->baseline, k, options.metric, {}, exclude);
+        const Neighbours exact =
+            search(corpus.baseline, q->baseline, k, options.metric, {}, exclude);
         for (const int64_t kk : options.ks)
-            result.metrics.set(k_name("index_recall", kk), recall_at_k(exact, truth, std::min(kk, k)));
+            result.metrics.set(k_name("index_recall", kk),
+                               recall_at_k(exact, truth, std::min(kk, k)));
     }
 
     const CosineSummary cos = rowwise_cosine(corpus.baseline, corpus.candidate);
@@ -239,25 +251,30 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries, con
         a.push_back(i);
         b.push_back(j >= i ? j + 1 : j);
     }
-    result.metrics.set("similarity_spearman",
-                       spearman(pair_similarities(corpus.baseline, a, corpus.baseline, b, options.metric),
-                                pair_similarities(corpus.candidate, a, corpus.candidate, b, options.metric)));
+    result.metrics.set(
+        "similarity_spearman",
+        spearman(pair_similarities(corpus.baseline, a, corpus.baseline, b, options.metric),
+                 pair_similarities(corpus.candidate, a, corpus.candidate, b, options.metric)));
 }
 
 void retrieval_metrics(const Pairs& pairs, const BothEmbedded& queries, const BothEmbedded& pool,
                        const EvalOptions& options, EvalResult& result) {
-    const int64_t k = std::min<int64_t>(std::max<int64_t>(options.ks.back(), 10), pool.baseline.rows);
+    const int64_t k =
+        std::min<int64_t>(std::max<int64_t>(options.ks.back(), 10), pool.baseline.rows);
     std::vector<int64_t> ks;
     for (const int64_t kk : options.ks)
         if (kk <= k) ks.push_back(kk);
-    const RetrievalScores base = score_retrieval(
-        search(pool.baseline, queries.baseline, k, options.metric, options.index), pairs.positive, ks);
-    const RetrievalScores cand = score_retrieval(
-        search(pool.candidate, queries.candidate, k, options.metric, options.index), pairs.positive, ks);
+    const RetrievalScores base =
+        score_retrieval(search(pool.baseline, queries.baseline, k, options.metric, options.index),
+                        pairs.positive, ks);
+    const RetrievalScores cand =
+        score_retrieval(search(pool.candidate, queries.candidate, k, options.metric, options.index),
+                        pairs.positive, ks);
     for (size_t i = 0; i < ks.size(); ++i) {
         result.metrics.set(k_name("hit", ks[i], "_baseline"), base.hit_at[i].second);
         result.metrics.set(k_name("hit", ks[i], "_candidate"), cand.hit_at[i].second);
-        result.metrics.set(k_name("hit", ks[i], "_delta"), cand.hit_at[i].second - base.hit_at[i].second);
+        result.metrics.set(k_name("hit", ks[i], "_delta"),
+                           cand.hit_at[i].second - base.hit_at[i].second);
     }
     result.metrics.set("mrr@10_baseline", base.mrr_at_10);
     result.metrics.set("mrr@10_candidate", cand.mrr_at_10);
@@ -268,8 +285,10 @@ void graded_metrics(const Pairs& pairs, const BothEmbedded& a, const BothEmbedde
                     const EvalOptions& options, EvalResult& result) {
     std::vector<int64_t> rows(pairs.gold.size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
-    const double base = spearman(pair_similarities(a.baseline, rows, b.baseline, rows, options.metric), pairs.gold);
-    const double cand = spearman(pair_similarities(a.candidate, rows, b.candidate, rows, options.metric), pairs.gold);
+    const double base =
+        spearman(pair_similarities(a.baseline, rows, b.baseline, rows, options.metric), pairs.gold);
+    const double cand = spearman(
+        pair_similarities(a.candidate, rows, b.candidate, rows, options.metric), pairs.gold);
     result.metrics.set("sts_spearman_baseline", base);
     result.metrics.set("sts_spearman_candidate", cand);
     result.metrics.set("sts_spearman_delta", cand - base);
@@ -280,7 +299,8 @@ BothEmbedded read_vector_pair(const EvalInputs& inputs) {
     if (v.baseline.rows != v.candidate.rows)
         throw input_error(inputs.baseline.string() + " has " + std::to_string(v.baseline.rows) +
                           " rows but " + inputs.candidate.string() + " has " +
-                          std::to_string(v.candidate.rows) + "; row i of each must be the same item");
+                          std::to_string(v.candidate.rows) +
+                          "; row i of each must be the same item");
     return v;
 }
 
@@ -289,9 +309,10 @@ BothEmbedded read_vector_pair(const EvalInputs& inputs) {
 bool inputs_are_vectors(const EvalInputs& inputs) {
     const bool base = is_vector_file(inputs.baseline), cand = is_vector_file(inputs.candidate);
     if (base != cand)
-        throw usage_error("--baseline and --candidate must both be models (.pt) or both be vectors "
-                          "(.npy/.fvecs); got " + inputs.baseline.string() + " and " +
-                          inputs.candidate.string());
+        throw usage_error(
+            "--baseline and --candidate must both be models (.pt) or both be vectors "
+            "(.npy/.fvecs); got " +
+            inputs.baseline.string() + " and " + inputs.candidate.string());
     return base;
 }
 
@@ -323,15 +344,18 @@ void score(const EvalTexts& texts, const BothEmbedded& corpus, const BothEmbedde
     result.pool_rows = static_cast<int64_t>(texts.pairs.pool.size());
     const auto t0 = Clock::now();
     corpus_metrics(corpus, texts.queries.empty() ? nullptr : &queries, options, result);
-    if (texts.pairs.kind == PairsKind::Retrieval) retrieval_metrics(texts.pairs, pairs_a, pairs_b, options, result);
-    if (texts.pairs.kind == PairsKind::Graded) graded_metrics(texts.pairs, pairs_a, pairs_b, options, result);
+    if (texts.pairs.kind == PairsKind::Retrieval)
+        retrieval_metrics(texts.pairs, pairs_a, pairs_b, options, result);
+    if (texts.pairs.kind == PairsKind::Graded)
+        graded_metrics(texts.pairs, pairs_a, pairs_b, options, result);
     result.search_seconds = seconds_since(t0);
 }
 
 void set_model_metrics(EvalResult& result) {
     result.metrics.set("size_ratio", static_cast<double>(result.candidate_bytes) /
                                          static_cast<double>(result.baseline_bytes));
-    result.metrics.set("throughput_ratio", result.candidate_texts_per_second / result.baseline_texts_per_second);
+    result.metrics.set("throughput_ratio",
+                       result.candidate_texts_per_second / result.baseline_texts_per_second);
 }
 
 }  // namespace
@@ -341,8 +365,9 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
     EvalResult result;
     if (inputs_are_vectors(inputs)) {
         if (!(inputs.queries.empty() && inputs.pairs.empty()))
-            throw usage_error("--queries and --pairs need models to embed them; with vector files only "
-                              "the corpus rows are compared");
+            throw usage_error(
+                "--queries and --pairs need models to embed them; with vector files only "
+                "the corpus rows are compared");
         options = prepared_options(options, gates, true, PairsKind::None, result);
         score({}, read_vector_pair(inputs), {}, {}, {}, options, result);
         return result;
@@ -366,7 +391,8 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
     if (!texts.queries.empty()) queries = embedder.embed(texts.queries);
     if (texts.pairs.kind != PairsKind::None) {
         pairs_a = embedder.embed(texts.pairs.texts_a);
-        pairs_b = embedder.embed(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b);
+        pairs_b = embedder.embed(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool
+                                                                          : texts.pairs.texts_b);
     }
     result.embed_seconds = seconds_since(t0);
     set_model_metrics(result);
@@ -409,14 +435,16 @@ OneModelVectors embed_all(EmbeddingModel& model, const EvalTexts& texts, int64_t
     // Models are timed one after another here, so each gets an untimed warm-up first: the
     // first calls of a TorchScript model are slower (the executor specialises its graph).
     const size_t warm = std::min<size_t>(texts.corpus.size(), 2 * static_cast<size_t>(batch_size));
-    embed_texts(model, std::vector<std::string>(texts.corpus.begin(), texts.corpus.begin() + warm), options);
+    embed_texts(model, std::vector<std::string>(texts.corpus.begin(), texts.corpus.begin() + warm),
+                options);
     OneModelVectors out;
     const auto t0 = Clock::now();
     out.corpus = run(texts.corpus);
     out.corpus_seconds = seconds_since(t0);
     out.queries = run(texts.queries);
     out.pairs_a = run(texts.pairs.texts_a);
-    out.pairs_b = run(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b);
+    out.pairs_b =
+        run(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b);
     out.seconds = seconds_since(t0);
     return out;
 }
@@ -439,7 +467,8 @@ BaselineEvaluation::BaselineEvaluation(const EvalInputs& inputs, EvalOptions opt
     st.queries = std::move(v.queries);
     st.pairs_a = std::move(v.pairs_a);
     st.pairs_b = std::move(v.pairs_b);
-    st.prepared.baseline_texts_per_second = static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
+    st.prepared.baseline_texts_per_second =
+        static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
 }
 
 BaselineEvaluation::~BaselineEvaluation() = default;
@@ -453,11 +482,13 @@ EvalResult BaselineEvaluation::evaluate(const fs::path& candidate_path,
     EmbeddingModel candidate = open_embedding_model(candidate_path, st.inputs.model);
     result.candidate_bytes = fs::file_size(candidate_path);
     OneModelVectors v = embed_all(candidate, st.texts, st.inputs.batch_size, on_texts);
-    result.candidate_texts_per_second = static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
+    result.candidate_texts_per_second =
+        static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
     result.embed_seconds = v.seconds;
     set_model_metrics(result);
     score(st.texts, {st.corpus, std::move(v.corpus)}, {st.queries, std::move(v.queries)},
-          {st.pairs_a, std::move(v.pairs_a)}, {st.pairs_b, std::move(v.pairs_b)}, result.options, result);
+          {st.pairs_a, std::move(v.pairs_a)}, {st.pairs_b, std::move(v.pairs_b)}, result.options,
+          result);
     return result;
 }
 

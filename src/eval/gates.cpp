@@ -9,8 +9,9 @@ namespace embq {
 
 namespace {
 
-const std::string kGateSyntax = "a gate is NAME OP NUMBER with OP one of >= > <= <, e.g. 'recall@10>=0.98'; "
-                                "'embq eval --list-metrics' prints every NAME";
+const std::string kGateSyntax =
+    "a gate is NAME OP NUMBER with OP one of >= > <= <, e.g. 'recall@10>=0.98'; "
+    "'embq eval --list-metrics' prints every NAME";
 
 std::string trim(const std::string& s) {
     const auto first = s.find_first_not_of(" \t");
@@ -47,12 +48,14 @@ Gate parse_gate(const std::string& text) {
         throw usage_error("--gate '" + text + "': unsupported comparison; " + kGateSyntax);
     }
     if (has_equal) ++number_at;
-    if (gate.metric.empty()) throw usage_error("--gate '" + text + "': no metric name; " + kGateSyntax);
+    if (gate.metric.empty())
+        throw usage_error("--gate '" + text + "': no metric name; " + kGateSyntax);
     const std::string number = trim(text.substr(number_at));
     char* end = nullptr;
     gate.threshold = std::strtod(number.c_str(), &end);
     if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(gate.threshold))
-        throw usage_error("--gate '" + text + "': '" + number + "' is not a number; " + kGateSyntax);
+        throw usage_error("--gate '" + text + "': '" + number + "' is not a number; " +
+                          kGateSyntax);
     gate.resolved = resolve_metric(gate.metric);
     return gate;
 }
@@ -62,8 +65,8 @@ std::string GateVerdict::explain() const {
     if (value) std::snprintf(value_text, sizeof value_text, "%.4f", *value);
     char threshold_text[32];
     std::snprintf(threshold_text, sizeof threshold_text, "%g", gate->threshold);
-    return gate->metric + " = " + value_text + " (needs " + to_string(gate->op) + " " + threshold_text +
-           "): " + (passed ? "PASS" : "FAIL");
+    return gate->metric + " = " + value_text + " (needs " + to_string(gate->op) + " " +
+           threshold_text + "): " + (passed ? "PASS" : "FAIL");
 }
 
 std::vector<GateVerdict> check_gates(const std::vector<Gate>& gates, const MetricValues& values) {

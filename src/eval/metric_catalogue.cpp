@@ -1,8 +1,8 @@
 #include "embq/metric_catalogue.hpp"
 
-#include "embq/error.hpp"
 #include "core/suggest.hpp"
 #include "core/text_table.hpp"
+#include "embq/error.hpp"
 
 namespace embq {
 
@@ -23,24 +23,33 @@ std::pair<std::string, int64_t> split_k(const std::string& name) {
 
 const std::vector<MetricInfo>& metric_catalogue() {
     static const std::vector<MetricInfo> table = {
-        {"recall@K", "neighbour agreement: share of each query's FP32 top-K that the candidate's "
-                     "top-K keeps (each query's own item excluded)"},
-        {"cross_recall@K", "index compatibility: candidate query vectors searched in an index of the "
-                           "FP32 corpus vectors, scored against the FP32 top-K"},
-        {"index_recall@K", "the approximate index's own recall@K against exact search (FP32 vectors)",
+        {"recall@K",
+         "neighbour agreement: share of each query's FP32 top-K that the candidate's "
+         "top-K keeps (each query's own item excluded)"},
+        {"cross_recall@K",
+         "index compatibility: candidate query vectors searched in an index of the "
+         "FP32 corpus vectors, scored against the FP32 top-K"},
+        {"index_recall@K",
+         "the approximate index's own recall@K against exact search (FP32 vectors)",
          MetricNeeds::ApproxIndex},
         {"cosine.mean", "mean cosine between each item's FP32 and candidate vectors"},
         {"cosine.min", "lowest per-item cosine"},
         {"cosine.p1", "1st percentile of the per-item cosine"},
         {"cosine.p5", "5th percentile of the per-item cosine"},
         {"cosine.p50", "median per-item cosine"},
-        {"similarity_spearman", "Spearman correlation of FP32 and candidate similarities over sampled "
-                                "corpus pairs"},
-        {"size_ratio", "candidate model file size / baseline model file size", MetricNeeds::Models, false},
-        {"throughput_ratio", "candidate texts/s / baseline texts/s embedding the corpus, measured "
-                             "side by side in this run", MetricNeeds::Models},
-        {"hit@K_baseline", "share of queries whose positive is in the baseline's top K of the pool "
-                           "(the distinct positives)", MetricNeeds::RetrievalPairs},
+        {"similarity_spearman",
+         "Spearman correlation of FP32 and candidate similarities over sampled "
+         "corpus pairs"},
+        {"size_ratio", "candidate model file size / baseline model file size", MetricNeeds::Models,
+         false},
+        {"throughput_ratio",
+         "candidate texts/s / baseline texts/s embedding the corpus, measured "
+         "side by side in this run",
+         MetricNeeds::Models},
+        {"hit@K_baseline",
+         "share of queries whose positive is in the baseline's top K of the pool "
+         "(the distinct positives)",
+         MetricNeeds::RetrievalPairs},
         {"hit@K_candidate", "as hit@K_baseline, for the candidate", MetricNeeds::RetrievalPairs},
         {"hit@K_delta", "hit@K_candidate - hit@K_baseline (-0.01 is one point worse)",
          MetricNeeds::RetrievalPairs},
@@ -48,10 +57,14 @@ const std::vector<MetricInfo>& metric_catalogue() {
          MetricNeeds::RetrievalPairs},
         {"mrr@10_candidate", "as mrr@10_baseline, for the candidate", MetricNeeds::RetrievalPairs},
         {"mrr@10_delta", "mrr@10_candidate - mrr@10_baseline", MetricNeeds::RetrievalPairs},
-        {"sts_spearman_baseline", "Spearman correlation of the baseline's pair similarities with the "
-                                  "gold scores", MetricNeeds::GradedPairs},
-        {"sts_spearman_candidate", "as sts_spearman_baseline, for the candidate", MetricNeeds::GradedPairs},
-        {"sts_spearman_delta", "sts_spearman_candidate - sts_spearman_baseline", MetricNeeds::GradedPairs},
+        {"sts_spearman_baseline",
+         "Spearman correlation of the baseline's pair similarities with the "
+         "gold scores",
+         MetricNeeds::GradedPairs},
+        {"sts_spearman_candidate", "as sts_spearman_baseline, for the candidate",
+         MetricNeeds::GradedPairs},
+        {"sts_spearman_delta", "sts_spearman_candidate - sts_spearman_baseline",
+         MetricNeeds::GradedPairs},
     };
     return table;
 }
@@ -69,11 +82,15 @@ std::string describe(MetricNeeds needs) {
 
 std::string format_metric_catalogue() {
     TextTable table({"metric", "needs", "meaning"});
-    for (const auto& info : metric_catalogue()) table.add_row({info.pattern, describe(info.needs), info.description});
+    for (const auto& info : metric_catalogue())
+        table.add_row({info.pattern, describe(info.needs), info.description});
     return table.render() +
-           "K is any positive integer: --k sets which are reported, and a gate's K is always computed.\n"
-           "Gates: --gate 'NAME>=NUMBER' (also >, <=, <), repeatable; a gate on a metric the run cannot\n"
-           "produce is a usage error. Deltas are candidate - baseline as fractions: hit@1_delta>=-0.01\n"
+           "K is any positive integer: --k sets which are reported, and a gate's K is always "
+           "computed.\n"
+           "Gates: --gate 'NAME>=NUMBER' (also >, <=, <), repeatable; a gate on a metric the run "
+           "cannot\n"
+           "produce is a usage error. Deltas are candidate - baseline as fractions: "
+           "hit@1_delta>=-0.01\n"
            "allows one point of loss.\n";
 }
 
@@ -87,8 +104,9 @@ ResolvedMetric resolve_metric(const std::string& name) {
     std::vector<std::string> names;
     for (const auto& info : metric_catalogue()) {
         const auto at = info.pattern.find("@K");
-        names.push_back(at == std::string::npos ? info.pattern : info.pattern.substr(0, at) + "@10" +
-                                                                     info.pattern.substr(at + 2));
+        names.push_back(at == std::string::npos
+                            ? info.pattern
+                            : info.pattern.substr(0, at) + "@10" + info.pattern.substr(at + 2));
     }
     const auto hint = closest_match(name, names);
     throw usage_error("unknown metric '" + name + "'" +

@@ -50,7 +50,8 @@ std::unique_ptr<faiss::Index> build_index(const Vectors& base, SimilarityMetric 
             index = std::make_unique<faiss::IndexFlat>(dim, faiss_metric(metric));
             break;
         case IndexSpec::Kind::Ivf: {
-            const int64_t lists = spec.ivf_lists > 0 ? spec.ivf_lists : default_ivf_lists(base.rows);
+            const int64_t lists =
+                spec.ivf_lists > 0 ? spec.ivf_lists : default_ivf_lists(base.rows);
             if (lists > base.rows)
                 throw usage_error("--index ivf:" + std::to_string(lists) + " needs at least " +
                                   std::to_string(lists) + " corpus rows, the corpus has " +
@@ -65,8 +66,8 @@ std::unique_ptr<faiss::Index> build_index(const Vectors& base, SimilarityMetric 
             break;
         }
         case IndexSpec::Kind::Hnsw: {
-            auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(dim, static_cast<int>(spec.hnsw_links),
-                                                               faiss_metric(metric));
+            auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(
+                dim, static_cast<int>(spec.hnsw_links), faiss_metric(metric));
             hnsw->hnsw.efSearch = static_cast<int>(spec.hnsw_ef_search);
             index = std::move(hnsw);
             break;
@@ -153,7 +154,8 @@ IndexSpec parse_index_spec(const std::string& text) {
     if (colon != std::string::npos) {
         const std::string digits = text.substr(colon + 1);
         if (digits.empty() || digits.size() > 9 ||
-            !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+            !std::all_of(digits.begin(), digits.end(),
+                         [](char c) { return c >= '0' && c <= '9'; }) ||
             std::stoll(digits) == 0)
             throw usage_error("--index " + text + ": expected a positive number after ':'");
         param = std::stoll(digits);
@@ -257,7 +259,8 @@ Vectors gather_rows(const Vectors& v, const std::vector<int64_t>& rows) {
     out.data.reserve(rows.size() * static_cast<size_t>(v.dim));
     for (const int64_t r : rows) {
         EMBQ_ASSERT(r >= 0 && r < v.rows);
-        out.data.insert(out.data.end(), v.data.begin() + r * v.dim, v.data.begin() + (r + 1) * v.dim);
+        out.data.insert(out.data.end(), v.data.begin() + r * v.dim,
+                        v.data.begin() + (r + 1) * v.dim);
     }
     return out;
 }
@@ -310,7 +313,9 @@ std::vector<double> pair_similarities(const Vectors& left, const std::vector<int
             d2 += (static_cast<double>(x[c]) - y[c]) * (static_cast<double>(x[c]) - y[c]);
         }
         switch (metric) {
-            case SimilarityMetric::Cosine: out[i] = xx > 0 && yy > 0 ? xy / std::sqrt(xx * yy) : 0.0; break;
+            case SimilarityMetric::Cosine:
+                out[i] = xx > 0 && yy > 0 ? xy / std::sqrt(xx * yy) : 0.0;
+                break;
             case SimilarityMetric::InnerProduct: out[i] = xy; break;
             case SimilarityMetric::L2: out[i] = -d2; break;
         }
@@ -333,7 +338,8 @@ RetrievalScores score_retrieval(const Neighbours& found, const std::vector<int64
     const auto n = static_cast<double>(found.queries);
     for (const int64_t k : ks) {
         EMBQ_ASSERT(k <= found.k);
-        const auto hits = std::count_if(rank.begin(), rank.end(), [k](int64_t r) { return r > 0 && r <= k; });
+        const auto hits =
+            std::count_if(rank.begin(), rank.end(), [k](int64_t r) { return r > 0 && r <= k; });
         s.hit_at.emplace_back(k, static_cast<double>(hits) / n);
     }
     double mrr = 0;

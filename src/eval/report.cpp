@@ -5,12 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.hpp"
+#include "core/text_table.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
 #include "embq/layers.hpp"
 #include "embq/runtime.hpp"
-#include "core/sha256.hpp"
-#include "core/text_table.hpp"
 
 namespace embq {
 
@@ -67,18 +67,25 @@ const char* pairs_kind_name(PairsKind kind) {
 std::string headline(const EvalReport& r, const std::string& quote) {
     const EvalResult& res = r.result;
     std::string line = "baseline " + quote + r.inputs.baseline.filename().string() + quote;
-    if (!res.from_vectors) line += " (" + format_bytes(static_cast<int64_t>(res.baseline_bytes)) + ")";
+    if (!res.from_vectors)
+        line += " (" + format_bytes(static_cast<int64_t>(res.baseline_bytes)) + ")";
     line += " vs candidate " + quote + r.inputs.candidate.filename().string() + quote;
     if (!res.from_vectors)
         line += " (" + format_bytes(static_cast<int64_t>(res.candidate_bytes)) + ", " +
-                fixed(100.0 * static_cast<double>(res.candidate_bytes) / static_cast<double>(res.baseline_bytes), 1) +
+                fixed(100.0 * static_cast<double>(res.candidate_bytes) /
+                          static_cast<double>(res.baseline_bytes),
+                      1) +
                 "% of the baseline)";
-    line += "; " + std::to_string(res.corpus_rows) + " corpus rows, " + std::to_string(res.query_rows) +
+    line += "; " + std::to_string(res.corpus_rows) + " corpus rows, " +
+            std::to_string(res.query_rows) +
             (res.queries_from_corpus ? " sampled queries" : " queries");
     if (res.pairs_kind != PairsKind::None)
         line += ", " + std::to_string(res.pair_rows) + " labelled pairs" +
-                (res.pairs_kind == PairsKind::Retrieval ? " (pool " + std::to_string(res.pool_rows) + ")" : "");
-    line += "; " + std::string(to_string(res.options.metric)) + ", " + res.options.index.describe() + " search";
+                (res.pairs_kind == PairsKind::Retrieval
+                     ? " (pool " + std::to_string(res.pool_rows) + ")"
+                     : "");
+    line += "; " + std::string(to_string(res.options.metric)) + ", " +
+            res.options.index.describe() + " search";
     return line;
 }
 
@@ -113,11 +120,12 @@ std::string eval_report_text(const EvalReport& r) {
     out += table.render();
     if (!r.result.from_vectors) {
         char buf[256];
-        std::snprintf(buf, sizeof buf,
-                      "throughput: baseline %.1f texts/s, candidate %.1f texts/s (side by side, %d threads); "
-                      "embedding %.1f s, search and metrics %.1f s\n",
-                      r.result.baseline_texts_per_second, r.result.candidate_texts_per_second, r.threads,
-                      r.result.embed_seconds, r.result.search_seconds);
+        std::snprintf(
+            buf, sizeof buf,
+            "throughput: baseline %.1f texts/s, candidate %.1f texts/s (side by side, %d threads); "
+            "embedding %.1f s, search and metrics %.1f s\n",
+            r.result.baseline_texts_per_second, r.result.candidate_texts_per_second, r.threads,
+            r.result.embed_seconds, r.result.search_seconds);
         out += buf;
     }
     return out;
@@ -169,9 +177,11 @@ std::string eval_report_markdown(const EvalReport& r) {
     if (r.verdicts.empty())
         out += "no gates\n\n";
     else if (failed == 0)
-        out += "✅ passed (" + std::to_string(r.verdicts.size()) + " of " + std::to_string(r.verdicts.size()) + " gates)\n\n";
+        out += "✅ passed (" + std::to_string(r.verdicts.size()) + " of " +
+               std::to_string(r.verdicts.size()) + " gates)\n\n";
     else
-        out += "❌ failed (" + std::to_string(failed) + " of " + std::to_string(r.verdicts.size()) + " gates)\n\n";
+        out += "❌ failed (" + std::to_string(failed) + " of " + std::to_string(r.verdicts.size()) +
+               " gates)\n\n";
     out += headline(r, "`") + "\n\n";
     if (!r.verdicts.empty()) {
         out += "| gate | value | result |\n|---|---:|---|\n";
@@ -181,12 +191,13 @@ std::string eval_report_markdown(const EvalReport& r) {
         out += "\n";
     }
     out += "| metric | value |\n|---|---:|\n";
-    for (const auto& [name, value] : r.result.metrics.all()) out += "| " + name + " | " + fixed(value) + " |\n";
+    for (const auto& [name, value] : r.result.metrics.all())
+        out += "| " + name + " | " + fixed(value) + " |\n";
     if (!r.result.from_vectors)
         out += "\nThroughput measured side by side in this run: baseline " +
                fixed(r.result.baseline_texts_per_second, 1) + " texts/s, candidate " +
-               fixed(r.result.candidate_texts_per_second, 1) + " texts/s (" + std::to_string(r.threads) +
-               " threads).\n";
+               fixed(r.result.candidate_texts_per_second, 1) + " texts/s (" +
+               std::to_string(r.threads) + " threads).\n";
     out += "\n<sub>" + build_description() + "</sub>\n";
     return out;
 }
@@ -195,7 +206,8 @@ std::string eval_report_junit(const EvalReport& r) {
     const std::string total = std::to_string(r.verdicts.size());
     const std::string failed = std::to_string(failures(r.verdicts));
     std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    out += "<testsuites name=\"embq eval\" tests=\"" + total + "\" failures=\"" + failed + "\" errors=\"0\">\n";
+    out += "<testsuites name=\"embq eval\" tests=\"" + total + "\" failures=\"" + failed +
+           "\" errors=\"0\">\n";
     out += "  <testsuite name=\"embq eval gates\" tests=\"" + total + "\" failures=\"" + failed +
            "\" errors=\"0\" skipped=\"0\">\n";
     for (const auto& v : r.verdicts) {
@@ -203,7 +215,8 @@ std::string eval_report_junit(const EvalReport& r) {
         if (v.passed) {
             out += "/>\n";
         } else {
-            out += ">\n      <failure type=\"gate\" message=\"" + xml_escape(v.explain()) + "\"/>\n    </testcase>\n";
+            out += ">\n      <failure type=\"gate\" message=\"" + xml_escape(v.explain()) +
+                   "\"/>\n    </testcase>\n";
         }
     }
     out += "    <system-out>" + xml_escape(headline(r, "")) + "</system-out>\n";

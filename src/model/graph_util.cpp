@@ -43,7 +43,8 @@ std::optional<std::string> owner_within(const torch::jit::Value* v, const std::s
     }
     if (n->kind() == c10::prim::If && depth < 4) {
         for (const torch::jit::Block* branch : n->blocks())
-            if (auto owner = owner_within(branch->outputs().at(v->offset()), name, paths, depth + 1))
+            if (auto owner =
+                    owner_within(branch->outputs().at(v->offset()), name, paths, depth + 1))
                 return owner;
     }
     return std::nullopt;

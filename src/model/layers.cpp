@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "embq/format.hpp"
 #include "core/text_table.hpp"
+#include "embq/format.hpp"
 
 namespace embq {
 
@@ -88,7 +88,8 @@ const Layer* ModelInventory::find(std::string_view path) const {
 
 std::string format_inventory(const ModelInventory& inv) {
     std::ostringstream out;
-    TextTable layers({"layer", "kind", "weight", "dtype", "params", "bytes", "shared type", "calls"});
+    TextTable layers(
+        {"layer", "kind", "weight", "dtype", "params", "bytes", "shared type", "calls"});
     for (const auto& l : inv.layers) {
         layers.add_row({l.path, to_string(l.kind), shape_string(l.weight_shape), l.dtype,
                         std::to_string(l.params), format_bytes(l.bytes),
@@ -133,14 +134,17 @@ nlohmann::json inventory_to_json(const ModelInventory& inv) {
     }
     nlohmann::json kept = nlohmann::json::array();
     for (const auto& k : inv.kept) {
-        kept.push_back({{"path", k.path}, {"type_name", k.type_name}, {"params", k.params},
+        kept.push_back({{"path", k.path},
+                        {"type_name", k.type_name},
+                        {"params", k.params},
                         {"bytes", k.bytes}});
     }
     auto totals_json = [](const KindTotals& t) {
         return nlohmann::json{{"count", t.count}, {"params", t.params}, {"bytes", t.bytes}};
     };
     nlohmann::json by_kind = nlohmann::json::object();
-    for (LayerKind kind : all_layer_kinds()) by_kind[to_string(kind)] = totals_json(inv.totals(kind));
+    for (LayerKind kind : all_layer_kinds())
+        by_kind[to_string(kind)] = totals_json(inv.totals(kind));
     by_kind["kept"] = totals_json(inv.kept_totals());
     return {{"layers", layers},
             {"kept", kept},

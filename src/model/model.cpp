@@ -33,7 +33,8 @@ std::string describe_load_failure(const std::exception& e) {
         return "corrupt or truncated TorchScript archive (" + head + ")";
     if (what.find("constants.pkl") != std::string::npos || what.find("code/") != std::string::npos)
         return "a zip file but not a TorchScript archive; was it saved with torch.save() "
-               "instead of torch.jit.save()? (" + head + ")";
+               "instead of torch.jit.save()? (" +
+               head + ")";
     return "cannot load TorchScript archive (" + head + ")";
 }
 
@@ -102,8 +103,8 @@ LoadedModel load_model(const fs::path& path) {
         try {
             loaded.embq_metadata = nlohmann::json::parse(meta);
         } catch (const nlohmann::json::exception& e) {
-            throw input_error(path.string() + ": corrupt embq metadata (extra/" +
-                              kMetadataEntry + "): " + e.what());
+            throw input_error(path.string() + ": corrupt embq metadata (extra/" + kMetadataEntry +
+                              "): " + e.what());
         }
     }
     return loaded;

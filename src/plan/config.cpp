@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <set>
 #include <iterator>
+#include <set>
 
 #include "embq/error.hpp"
 
@@ -20,13 +20,13 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kEngines = {"auto", "onednn", "qnnpack", "fbgemm"};
-const std::vector<std::string> kTopKeys = {"$schema", "description", "engine", "defaults",
-                                           "rules", "allow_unmatched_rules", "calibration"};
-const std::vector<std::string> kChoiceKeys = {"scheme", "granularity", "symmetric",
-                                              "reduce_range", "bias_correction"};
-const std::vector<std::string> kRuleKeys = {"match",        "kind",      "scheme",
-                                            "granularity",  "symmetric", "reduce_range",
-                                            "bias_correction"};
+const std::vector<std::string> kTopKeys = {"$schema",    "description", "engine",
+                                           "defaults",   "rules",       "allow_unmatched_rules",
+                                           "calibration"};
+const std::vector<std::string> kChoiceKeys = {"scheme", "granularity", "symmetric", "reduce_range",
+                                              "bias_correction"};
+const std::vector<std::string> kRuleKeys = {
+    "match", "kind", "scheme", "granularity", "symmetric", "reduce_range", "bias_correction"};
 const std::vector<std::string> kCalibrationKeys = {"data", "samples", "observer", "batch_size"};
 
 std::string join(const std::vector<std::string>& words) {
@@ -51,8 +51,8 @@ std::string unknown(const std::string& what, const std::string& word,
                     const std::vector<std::string>& valid, const std::string& where = "") {
     const auto best = closest_match(word, valid);
     return "unknown " + what + " '" + word + "'" + where +
-           (best ? "; did you mean '" + *best + "'?" : "") + " (valid " + what + "s: " +
-           join(valid) + ")";
+           (best ? "; did you mean '" + *best + "'?" : "") + " (valid " + what +
+           "s: " + join(valid) + ")";
 }
 
 // How a value reads in a message: `the string "yes"`, `a number (3)`, `an array`.
@@ -155,8 +155,10 @@ private:
         if (spec.data.is_relative() && origin_ != "<inline>")
             spec.data = std::filesystem::path(origin_).parent_path() / spec.data;
         if (value.contains("samples"))
-            spec.samples = static_cast<size_t>(positive_integer(value["samples"], "calibration.samples"));
-        if (value.contains("observer")) spec.observer = string(value["observer"], "calibration.observer");
+            spec.samples =
+                static_cast<size_t>(positive_integer(value["samples"], "calibration.samples"));
+        if (value.contains("observer"))
+            spec.observer = string(value["observer"], "calibration.observer");
         if (value.contains("batch_size"))
             spec.batch_size = positive_integer(value["batch_size"], "calibration.batch_size");
         return spec;
@@ -192,8 +194,9 @@ private:
     Granularity parse_granularity(const json& value, const std::string& path) const {
         const std::string text = string(value, path);
         if (auto g = Granularity::parse(text)) return *g;
-        throw fail(path + ": '" + text +
-                   "' is not a granularity; use per_tensor, per_channel or group:N (e.g. group:64)");
+        throw fail(
+            path + ": '" + text +
+            "' is not a granularity; use per_tensor, per_channel or group:N (e.g. group:64)");
     }
 
     // A default or a kind-filtered rule whose scheme cannot apply to that kind could
@@ -222,8 +225,9 @@ private:
 
     std::vector<Rule> parse_rules(const json& value) const {
         if (!value.is_array())
-            throw fail(R"(rules must be an array like [{"match": "*.query", "scheme": "fp32"}], not )" +
-                       describe(value));
+            throw fail(
+                R"(rules must be an array like [{"match": "*.query", "scheme": "fp32"}], not )" +
+                describe(value));
         std::vector<Rule> rules;
         for (size_t i = 0; i < value.size(); ++i) rules.push_back(parse_rule(value[i], i));
         return rules;
@@ -236,12 +240,14 @@ private:
         Rule rule;
         rule.index = index;
         if (!entry.contains("match"))
-            throw fail(path + ": missing required key 'match' (a glob over layer paths, e.g. "
-                              "\"encoder.layer.*.attention.self.query\")");
+            throw fail(path +
+                       ": missing required key 'match' (a glob over layer paths, e.g. "
+                       "\"encoder.layer.*.attention.self.query\")");
         rule.match = string(entry["match"], path + ".match");
         if (rule.match.empty())
-            throw fail(path + ".match is empty; use a glob over layer paths such as \"*.query\", "
-                              "or \"*\" for every layer");
+            throw fail(path +
+                       ".match is empty; use a glob over layer paths such as \"*.query\", "
+                       "or \"*\" for every layer");
         if (entry.contains("kind"))
             rule.kind = parse_kind(string(entry["kind"], path + ".kind"), path + ".kind");
         rule.choice = parse_choice(entry, path);
@@ -311,7 +317,8 @@ Config load_config(const std::filesystem::path& path) {
     if (fs::is_directory(path, ec))
         throw input_error(origin + ": is a directory, not a config file");
     std::ifstream in(path, std::ios::binary);
-    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string content((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
     if (!in.is_open() || in.bad())
         throw input_error(origin + ": cannot read the file (check its permissions)");
 

@@ -1,17 +1,17 @@
 // The plan: the config resolved against one model's inventory. The precedence
 // (kept < default < rules in order) is written down in config.hpp; choose() below is
 // its whole implementation.
-#include "embq/format.hpp"
 #include "embq/plan.hpp"
+#include "embq/format.hpp"
 
 #include <cstdio>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "embq/error.hpp"
 #include "core/suggest.hpp"
 #include "core/text_table.hpp"
+#include "embq/error.hpp"
 
 namespace embq {
 
@@ -53,9 +53,9 @@ void check_rule_applies(const Config& config, const Rule& rule, size_t position,
     const std::string kinds = supported_kinds(scheme);
     throw config_error(config.origin + ": " + rule_label(rule, position) + " matches " +
                        layer.path + ", " + a_kind_layer(layer.kind) + ", but scheme '" +
-                       rule.choice.scheme + "' applies only to " + kinds + " layers; add \"kind\": \"" +
-                       kinds.substr(0, kinds.find(',')) + "\" to " + rule_key(position) +
-                       " or narrow its match");
+                       rule.choice.scheme + "' applies only to " + kinds +
+                       " layers; add \"kind\": \"" + kinds.substr(0, kinds.find(',')) + "\" to " +
+                       rule_key(position) + " or narrow its match");
 }
 
 bool rule_matches(const Rule& rule, const Layer& layer) {
@@ -97,9 +97,11 @@ LayerPlan plan_layer(const Config& config, const Layer& layer, const Choice& cho
     if (choice.options.bias_correction.value_or(false)) {
         // Only schemes that quantize a linear layer's weight shift its output.
         if (layer.kind != LayerKind::Linear || !plan.scheme->corrects_bias())
-            throw config_error(config.origin + ": " + choice.chosen_by + ": bias_correction "
+            throw config_error(config.origin + ": " + choice.chosen_by +
+                               ": bias_correction "
                                "applies to weight-quantized linear layers (" +
-                               format_alternatives(scheme_names([](const Scheme& s) { return s.corrects_bias(); })) +
+                               format_alternatives(scheme_names(
+                                   [](const Scheme& s) { return s.corrects_bias(); })) +
                                "), not " + choice.scheme + " on " + layer.path);
         plan.options.bias_correction = true;
     }
@@ -124,7 +126,8 @@ void check_unmatched_rules(const Config& config, const ModelInventory& inventory
             plan.warnings.push_back(config.origin + ": " + what + "; the rule is ignored");
             continue;
         }
-        const auto near = has_wildcard(rule.match) ? std::nullopt : closest_match(rule.match, paths);
+        const auto near =
+            has_wildcard(rule.match) ? std::nullopt : closest_match(rule.match, paths);
         if (near) what += " (did you mean '" + *near + "'?)";
         throw config_error(config.origin + ": " + what +
                            "; 'embq inspect MODEL' lists the layer paths; pass "
@@ -142,15 +145,18 @@ void check_calibration(const Config& config, const Plan& plan, const PlanOptions
         const std::string what = first.scheme->needs_calibration()
                                      ? "scheme '" + std::string(first.scheme->name()) + "'"
                                      : std::string("bias_correction");
-        throw config_error(config.origin + ": " + what + " (" + first.chosen_by + ", layers " +
-                           format_list(layers) + ") needs calibration: pass --calibration FILE (written by "
-                           "'embq calibrate') or add \"calibration\": {\"data\": ...} to the config");
+        throw config_error(
+            config.origin + ": " + what + " (" + first.chosen_by + ", layers " +
+            format_list(layers) +
+            ") needs calibration: pass --calibration FILE (written by "
+            "'embq calibrate') or add \"calibration\": {\"data\": ...} to the config");
     }
 }
 
 std::string options_text(const LayerPlan& lp) {
     if (!lp.scheme->takes_options()) return "-";
-    std::string text = lp.options.granularity.to_string() + (lp.options.symmetric ? " sym" : " asym");
+    std::string text =
+        lp.options.granularity.to_string() + (lp.options.symmetric ? " sym" : " asym");
     if (lp.options.reduce_range) text += " reduce_range";
     if (lp.options.bias_correction) text += " bias_correction";
     return text;
@@ -255,22 +261,24 @@ nlohmann::json plan_to_json(const Plan& plan) {
     for (const auto& lp : plan.layers) {
         // Options a scheme does not take are null, not placeholder values.
         const bool options = lp.scheme->takes_options();
-        layers.push_back({{"path", lp.layer.path},
-                          {"kind", to_string(lp.layer.kind)},
-                          {"scheme", std::string(lp.scheme->name())},
-                          {"granularity", options ? nlohmann::json(lp.options.granularity.to_string())
-                                                  : nlohmann::json()},
-                          {"symmetric", options ? nlohmann::json(lp.options.symmetric) : nlohmann::json()},
-                          {"reduce_range",
-                           options ? nlohmann::json(lp.options.reduce_range) : nlohmann::json()},
-                          {"bias_correction", lp.options.bias_correction},
-                          {"chosen_by", lp.chosen_by},
-                          {"bytes_before", lp.layer.bytes},
-                          {"bytes_after", lp.bytes_after}});
+        layers.push_back(
+            {{"path", lp.layer.path},
+             {"kind", to_string(lp.layer.kind)},
+             {"scheme", std::string(lp.scheme->name())},
+             {"granularity",
+              options ? nlohmann::json(lp.options.granularity.to_string()) : nlohmann::json()},
+             {"symmetric", options ? nlohmann::json(lp.options.symmetric) : nlohmann::json()},
+             {"reduce_range", options ? nlohmann::json(lp.options.reduce_range) : nlohmann::json()},
+             {"bias_correction", lp.options.bias_correction},
+             {"chosen_by", lp.chosen_by},
+             {"bytes_before", lp.layer.bytes},
+             {"bytes_after", lp.bytes_after}});
     }
     nlohmann::json kept = nlohmann::json::array();
     for (const auto& k : plan.kept) {
-        kept.push_back({{"path", k.path}, {"type_name", k.type_name}, {"params", k.params},
+        kept.push_back({{"path", k.path},
+                        {"type_name", k.type_name},
+                        {"params", k.params},
                         {"bytes", k.bytes}});
     }
     const int64_t before = plan.bytes_before(), after = plan.bytes_after();

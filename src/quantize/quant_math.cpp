@@ -42,8 +42,8 @@ GroupQuantized quantize_groups(const at::Tensor& weight, int64_t group, int bits
 at::Tensor dequantize_groups(const GroupQuantized& q, int64_t group) {
     const int64_t rows = q.codes.size(0), cols = q.codes.size(1);
     const at::Tensor codes = q.codes.to(at::kFloat).reshape({rows, cols / group, group});
-    const at::Tensor w = codes * q.scale.to(at::kFloat).unsqueeze(-1) +
-                         q.offset.to(at::kFloat).unsqueeze(-1);
+    const at::Tensor w =
+        codes * q.scale.to(at::kFloat).unsqueeze(-1) + q.offset.to(at::kFloat).unsqueeze(-1);
     return w.reshape({rows, cols});
 }
 

@@ -25,8 +25,8 @@ GroupQuantized quantize_groups(const at::Tensor& weight, int64_t group, int bits
 at::Tensor dequantize_groups(const GroupQuantized& q, int64_t group);
 
 // Two 4-bit codes to a byte: element 2i in the low nibble, 2i+1 in the high one.
-at::Tensor pack_int4(const at::Tensor& codes);    // uint8 [rows, cols] -> [rows, cols/2]
-at::Tensor unpack_int4(const at::Tensor& packed); // inverse
+at::Tensor pack_int4(const at::Tensor& codes);     // uint8 [rows, cols] -> [rows, cols/2]
+at::Tensor unpack_int4(const at::Tensor& packed);  // inverse
 
 // Symmetric int8 scales, one per tensor or per output row: max|w| / 127.
 at::Tensor symmetric_int8_scales(const at::Tensor& weight, bool per_channel);

@@ -3,8 +3,8 @@
 #include <set>
 #include <unordered_map>
 
-#include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/common_subexpression_elimination.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
@@ -133,8 +133,8 @@ void save_atomically(torch::jit::Module& module, const torch::jit::ExtraFilesMap
         module.save(file.temp_path().string(), extra);
         torch::jit::load(file.temp_path().string());
     } catch (const std::exception& e) {
-        throw runtime_failure(output.string() + ": writing the quantized model failed: " +
-                              first_line_of(e));
+        throw runtime_failure(output.string() +
+                              ": writing the quantized model failed: " + first_line_of(e));
     }
     file.commit();
 }
@@ -173,13 +173,13 @@ void resolve_engine(Plan& plan) {
                     (layers.size() > 1 ? ", ..." : "") + "): " + *reason;
     }
     if (!problems.empty()) {
-        throw config_error("engine preflight failed: " + problems +
-                           ". This libtorch has engines: " + (available.empty() ? "none" : available) +
-                           "; set \"engine\" to one of them or \"auto\", or use " +
-                           format_alternatives(scheme_names([](const Scheme& s) {
-                               return s.rewrites() && !s.needs_quantized_engine();
-                           })) +
-                           ", which need no quantized engine");
+        throw config_error(
+            "engine preflight failed: " + problems +
+            ". This libtorch has engines: " + (available.empty() ? "none" : available) +
+            "; set \"engine\" to one of them or \"auto\", or use " +
+            format_alternatives(scheme_names(
+                [](const Scheme& s) { return s.rewrites() && !s.needs_quantized_engine(); })) +
+            ", which need no quantized engine");
     }
     plan.engine = engine.empty() ? "none" : engine;
 }
@@ -191,7 +191,8 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
     const std::string& engine = plan.engine;
     std::error_code ec;
     if (fs::exists(output, ec) && fs::equivalent(output, model.path, ec))
-        throw usage_error(output.string() + ": the output would overwrite the input model; "
+        throw usage_error(output.string() +
+                          ": the output would overwrite the input model; "
                           "choose another -o path");
 
     QuantizeResult result;
@@ -226,15 +227,14 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                                       "' is not used by forward(); left as it is");
     }
     for (const auto& tensor : drop_unread_tensors(*graph, root, result.rewritten_calls))
-        result.warnings.push_back(tensor + " is still read by the model (tied weights?); "
+        result.warnings.push_back(tensor +
+                                  " is still read by the model (tied weights?); "
                                   "its FP32 copy stays in the file");
 
-    nlohmann::json meta = {{"embq_version", version()},
-                           {"created_by", build_description()},
-                           {"engine", engine},
-                           {"source_model", model.path.filename().string()},
-                           {"config", config_source},
-                           {"plan", plan_to_json(plan)}};
+    nlohmann::json meta = {
+        {"embq_version", version()}, {"created_by", build_description()},
+        {"engine", engine},          {"source_model", model.path.filename().string()},
+        {"config", config_source},   {"plan", plan_to_json(plan)}};
     if (calibration)
         meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
                                {"observer", calibration->selected_observer()}};

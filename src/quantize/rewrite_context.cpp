@@ -23,25 +23,33 @@ RewriteContext::RewriteContext(torch::jit::Module& root, torch::jit::Graph& grap
                                torch::jit::Node* node, const torch::jit::Module& layer_module,
                                const Layer& layer, std::string engine,
                                const Calibration* calibration)
-    : root_(root), graph_(graph), node_(node), layer_module_(layer_module), layer_(layer),
-      engine_(std::move(engine)), calibration_(calibration) {}
+    : root_(root),
+      graph_(graph),
+      node_(node),
+      layer_module_(layer_module),
+      layer_(layer),
+      engine_(std::move(engine)),
+      calibration_(calibration) {}
 
 at::Tensor RewriteContext::weight() const {
     return layer_module_.attr("weight").toTensor().detach().contiguous().to(at::kFloat);
 }
 
 c10::optional<at::Tensor> RewriteContext::bias() const {
-    if (!layer_module_.hasattr("bias") || !layer_module_.attr("bias").isTensor()) return c10::nullopt;
+    if (!layer_module_.hasattr("bias") || !layer_module_.attr("bias").isTensor())
+        return c10::nullopt;
     return layer_module_.attr("bias").toTensor().detach().contiguous().to(at::kFloat);
 }
 
 LayerCalibration RewriteContext::calibration() const {
     if (!calibration_)
-        throw config_error("layer '" + layer_.path + "' needs calibration; pass --calibration FILE");
+        throw config_error("layer '" + layer_.path +
+                           "' needs calibration; pass --calibration FILE");
     auto found = calibration_->layer(layer_.path);
     if (!found)
-        throw config_error("layer '" + layer_.path + "': " + calibration_->origin() +
-                           " has no " + calibration_->selected_observer() + " range for it (was it "
+        throw config_error("layer '" + layer_.path + "': " + calibration_->origin() + " has no " +
+                           calibration_->selected_observer() +
+                           " range for it (was it "
                            "calibrated on another model, or did the data never reach the layer?)");
     return *found;
 }
@@ -54,8 +62,10 @@ c10::optional<at::Tensor> RewriteContext::output_bias(const ResolvedOptions& opt
     const at::Tensor w = weight();
     if (static_cast<int64_t>(cal.input_mean.size()) != w.size(1))
         throw config_error("layer '" + layer_.path + "': the calibration has " +
-                           std::to_string(cal.input_mean.size()) + " input channel means but the "
-                           "layer takes " + std::to_string(w.size(1)) + " inputs; recalibrate on this model");
+                           std::to_string(cal.input_mean.size()) +
+                           " input channel means but the "
+                           "layer takes " +
+                           std::to_string(w.size(1)) + " inputs; recalibrate on this model");
     // In double: the correction is a small difference of large dot products.
     const at::Tensor mean = at::tensor(cal.input_mean, at::kDouble);
     const at::Tensor shift = at::matmul(w.to(at::kDouble) - dequantized.to(at::kDouble), mean);
@@ -74,8 +84,8 @@ torch::jit::Value* RewriteContext::attribute(const std::string& name,
     return graph_.insertGetAttr(graph_.inputs().at(0), attr);
 }
 
-std::vector<torch::jit::Value*> RewriteContext::call(const torch::jit::Function& fn,
-                                                     const std::vector<torch::jit::Value*>& inputs) {
+std::vector<torch::jit::Value*> RewriteContext::call(
+    const torch::jit::Function& fn, const std::vector<torch::jit::Value*>& inputs) {
     torch::jit::WithInsertPoint guard(node_);
     auto callee = torch::jit::toGraphFunction(fn).graph()->copy();
     // Calls to helper functions must be inlined: the saved model has to stand alone.

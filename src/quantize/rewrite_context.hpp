@@ -19,8 +19,8 @@ namespace embq {
 class RewriteContext {
 public:
     RewriteContext(torch::jit::Module& root, torch::jit::Graph& graph, torch::jit::Node* node,
-                   const torch::jit::Module& layer_module, const Layer& layer,
-                   std::string engine, const Calibration* calibration);
+                   const torch::jit::Module& layer_module, const Layer& layer, std::string engine,
+                   const Calibration* calibration);
 
     torch::jit::Node* node() const { return node_; }
     torch::jit::Graph& graph() const { return graph_; }

@@ -28,8 +28,9 @@ std::unique_ptr<Scheme> make_fp32_scheme() { return std::make_unique<Fp32Scheme>
 ResolvedOptions reject_options(std::string_view scheme, const Layer& layer,
                                const SchemeOptions& options) {
     if (options.granularity || options.symmetric || options.reduce_range)
-        throw config_error("layer '" + layer.path + "': scheme '" + std::string(scheme) +
-                           "' takes no granularity, symmetric or reduce_range options; remove them");
+        throw config_error(
+            "layer '" + layer.path + "': scheme '" + std::string(scheme) +
+            "' takes no granularity, symmetric or reduce_range options; remove them");
     return {};
 }
 

@@ -28,7 +28,8 @@ class Int4WeightScheme final : public Scheme {
 public:
     std::string_view name() const override { return "int4_weight"; }
     std::string_view summary() const override {
-        return "4-bit weights, FP16 scale+offset per group (group:32/64/128), dequantized at run time";
+        return "4-bit weights, FP16 scale+offset per group (group:32/64/128), dequantized at run "
+               "time";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
     bool corrects_bias() const override { return true; }
@@ -38,7 +39,8 @@ public:
 
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         if (options.reduce_range)
-            throw config_error("layer '" + layer.path + "': int4_weight has no reduce_range option");
+            throw config_error("layer '" + layer.path +
+                               "': int4_weight has no reduce_range option");
         ResolvedOptions r;
         r.granularity = options.granularity.value_or(Granularity::group(kDefaultGroup));
         r.symmetric = options.symmetric.value_or(true);
@@ -46,7 +48,8 @@ public:
         if (r.granularity.kind == Granularity::Kind::PerChannel)
             r.granularity = Granularity::group(static_cast<int>(in));  // one group per row
         if (r.granularity.kind != Granularity::Kind::Group)
-            throw config_error("layer '" + layer.path + "': int4_weight needs granularity "
+            throw config_error("layer '" + layer.path +
+                               "': int4_weight needs granularity "
                                "group:N (e.g. 32, 64, 128) or per_channel, not " +
                                r.granularity.to_string());
         const int g = r.granularity.group_size;
@@ -77,10 +80,10 @@ public:
         torch::jit::Value* offset = ctx.attribute("offset", [&] { return quantized().offset; });
         torch::jit::Value* bias = nullptr;
         if (o.bias_correction)
-            bias = ctx.attribute("bias", [&] {
-                return *ctx.output_bias(o, dequantize_groups(quantized(), group));
-            });
-        replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, offset}, bias);
+            bias = ctx.attribute(
+                "bias", [&] { return *ctx.output_bias(o, dequantize_groups(quantized(), group)); });
+        replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, offset},
+                       bias);
     }
 };
 

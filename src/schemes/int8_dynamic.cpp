@@ -3,11 +3,11 @@
 // matmul runs in int8 (`quantized::linear_dynamic`). oneDNN uses VNNI where the CPU
 // has it. Needs a quantized engine: the preflight packs and runs a tiny layer on it.
 #include "embq/error.hpp"
+#include "model/torch_util.hpp"
 #include "quantize/engine.hpp"
+#include "quantize/rewrite_context.hpp"
 #include "schemes/int8_linear.hpp"
 #include "schemes/schemes.hpp"
-#include "quantize/rewrite_context.hpp"
-#include "model/torch_util.hpp"
 
 namespace embq {
 
@@ -17,7 +17,8 @@ class Int8DynamicScheme final : public Scheme {
 public:
     std::string_view name() const override { return "int8_dynamic"; }
     std::string_view summary() const override {
-        return "int8 weights (per_channel/per_tensor), activations quantized per batch, int8 matmul";
+        return "int8 weights (per_channel/per_tensor), activations quantized per batch, int8 "
+               "matmul";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
     bool needs_quantized_engine() const override { return true; }
@@ -61,9 +62,9 @@ public:
         });
         torch::jit::Node* node = ctx.node();
         torch::jit::WithInsertPoint guard(node);
-        torch::jit::Value* y = ctx.graph().insert(
-            c10::Symbol::fromQualString("quantized::linear_dynamic"),
-            {node->input(0), packed, ctx.constant(o.reduce_range)});
+        torch::jit::Value* y =
+            ctx.graph().insert(c10::Symbol::fromQualString("quantized::linear_dynamic"),
+                               {node->input(0), packed, ctx.constant(o.reduce_range)});
         ctx.replace_node_output(y);
     }
 };

@@ -29,12 +29,14 @@ ResolvedOptions resolve_int8_weight(std::string_view scheme, const Layer& layer,
     ResolvedOptions r;
     r.granularity = options.granularity.value_or(Granularity::per_channel());
     if (r.granularity.kind == Granularity::Kind::Group)
-        throw config_error("layer '" + layer.path + "': " + name + " takes per_tensor or "
-                           "per_channel, not " + r.granularity.to_string() +
-                           "; for group-wise weights use int4_weight");
+        throw config_error("layer '" + layer.path + "': " + name +
+                           " takes per_tensor or "
+                           "per_channel, not " +
+                           r.granularity.to_string() + "; for group-wise weights use int4_weight");
     // The engines' int8 linear kernels take symmetric weights (zero point 0) only.
     if (options.symmetric == false)
-        throw config_error("layer '" + layer.path + "': " + name + " weights are symmetric; "
+        throw config_error("layer '" + layer.path + "': " + name +
+                           " weights are symmetric; "
                            "remove \"symmetric\": false");
     r.symmetric = true;
     return r;

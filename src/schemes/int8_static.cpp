@@ -6,11 +6,11 @@
 // engine (the preflight runs the three ops on a tiny layer).
 #include "embq/error.hpp"
 #include "embq/observers.hpp"
+#include "model/torch_util.hpp"
 #include "quantize/engine.hpp"
+#include "quantize/rewrite_context.hpp"
 #include "schemes/int8_linear.hpp"
 #include "schemes/schemes.hpp"
-#include "quantize/rewrite_context.hpp"
-#include "model/torch_util.hpp"
 
 namespace embq {
 
@@ -34,7 +34,8 @@ public:
         // reduce_range (7-bit activations for FBGEMM without VNNI) would need the
         // calibrated ranges mapped onto 0..127; not built.
         if (options.reduce_range.value_or(false))
-            throw config_error("layer '" + layer.path + "': int8_static has no reduce_range option");
+            throw config_error("layer '" + layer.path +
+                               "': int8_static has no reduce_range option");
         return resolve_int8_weight(name(), layer, options);
     }
 

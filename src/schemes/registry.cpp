@@ -4,8 +4,8 @@
 // describe it in configs/README.md.
 #include <cstdlib>
 
-#include "embq/scheme.hpp"
 #include "core/text_table.hpp"
+#include "embq/scheme.hpp"
 #include "schemes/schemes.hpp"
 
 namespace embq {
@@ -79,7 +79,8 @@ namespace {
 std::string needs_text(const Scheme& scheme) {
     std::string out;
     if (scheme.needs_calibration()) out = "calibration";
-    if (scheme.needs_quantized_engine()) out += (out.empty() ? "" : ", ") + std::string("quantized engine");
+    if (scheme.needs_quantized_engine())
+        out += (out.empty() ? "" : ", ") + std::string("quantized engine");
     return out.empty() ? "-" : out;
 }
 
@@ -94,8 +95,10 @@ std::string format_scheme_table() {
                        std::string(s->summary())});
     }
     return table.render() +
-           "Options are set per rule or default in a config (configs/README.md). \"calibration\": a\n"
-           "calibration file (--calibration) or the config's \"calibration\" block; \"quantized engine\":\n"
+           "Options are set per rule or default in a config (configs/README.md). \"calibration\": "
+           "a\n"
+           "calibration file (--calibration) or the config's \"calibration\" block; \"quantized "
+           "engine\":\n"
            "the build's oneDNN, QNNPACK or FBGEMM, checked by 'embq plan'.\n";
 }
 

@@ -41,12 +41,13 @@ public:
     }
 
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
-        if (options.reduce_range || (options.granularity &&
-                                     options.granularity->kind != Granularity::Kind::PerChannel))
+        if (options.reduce_range ||
+            (options.granularity && options.granularity->kind != Granularity::Kind::PerChannel))
             throw config_error("layer '" + layer.path + "': " + std::string(name()) +
                                " is per row only (granularity per_channel); remove the option");
         if (bits_ == 4 && layer.weight_shape.at(1) % 2 != 0)
-            throw config_error("layer '" + layer.path + "': int4_rowwise needs an even "
+            throw config_error("layer '" + layer.path +
+                               "': int4_rowwise needs an even "
                                "embedding width, this one is " +
                                std::to_string(layer.weight_shape.at(1)) + "; use int8_rowwise");
         ResolvedOptions r;
@@ -69,9 +70,8 @@ public:
             }
             return q;
         };
-        torch::jit::Value* codes = ctx.attribute("codes", [&] {
-            return bits_ == 8 ? quantized().codes : pack_int4(quantized().codes);
-        });
+        torch::jit::Value* codes = ctx.attribute(
+            "codes", [&] { return bits_ == 8 ? quantized().codes : pack_int4(quantized().codes); });
         torch::jit::Value* scale = ctx.attribute("scale", [&] { return quantized().scale; });
         torch::jit::Value* offset = ctx.attribute("offset", [&] { return quantized().offset; });
         replace_lookup(ctx, bits_ == 8 ? kRows8 : kRows4, {codes, scale, offset});

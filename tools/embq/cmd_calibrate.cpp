@@ -24,22 +24,24 @@ struct CalibrateCommandOptions {
 };
 
 std::string observer_help() {
-    std::string text = "Observer that chooses each range (repeat for several; the first is the "
-                       "default for quantize). Default: " + std::string(kDefaultObserver) + ". Kinds:";
+    std::string text =
+        "Observer that chooses each range (repeat for several; the first is the "
+        "default for quantize). Default: " +
+        std::string(kDefaultObserver) + ". Kinds:";
     for (const auto& kind : observer_kinds()) {
         text += std::string("\n  ") + kind.name + ": " + kind.summary;
-        if (*kind.parameter) text += std::string(" (") + kind.name + ":X sets " + kind.parameter + ")";
+        if (*kind.parameter)
+            text += std::string(" (") + kind.name + ":X sets " + kind.parameter + ")";
     }
     return text;
 }
 
 int run_calibrate(CalibrateCommandOptions& opt) {
-    const DatasetFormat format = opt.format.empty() ? dataset_format_for(opt.data)
-                                                    : *parse_dataset_format(opt.format);
+    const DatasetFormat format =
+        opt.format.empty() ? dataset_format_for(opt.data) : *parse_dataset_format(opt.format);
     ProgressBar progress(std::min(count_lines(opt.data), opt.calibrate.samples), "texts");
     opt.calibrate.on_progress = [&](size_t done) { progress.update(done); };
-    const CalibrationRun run = calibrate(opt.model, opt.text,
-                                         opt.data, format, opt.calibrate);
+    const CalibrationRun run = calibrate(opt.model, opt.text, opt.data, format, opt.calibrate);
     progress.finish();
     for (const auto& w : run.warnings) spdlog::warn("{}", w);
     std::cout << format_calibration(run.document);
@@ -54,11 +56,13 @@ int run_calibrate(CalibrateCommandOptions& opt) {
 Command add_calibrate_command(CLI::App& parent) {
     auto opt = std::make_shared<CalibrateCommandOptions>();
     CLI::App* app = parent.add_subcommand(
-        "calibrate", "Measure the activation ranges of every linear layer on sample texts and "
-                     "write a calibration file (for int8_static and bias correction).");
+        "calibrate",
+        "Measure the activation ranges of every linear layer on sample texts and "
+        "write a calibration file (for int8_static and bias correction).");
     app->add_option("model", opt->model, "TorchScript model file (.pt), FP32")->required();
-    app->add_option("--data", opt->data, "Sample texts: .txt (one per line) or .jsonl; use text "
-                                         "like what the model will embed")
+    app->add_option("--data", opt->data,
+                    "Sample texts: .txt (one per line) or .jsonl; use text "
+                    "like what the model will embed")
         ->required();
     app->add_option("-o,--output", opt->output, "Where to write the calibration file (.json)")
         ->required();

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "embq/atomic_file.hpp"
@@ -42,7 +42,8 @@ int run_compare_command(CompareCommandOptions& opt) {
     CompareProgress progress;
     progress.start = [&](const std::string& stage, size_t total) {
         if (bar) bar->finish();
-        if (total == 0) total = count_lines(inputs.eval.corpus.string());  // FP32: the corpus dominates
+        if (total == 0)
+            total = count_lines(inputs.eval.corpus.string());  // FP32: the corpus dominates
         spdlog::info("embedding with {}", stage);
         bar = std::make_unique<ProgressBar>(total, "texts");
     };
@@ -54,8 +55,10 @@ int run_compare_command(CompareCommandOptions& opt) {
 
     std::cout << compare_report_text(result);
     if (!opt.args.report_json.empty())
-        write_file_atomically(opt.args.report_json, compare_report_json(inputs, result).dump(2) + "\n");
-    if (!opt.args.report_md.empty()) write_file_atomically(opt.args.report_md, compare_report_markdown(result));
+        write_file_atomically(opt.args.report_json,
+                              compare_report_json(inputs, result).dump(2) + "\n");
+    if (!opt.args.report_md.empty())
+        write_file_atomically(opt.args.report_md, compare_report_markdown(result));
     if (!result.all_passed()) {
         std::string failed;
         for (const auto& row : result.rows)
@@ -72,13 +75,15 @@ Command add_compare_command(CLI::App& parent) {
     auto opt = std::make_shared<CompareCommandOptions>();
     opt->args.ks = {1, 10};
     CLI::App* app = parent.add_subcommand(
-        "compare", "Quantize a model with several configs and evaluate each against FP32 on the same data "
-                   "(FP32 embedded once): one table, the best value of each column marked, and the layers "
-                   "each config plans differently. Exit 1 when any config fails a gate or cannot run.");
+        "compare",
+        "Quantize a model with several configs and evaluate each against FP32 on the same data "
+        "(FP32 embedded once): one table, the best value of each column marked, and the layers "
+        "each config plans differently. Exit 1 when any config fails a gate or cannot run.");
     app->add_option("model", opt->model, "FP32 TorchScript model (.pt)")->required();
     app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each")->required();
     opt->args.add_to(*app);
-    app->add_option("--keep", opt->keep, "Keep the quantized models in this directory (default: temporary)");
+    app->add_option("--keep", opt->keep,
+                    "Keep the quantized models in this directory (default: temporary)");
     add_plan_flags(*app, opt->request);
     return {app, [opt] { return run_compare_command(*opt); }};
 }

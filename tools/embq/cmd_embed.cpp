@@ -6,9 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
-#include "embq/format.hpp"
 #include "embq/embed.hpp"
 #include "embq/error.hpp"
+#include "embq/format.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
 
@@ -24,8 +24,8 @@ struct EmbedCommandOptions {
 
 int run_embed(const EmbedCommandOptions& opt) {
     vector_format_for(opt.out);  // a bad --out extension is a usage error before any work
-    const DatasetFormat format = opt.format.empty() ? dataset_format_for(opt.data)
-                                                    : *parse_dataset_format(opt.format);
+    const DatasetFormat format =
+        opt.format.empty() ? dataset_format_for(opt.data) : *parse_dataset_format(opt.format);
     EmbeddingModel model = open_embedding_model(opt.model, opt.text);
     const ModelCard& card = model.embedder.card();
 
@@ -39,16 +39,19 @@ int run_embed(const EmbedCommandOptions& opt) {
         if (!writer) writer = std::make_unique<VectorWriter>(opt.out, dim);
         writer->write_rows(rows, count);
     };
-    const EmbedStats stats = embed_dataset(model.embedder, model.tokenizer.get(), reader, write, options);
+    const EmbedStats stats =
+        embed_dataset(model.embedder, model.tokenizer.get(), reader, write, options);
     writer->commit();
     progress.finish();
 
     const double total = stats.tokenize_seconds + stats.forward_seconds;
-    spdlog::info("embedded {} texts ({} empty lines skipped, {} truncated to {} tokens) in {:.2f} s: "
-                 "{:.0f} texts/s; tokenization {} of the time, padding {} of positions",
-                 stats.texts, stats.empty_skipped, stats.truncated, card.max_length, total,
-                 total > 0 ? stats.texts / total : 0.0, format_percent(stats.tokenize_seconds, total),
-                 format_percent(static_cast<double>(stats.padded), static_cast<double>(stats.tokens + stats.padded)));
+    spdlog::info(
+        "embedded {} texts ({} empty lines skipped, {} truncated to {} tokens) in {:.2f} s: "
+        "{:.0f} texts/s; tokenization {} of the time, padding {} of positions",
+        stats.texts, stats.empty_skipped, stats.truncated, card.max_length, total,
+        total > 0 ? stats.texts / total : 0.0, format_percent(stats.tokenize_seconds, total),
+        format_percent(static_cast<double>(stats.padded),
+                       static_cast<double>(stats.tokens + stats.padded)));
     spdlog::info("wrote {} ({} x {} float32)", opt.out, writer->rows(), stats.dim);
     return 0;
 }
@@ -58,11 +61,13 @@ int run_embed(const EmbedCommandOptions& opt) {
 Command add_embed_command(CLI::App& parent) {
     auto opt = std::make_shared<EmbedCommandOptions>();
     CLI::App* app = parent.add_subcommand(
-        "embed", "Embed a dataset (text, JSONL) with a model and write float32 vectors "
-                 "(.npy or .fvecs), rows in input order.");
+        "embed",
+        "Embed a dataset (text, JSONL) with a model and write float32 vectors "
+        "(.npy or .fvecs), rows in input order.");
     app->add_option("model", opt->model, "TorchScript model file (.pt)")->required();
-    app->add_option("--data", opt->data, "Input: .txt (one text per line) or .jsonl "
-                                         "({\"text\": ...} or {\"input_ids\": [...]})")
+    app->add_option("--data", opt->data,
+                    "Input: .txt (one text per line) or .jsonl "
+                    "({\"text\": ...} or {\"input_ids\": [...]})")
         ->required();
     app->add_option("--out", opt->out, "Output vectors: .npy or .fvecs")->required();
     add_model_text_options(*app, opt->text);

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "embq/atomic_file.hpp"
@@ -48,7 +48,8 @@ int run_eval_command(const EvalCommandOptions& opt) {
     for (const auto& v : verdicts) std::cout << "gate " << v.explain() << "\n";
     if (!opt.args.report_json.empty())
         write_file_atomically(opt.args.report_json, eval_report_json(report).dump(2) + "\n");
-    if (!opt.args.report_md.empty()) write_file_atomically(opt.args.report_md, eval_report_markdown(report));
+    if (!opt.args.report_md.empty())
+        write_file_atomically(opt.args.report_md, eval_report_markdown(report));
     if (!opt.junit.empty()) write_file_atomically(opt.junit, eval_report_junit(report));
     if (!report.passed()) {
         size_t failed = 0;
@@ -64,9 +65,12 @@ int run_eval_command(const EvalCommandOptions& opt) {
 Command add_eval_command(CLI::App& parent) {
     auto opt = std::make_shared<EvalCommandOptions>();
     CLI::App* app = parent.add_subcommand(
-        "eval", "Compare a candidate (quantized) model with the baseline (FP32): neighbour agreement, "
-                "index compatibility, cosine, labelled scores; gates set the exit code (1: a gate failed).");
-    app->add_option("--baseline", opt->args.inputs.baseline, "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)");
+        "eval",
+        "Compare a candidate (quantized) model with the baseline (FP32): neighbour agreement, "
+        "index compatibility, cosine, labelled scores; gates set the exit code (1: a gate "
+        "failed).");
+    app->add_option("--baseline", opt->args.inputs.baseline,
+                    "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)");
     app->add_option("--candidate", opt->args.inputs.candidate,
                     "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)");
     opt->args.add_to(*app);

@@ -38,8 +38,9 @@ int run_plan(const PlanCommandOptions& opt) {
 Command add_plan_command(CLI::App& parent) {
     auto opt = std::make_shared<PlanCommandOptions>();
     CLI::App* app = parent.add_subcommand(
-        "plan", "Dry run: show which scheme each layer gets, why, and the predicted size, "
-                "and check the engine; writes nothing. 'embq schemes' lists the schemes.");
+        "plan",
+        "Dry run: show which scheme each layer gets, why, and the predicted size, "
+        "and check the engine; writes nothing. 'embq schemes' lists the schemes.");
     add_model_config_arguments(*app, opt->request);
     add_plan_flags(*app, opt->request);
     app->add_flag("--json", opt->json, "Print the plan as JSON");

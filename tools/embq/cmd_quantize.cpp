@@ -22,10 +22,11 @@ struct QuantizeCommandOptions {
 
 int run_quantize(const QuantizeCommandOptions& opt) {
     PlannedModel planned = load_and_plan(opt.request);
-    const std::optional<Calibration> calibration =
-        obtain_calibration(opt.request, planned, [](const std::string& w) { spdlog::warn("{}", w); });
+    const std::optional<Calibration> calibration = obtain_calibration(
+        opt.request, planned, [](const std::string& w) { spdlog::warn("{}", w); });
     spdlog::info("quantizing {} layers of {} on engine {}{}", planned.plan.layers.size(),
-                 opt.request.model.string(), planned.plan.engine, describe_calibration(calibration));
+                 opt.request.model.string(), planned.plan.engine,
+                 describe_calibration(calibration));
     const QuantizeResult result =
         quantize_model(std::move(planned.model), planned.plan, planned.config.source, opt.output,
                        calibration ? &*calibration : nullptr);
@@ -43,9 +44,10 @@ int run_quantize(const QuantizeCommandOptions& opt) {
 
 Command add_quantize_command(CLI::App& parent) {
     auto opt = std::make_shared<QuantizeCommandOptions>();
-    CLI::App* app = parent.add_subcommand(
-        "quantize", "Quantize a model layer by layer as a config says and write a plain "
-                    "TorchScript file that runs in stock libtorch and PyTorch.");
+    CLI::App* app =
+        parent.add_subcommand("quantize",
+                              "Quantize a model layer by layer as a config says and write a plain "
+                              "TorchScript file that runs in stock libtorch and PyTorch.");
     add_model_config_arguments(*app, opt->request);
     add_plan_flags(*app, opt->request);
     app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)")

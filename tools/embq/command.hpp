@@ -11,8 +11,8 @@
 namespace embq::cli {
 
 struct Command {
-    CLI::App* app = nullptr;        // the CLI11 subcommand, owned by the parent app
-    std::function<int()> run;       // returns the process exit code
+    CLI::App* app = nullptr;   // the CLI11 subcommand, owned by the parent app
+    std::function<int()> run;  // returns the process exit code
 };
 
 Command add_inspect_command(CLI::App& parent);

@@ -6,9 +6,12 @@
 namespace embq::cli {
 
 void EvalArguments::add_to(CLI::App& app) {
-    app.add_option("--data", inputs.corpus, "Corpus: .txt (one text per line) or .jsonl; needed with models");
-    app.add_option("--queries", inputs.queries, "Query texts (default: a sample of the corpus, own item excluded)");
-    app.add_option("--pairs", inputs.pairs, "Labelled TSV: query<TAB>positive (hit@k, MRR) or a<TAB>b<TAB>score (STS)");
+    app.add_option("--data", inputs.corpus,
+                   "Corpus: .txt (one text per line) or .jsonl; needed with models");
+    app.add_option("--queries", inputs.queries,
+                   "Query texts (default: a sample of the corpus, own item excluded)");
+    app.add_option("--pairs", inputs.pairs,
+                   "Labelled TSV: query<TAB>positive (hit@k, MRR) or a<TAB>b<TAB>score (STS)");
     add_model_text_options(app, text, " (every model)");
     add_batch_size_option(app, inputs.batch_size);
     app.add_option("--k", ks, "Neighbour counts to report, comma-separated")
@@ -21,16 +24,21 @@ void EvalArguments::add_to(CLI::App& app) {
     app.add_option("--queries-sample", queries_sample, "Corpus rows used as queries (0: all)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
-    app.add_option("--similarity-pairs", similarity_pairs, "Sampled corpus pairs for similarity_spearman")
+    app.add_option("--similarity-pairs", similarity_pairs,
+                   "Sampled corpus pairs for similarity_spearman")
         ->check(CLI::Range(int64_t{2}, int64_t{100000000}))
         ->capture_default_str();
     app.add_option("--seed", seed, "Seed for the query and pair samples")->capture_default_str();
-    app.add_option("--index", index, "exact, ivf[:LISTS] or hnsw[:M] (approximate search reports its own recall)")
+    app.add_option("--index", index,
+                   "exact, ivf[:LISTS] or hnsw[:M] (approximate search reports its own recall)")
         ->capture_default_str();
-    app.add_option("--gate", gates, "Quality gate NAME OP NUMBER, e.g. 'recall@10>=0.98'; repeatable "
-                                    "('embq eval --list-metrics' prints every NAME)");
-    app.add_option("--report-json", report_json, "Write every metric, the gates, versions and input hashes");
-    app.add_option("--report-md", report_md, "Write a Markdown summary (CI job summary, PR comment)");
+    app.add_option("--gate", gates,
+                   "Quality gate NAME OP NUMBER, e.g. 'recall@10>=0.98'; repeatable "
+                   "('embq eval --list-metrics' prints every NAME)");
+    app.add_option("--report-json", report_json,
+                   "Write every metric, the gates, versions and input hashes");
+    app.add_option("--report-md", report_md,
+                   "Write a Markdown summary (CI job summary, PR comment)");
 }
 
 std::vector<Gate> EvalArguments::checked_gates() const {
@@ -62,7 +70,8 @@ void check_writable_parent(const std::string& path, const char* option) {
     if (path.empty()) return;
     const std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
     if (!std::filesystem::is_directory(parent))
-        throw usage_error(std::string(option) + " " + path + ": directory " + parent.string() + " does not exist");
+        throw usage_error(std::string(option) + " " + path + ": directory " + parent.string() +
+                          " does not exist");
 }
 
 }  // namespace embq::cli

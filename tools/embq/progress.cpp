@@ -8,8 +8,11 @@
 namespace embq::cli {
 
 ProgressBar::ProgressBar(size_t total, std::string unit)
-    : total_(total), unit_(std::move(unit)), enabled_(::isatty(STDERR_FILENO) == 1),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : total_(total),
+      unit_(std::move(unit)),
+      enabled_(::isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 ProgressBar::~ProgressBar() { finish(); }
 

@@ -2,9 +2,12 @@
 
 namespace embq::cli {
 
-void add_model_text_options(CLI::App& app, EmbeddingModelOptions& options, const std::string& purpose) {
-    app.add_option("--card", options.card, "Model card (JSON): inputs, output, pooling, normalize, "
-                                           "max_length, tokenizer; inferred when absent" + purpose);
+void add_model_text_options(CLI::App& app, EmbeddingModelOptions& options,
+                            const std::string& purpose) {
+    app.add_option("--card", options.card,
+                   "Model card (JSON): inputs, output, pooling, normalize, "
+                   "max_length, tokenizer; inferred when absent" +
+                       purpose);
     app.add_option("--tokenizer", options.tokenizer,
                    "tokenizer.json or vocab.txt (overrides the card's)" + purpose);
     app.add_option("--max-length", options.max_length,

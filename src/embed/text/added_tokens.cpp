@@ -29,7 +29,8 @@ bool starts_with_word(std::string_view s) {  // regex ^\w
 
 void AddedTokenMatcher::add(const AddedToken& token) {
     if (token.content.empty()) return;
-    by_first_byte_[static_cast<uint8_t>(token.content[0])].push_back(static_cast<uint32_t>(tokens_.size()));
+    by_first_byte_[static_cast<uint8_t>(token.content[0])].push_back(
+        static_cast<uint32_t>(tokens_.size()));
     tokens_.push_back(token);
 }
 
@@ -47,7 +48,8 @@ void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>& out) 
         const AddedToken* best = nullptr;
         for (const uint32_t i : bucket) {
             const AddedToken& t = tokens_[i];
-            if (t.content.size() <= n - pos && text.compare(pos, t.content.size(), t.content) == 0 &&
+            if (t.content.size() <= n - pos &&
+                text.compare(pos, t.content.size(), t.content) == 0 &&
                 (best == nullptr || t.content.size() > best->content.size()))
                 best = &t;
         }
@@ -89,7 +91,8 @@ void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>& out) 
         out.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(stop), best->id});
         start_offset = stop;
     }
-    if (start_offset < n) out.push_back({static_cast<uint32_t>(start_offset), static_cast<uint32_t>(n), -1});
+    if (start_offset < n)
+        out.push_back({static_cast<uint32_t>(start_offset), static_cast<uint32_t>(n), -1});
 }
 
 }  // namespace embq::text

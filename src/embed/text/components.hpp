@@ -24,17 +24,21 @@ using Json = nlohmann::json;
 struct LoadContext {
     std::string path;
 
-    [[noreturn]] void fail(const std::string& message) const { throw input_error(path + ": " + message); }
+    [[noreturn]] void fail(const std::string& message) const {
+        throw input_error(path + ": " + message);
+    }
 
     // Every key of `object` must be in `known`; `what` names the component
     // ("normalizer 'BertNormalizer'").
     void check_keys(const Json& object, std::initializer_list<const char*> known,
                     const std::string& what) const;
-    bool get_bool(const Json& object, const char* key, bool fallback, const std::string& what) const;
+    bool get_bool(const Json& object, const char* key, bool fallback,
+                  const std::string& what) const;
     std::string get_string(const Json& object, const char* key, const std::string& what) const;
     std::string get_string(const Json& object, const char* key, const std::string& fallback,
                            const std::string& what) const;
-    int64_t get_int(const Json& object, const char* key, int64_t fallback, const std::string& what) const;
+    int64_t get_int(const Json& object, const char* key, int64_t fallback,
+                    const std::string& what) const;
     const Json& get_array(const Json& object, const char* key, const std::string& what) const;
 };
 
@@ -85,8 +89,8 @@ public:
     virtual int64_t token_to_id(std::string_view token) const = 0;  // -1 when absent
     // The token of `id`, or nullptr.
     virtual const std::string* id_to_token(int64_t id) const = 0;
-    virtual size_t size() const = 0;       // number of tokens
-    virtual int64_t max_id() const = 0;    // largest id (-1 when empty)
+    virtual size_t size() const = 0;     // number of tokens
+    virtual int64_t max_id() const = 0;  // largest id (-1 when empty)
     virtual std::string describe() const = 0;
 };
 

@@ -20,14 +20,15 @@ bool LoadContext::get_bool(const Json& object, const char* key, bool fallback,
     return it->get<bool>();
 }
 
-std::string LoadContext::get_string(const Json& object, const char* key, const std::string& what) const {
+std::string LoadContext::get_string(const Json& object, const char* key,
+                                    const std::string& what) const {
     const auto it = object.find(key);
     if (it == object.end() || !it->is_string()) fail(what + ": '" + key + "' must be a string");
     return it->get<std::string>();
 }
 
-std::string LoadContext::get_string(const Json& object, const char* key, const std::string& fallback,
-                                    const std::string& what) const {
+std::string LoadContext::get_string(const Json& object, const char* key,
+                                    const std::string& fallback, const std::string& what) const {
     const auto it = object.find(key);
     if (it == object.end() || it->is_null()) return fallback;
     if (!it->is_string()) fail(what + ": '" + key + "' must be a string");
@@ -42,7 +43,8 @@ int64_t LoadContext::get_int(const Json& object, const char* key, int64_t fallba
     return it->get<int64_t>();
 }
 
-const Json& LoadContext::get_array(const Json& object, const char* key, const std::string& what) const {
+const Json& LoadContext::get_array(const Json& object, const char* key,
+                                   const std::string& what) const {
     const auto it = object.find(key);
     if (it == object.end() || !it->is_array()) fail(what + ": '" + key + "' must be an array");
     return *it;

@@ -56,8 +56,8 @@ private:
         int64_t value = -1;
     };
 
-    void build_node(uint32_t node, const std::vector<std::pair<std::string_view, int64_t>>& keys, size_t lo,
-                    size_t hi, size_t depth) {
+    void build_node(uint32_t node, const std::vector<std::pair<std::string_view, int64_t>>& keys,
+                    size_t lo, size_t hi, size_t depth) {
         if (keys[lo].first.size() == depth) {
             nodes_[node].value = keys[lo].second;
             ++lo;
@@ -80,7 +80,8 @@ private:
             nodes_.push_back(Node{});
         }
         for (size_t k = 0; k < groups.size(); ++k)
-            build_node(first_child + static_cast<uint32_t>(k), keys, groups[k].first, groups[k].second, depth + 1);
+            build_node(first_child + static_cast<uint32_t>(k), keys, groups[k].first,
+                       groups[k].second, depth + 1);
     }
 
     std::vector<Node> nodes_;
@@ -90,8 +91,12 @@ private:
 
 class Unigram final : public Model {
 public:
-    Unigram(Vocab vocab, std::vector<double> scores, int64_t unk_id, bool byte_fallback, std::string path)
-        : vocab_(std::move(vocab)), scores_(std::move(scores)), unk_id_(unk_id), byte_fallback_(byte_fallback),
+    Unigram(Vocab vocab, std::vector<double> scores, int64_t unk_id, bool byte_fallback,
+            std::string path)
+        : vocab_(std::move(vocab)),
+          scores_(std::move(scores)),
+          unk_id_(unk_id),
+          byte_fallback_(byte_fallback),
           path_(std::move(path)) {
         double min_score = std::numeric_limits<double>::infinity();
         for (const double s : scores_) min_score = std::min(min_score, s);
@@ -141,8 +146,10 @@ public:
             });
             if (!single) {
                 if (unk_id_ < 0)
-                    throw input_error(path_ + ": the Unigram model has no unk_id, and the text has a character "
-                                              "none of its pieces covers");
+                    throw input_error(
+                        path_ +
+                        ": the Unigram model has no unk_id, and the text has a character "
+                        "none of its pieces covers");
                 Best& target = best[start + char_len];
                 const double candidate = here + unk_score_;
                 if (!target.set || candidate > target.score)
@@ -183,7 +190,8 @@ public:
     size_t size() const override { return vocab_.size(); }
     int64_t max_id() const override { return vocab_.max_id(); }
     std::string describe() const override {
-        return "Unigram, " + std::to_string(vocab_.size()) + " pieces" + (byte_fallback_ ? ", byte fallback" : "");
+        return "Unigram, " + std::to_string(vocab_.size()) + " pieces" +
+               (byte_fallback_ ? ", byte fallback" : "");
     }
 
 private:
@@ -229,7 +237,8 @@ std::unique_ptr<Model> make_unigram_model(const Json& json, const LoadContext& c
         if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_number())
             ctx.fail(what + ": vocab entry " + std::to_string(i) + " is not a [piece, score] pair");
         const double score = p[1].get<double>();
-        if (!std::isfinite(score)) ctx.fail(what + ": the score of vocab entry " + std::to_string(i) + " is not finite");
+        if (!std::isfinite(score))
+            ctx.fail(what + ": the score of vocab entry " + std::to_string(i) + " is not finite");
         vocab.add(p[0].get_ref<const std::string&>(), static_cast<int64_t>(i), ctx, what);
         scores.push_back(score);
     }

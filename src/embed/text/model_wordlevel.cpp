@@ -27,7 +27,9 @@ public:
     const std::string* id_to_token(int64_t id) const override { return vocab_.token(id); }
     size_t size() const override { return vocab_.size(); }
     int64_t max_id() const override { return vocab_.max_id(); }
-    std::string describe() const override { return "WordLevel, " + std::to_string(vocab_.size()) + " tokens"; }
+    std::string describe() const override {
+        return "WordLevel, " + std::to_string(vocab_.size()) + " tokens";
+    }
 
 private:
     Vocab vocab_;
@@ -42,7 +44,8 @@ std::unique_ptr<Model> make_wordlevel_model(const Json& json, const LoadContext&
     const std::string what = "model 'WordLevel'";
     ctx.check_keys(json, {"type", "vocab", "unk_token"}, what);
     Vocab vocab = read_token_id_vocab(json, ctx, what);
-    return std::make_unique<WordLevel>(std::move(vocab), ctx.get_string(json, "unk_token", "<unk>", what), ctx.path);
+    return std::make_unique<WordLevel>(std::move(vocab),
+                                       ctx.get_string(json, "unk_token", "<unk>", what), ctx.path);
 }
 
 // ---- the model factory ---------------------------------------------------------------------
@@ -53,16 +56,21 @@ std::unique_ptr<Model> make_model(const Json& json, const LoadContext& ctx) {
         if (!json["type"].is_string()) ctx.fail("model 'type' must be a string");
         type = json["type"].get<std::string>();
     } else {  // files from older versions of tokenizers have untagged models
-        if (json.contains("merges")) type = "BPE";
-        else if (json.contains("vocab") && json["vocab"].is_array()) type = "Unigram";
-        else if (json.contains("continuing_subword_prefix") || json.contains("max_input_chars_per_word"))
+        if (json.contains("merges"))
+            type = "BPE";
+        else if (json.contains("vocab") && json["vocab"].is_array())
+            type = "Unigram";
+        else if (json.contains("continuing_subword_prefix") ||
+                 json.contains("max_input_chars_per_word"))
             type = "WordPiece";
-        else type = "WordLevel";
+        else
+            type = "WordLevel";
     }
     if (type == "WordPiece") return make_wordpiece_model(json, ctx);
     if (type == "Unigram") return make_unigram_model(json, ctx);
     if (type == "WordLevel") return make_wordlevel_model(json, ctx);
-    ctx.fail("model type '" + type + "' is not supported by embq (supported: WordPiece, Unigram, WordLevel)");
+    ctx.fail("model type '" + type +
+             "' is not supported by embq (supported: WordPiece, Unigram, WordLevel)");
 }
 
 }  // namespace embq::text

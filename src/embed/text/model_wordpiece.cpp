@@ -9,7 +9,10 @@ namespace {
 class WordPiece final : public Model {
 public:
     WordPiece(Vocab vocab, std::string unk, std::string prefix, size_t max_chars, std::string path)
-        : vocab_(std::move(vocab)), unk_(std::move(unk)), prefix_(std::move(prefix)), max_chars_(max_chars),
+        : vocab_(std::move(vocab)),
+          unk_(std::move(unk)),
+          prefix_(std::move(prefix)),
+          max_chars_(max_chars),
           path_(std::move(path)) {
         unk_id_ = vocab_.find(unk_);
         continuation_.reserve(vocab_.size());
@@ -76,21 +79,25 @@ private:
 
 std::unique_ptr<Model> make_wordpiece_model(const Json& json, const LoadContext& ctx) {
     const std::string what = "model 'WordPiece'";
-    ctx.check_keys(json, {"type", "unk_token", "continuing_subword_prefix", "max_input_chars_per_word", "vocab"},
-                   what);
+    ctx.check_keys(
+        json,
+        {"type", "unk_token", "continuing_subword_prefix", "max_input_chars_per_word", "vocab"},
+        what);
     Vocab vocab = read_token_id_vocab(json, ctx, what);
     const int64_t max_chars = ctx.get_int(json, "max_input_chars_per_word", 100, what);
     if (max_chars < 0) ctx.fail(what + ": max_input_chars_per_word must not be negative");
-    return std::make_unique<WordPiece>(std::move(vocab), ctx.get_string(json, "unk_token", "[UNK]", what),
-                                       ctx.get_string(json, "continuing_subword_prefix", "##", what),
-                                       static_cast<size_t>(max_chars), ctx.path);
+    return std::make_unique<WordPiece>(
+        std::move(vocab), ctx.get_string(json, "unk_token", "[UNK]", what),
+        ctx.get_string(json, "continuing_subword_prefix", "##", what),
+        static_cast<size_t>(max_chars), ctx.path);
 }
 
 std::unique_ptr<Model> make_wordpiece(std::vector<std::string> tokens, const std::string& unk_token,
                                       const LoadContext& ctx) {
     Vocab vocab;
     vocab.reserve(tokens.size());
-    for (size_t i = 0; i < tokens.size(); ++i) vocab.add(tokens[i], static_cast<int64_t>(i), ctx, "vocab.txt");
+    for (size_t i = 0; i < tokens.size(); ++i)
+        vocab.add(tokens[i], static_cast<int64_t>(i), ctx, "vocab.txt");
     return std::make_unique<WordPiece>(std::move(vocab), unk_token, "##", 100, ctx.path);
 }
 

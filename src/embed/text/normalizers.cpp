@@ -20,7 +20,10 @@ bool is_ascii(const std::string& s) {
 class BertNormalizer final : public Normalizer {
 public:
     BertNormalizer(bool clean_text, bool chinese, bool strip_accents, bool lowercase)
-        : clean_text_(clean_text), chinese_(chinese), strip_accents_(strip_accents), lowercase_(lowercase) {}
+        : clean_text_(clean_text),
+          chinese_(chinese),
+          strip_accents_(strip_accents),
+          lowercase_(lowercase) {}
 
     void normalize(std::string& text, std::string& scratch) const override {
         // 1. clean text and pad CJK ideographs (one pass, text -> scratch).
@@ -75,8 +78,10 @@ public:
                 char32_t cp;
                 const size_t n = uc::decode(q, qend, cp);
                 if (!(uc::flags(cp) & uc::kMn)) {
-                    if (lowercase_) uc::append_lower(scratch, cp);
-                    else scratch.append(q, n);
+                    if (lowercase_)
+                        uc::append_lower(scratch, cp);
+                    else
+                        scratch.append(q, n);
                 }
                 q += n;
             }
@@ -188,7 +193,8 @@ public:
         if (right_) {
             while (end > begin) {
                 size_t start = end - 1;
-                while (start > begin && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+                while (start > begin && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
+                    --start;
                 char32_t cp;
                 uc::decode(text.data() + start, text.data() + end, cp);
                 if (!uc::has(cp, uc::kWhitespace)) break;
@@ -211,7 +217,10 @@ private:
 class Replace final : public Normalizer {
 public:
     Replace(std::string pattern, size_t min_run, std::string content, std::string shown)
-        : pattern_(std::move(pattern)), min_run_(min_run), content_(std::move(content)), shown_(std::move(shown)) {}
+        : pattern_(std::move(pattern)),
+          min_run_(min_run),
+          content_(std::move(content)),
+          shown_(std::move(shown)) {}
 
     void normalize(std::string& text, std::string& scratch) const override {
         if (pattern_.empty() || text.find(pattern_) == std::string::npos) return;
@@ -229,8 +238,10 @@ public:
                 }
             }
             scratch.append(text, pos, hit - pos);
-            if (min_run_ == 0 || count >= min_run_) scratch += content_;
-            else scratch.append(text, hit, run_end - hit);
+            if (min_run_ == 0 || count >= min_run_)
+                scratch += content_;
+            else
+                scratch.append(text, hit, run_end - hit);
             pos = run_end;
         }
         if (pos < text.size()) scratch.append(text, pos, std::string::npos);
@@ -261,7 +272,8 @@ private:
 // ---- Sequence -------------------------------------------------------------------------------
 class SequenceNormalizer final : public Normalizer {
 public:
-    explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> parts) : parts_(std::move(parts)) {}
+    explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> parts)
+        : parts_(std::move(parts)) {}
     void normalize(std::string& text, std::string& scratch) const override {
         for (const auto& n : parts_) n->normalize(text, scratch);
     }
@@ -276,7 +288,8 @@ private:
 };
 
 const char* const kSupported =
-    "BertNormalizer, Lowercase, NFD, NFKD, NFC, NFKC, StripAccents, Strip, Replace, Prepend, Sequence";
+    "BertNormalizer, Lowercase, NFD, NFKD, NFC, NFKC, StripAccents, Strip, Replace, Prepend, "
+    "Sequence";
 
 // A regex from a Replace pattern: a literal, "c+" or "c{n,}". Returns false if unsupported.
 bool parse_simple_regex(const std::string& re, std::string& literal, size_t& min_run) {
@@ -325,7 +338,8 @@ bool parse_simple_regex(const std::string& re, std::string& literal, size_t& min
     }
     if (rest.size() >= 4 && rest.front() == '{' && rest.compare(rest.size() - 2, 2, ",}") == 0) {
         const std::string digits = rest.substr(1, rest.size() - 3);
-        if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+        if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
+            return false;
         literal = one;
         min_run = std::stoul(digits);
         if (min_run == 0) return false;
@@ -347,12 +361,15 @@ std::unique_ptr<Normalizer> make_normalizer(const Json& json, const LoadContext&
     const std::string type = json["type"].get<std::string>();
     const std::string what = "normalizer '" + type + "'";
     if (type == "BertNormalizer") {
-        ctx.check_keys(json, {"type", "clean_text", "handle_chinese_chars", "strip_accents", "lowercase"}, what);
+        ctx.check_keys(json,
+                       {"type", "clean_text", "handle_chinese_chars", "strip_accents", "lowercase"},
+                       what);
         const bool lowercase = ctx.get_bool(json, "lowercase", true, what);
-        const bool strip = ctx.get_bool(json, "strip_accents", lowercase, what);  // null: as lowercase
-        return std::make_unique<BertNormalizer>(ctx.get_bool(json, "clean_text", true, what),
-                                                ctx.get_bool(json, "handle_chinese_chars", true, what), strip,
-                                                lowercase);
+        const bool strip =
+            ctx.get_bool(json, "strip_accents", lowercase, what);  // null: as lowercase
+        return std::make_unique<BertNormalizer>(
+            ctx.get_bool(json, "clean_text", true, what),
+            ctx.get_bool(json, "handle_chinese_chars", true, what), strip, lowercase);
     }
     if (type == "Lowercase") {
         ctx.check_keys(json, {"type"}, what);
@@ -398,7 +415,8 @@ std::unique_ptr<Normalizer> make_normalizer(const Json& json, const LoadContext&
             if (!parse_simple_regex(re, literal, min_run))
                 ctx.fail(what + ": regex pattern '" + re +
                          "' is not supported by embq (supported: literal text, 'c+' and 'c{n,}')");
-            return std::make_unique<Replace>(literal, min_run, content, "/" + re + "/ with '" + content + "'");
+            return std::make_unique<Replace>(literal, min_run, content,
+                                             "/" + re + "/ with '" + content + "'");
         }
         ctx.fail(what + ": 'pattern' must be {\"String\": ...} or {\"Regex\": ...}");
     }
@@ -412,9 +430,13 @@ std::unique_ptr<Normalizer> make_normalizer(const Json& json, const LoadContext&
         return std::make_unique<SequenceNormalizer>(std::move(parts));
     }
     if (type == "Precompiled")
-        ctx.fail("normalizer type 'Precompiled' (a SentencePiece precompiled charsmap) is not supported by "
-                 "embq (supported: " + std::string(kSupported) + ")");
-    ctx.fail("normalizer type '" + type + "' is not supported by embq (supported: " + kSupported + ")");
+        ctx.fail(
+            "normalizer type 'Precompiled' (a SentencePiece precompiled charsmap) is not supported "
+            "by "
+            "embq (supported: " +
+            std::string(kSupported) + ")");
+    ctx.fail("normalizer type '" + type + "' is not supported by embq (supported: " + kSupported +
+             ")");
 }
 
 }  // namespace embq::text

@@ -6,8 +6,8 @@ namespace embq::text {
 namespace {
 
 struct TemplateItem {
-    bool is_sequence = false;    // $A
-    std::vector<int64_t> ids;   // the special token's ids
+    bool is_sequence = false;  // $A
+    std::vector<int64_t> ids;  // the special token's ids
     int64_t type_id = 0;
     std::string name;
 };
@@ -39,7 +39,8 @@ public:
 
     std::string describe() const override {
         std::string s;
-        for (const auto& it : items_) s += (s.empty() ? "" : " ") + (it.is_sequence ? std::string("$A") : it.name);
+        for (const auto& it : items_)
+            s += (s.empty() ? "" : " ") + (it.is_sequence ? std::string("$A") : it.name);
         return "template " + s;
     }
 
@@ -58,7 +59,8 @@ public:
     std::string describe() const override { return "no special tokens"; }
 };
 
-std::unique_ptr<PostProcessor> cls_sep(const Json& json, const LoadContext& ctx, const std::string& what) {
+std::unique_ptr<PostProcessor> cls_sep(const Json& json, const LoadContext& ctx,
+                                       const std::string& what) {
     auto read = [&](const char* key) {
         const auto it = json.find(key);
         if (it == json.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_string() ||
@@ -71,12 +73,13 @@ std::unique_ptr<PostProcessor> cls_sep(const Json& json, const LoadContext& ctx,
     return make_cls_sep_processor(cls.second, cls.first, sep.second, sep.first);
 }
 
-const char* const kSupported = "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence";
+const char* const kSupported =
+    "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence";
 
 }  // namespace
 
-std::unique_ptr<PostProcessor> make_cls_sep_processor(int64_t cls_id, const std::string& cls, int64_t sep_id,
-                                                      const std::string& sep) {
+std::unique_ptr<PostProcessor> make_cls_sep_processor(int64_t cls_id, const std::string& cls,
+                                                      int64_t sep_id, const std::string& sep) {
     std::vector<TemplateItem> items(3);
     items[0].ids = {cls_id};
     items[0].name = cls;
@@ -96,7 +99,8 @@ std::unique_ptr<PostProcessor> make_post_processor(const Json& json, const LoadC
     if (type == "TemplateProcessing") {
         ctx.check_keys(json, {"type", "single", "pair", "special_tokens"}, what);
         const Json* specials = nullptr;
-        if (json.contains("special_tokens") && json["special_tokens"].is_object()) specials = &json["special_tokens"];
+        if (json.contains("special_tokens") && json["special_tokens"].is_object())
+            specials = &json["special_tokens"];
         std::vector<TemplateItem> items;
         bool has_sequence = false;
         for (const Json& piece : ctx.get_array(json, "single", what)) {
@@ -104,7 +108,8 @@ std::unique_ptr<PostProcessor> make_post_processor(const Json& json, const LoadC
             if (piece.is_object() && piece.contains("Sequence")) {
                 const Json& seq = piece["Sequence"];
                 const std::string id = ctx.get_string(seq, "id", what + " Sequence");
-                if (id != "A") ctx.fail(what + ": the single-sequence template uses sequence '" + id + "'");
+                if (id != "A")
+                    ctx.fail(what + ": the single-sequence template uses sequence '" + id + "'");
                 item.is_sequence = true;
                 item.type_id = ctx.get_int(seq, "type_id", 0, what);
                 has_sequence = true;
@@ -125,12 +130,15 @@ std::unique_ptr<PostProcessor> make_post_processor(const Json& json, const LoadC
                 } else {
                     const int64_t id = lookup(item.name);
                     if (id < 0)
-                        ctx.fail(what + ": special token '" + item.name + "' is neither in 'special_tokens' nor in "
+                        ctx.fail(what + ": special token '" + item.name +
+                                 "' is neither in 'special_tokens' nor in "
                                  "the vocabulary");
                     item.ids.push_back(id);
                 }
             } else {
-                ctx.fail(what + ": a template piece must be {\"Sequence\": ...} or {\"SpecialToken\": ...}");
+                ctx.fail(
+                    what +
+                    ": a template piece must be {\"Sequence\": ...} or {\"SpecialToken\": ...}");
             }
             items.push_back(std::move(item));
         }
@@ -155,12 +163,15 @@ std::unique_ptr<PostProcessor> make_post_processor(const Json& json, const LoadC
         for (const Json& part : ctx.get_array(json, "processors", what)) {
             auto p = make_post_processor(part, ctx, lookup);
             if (p->added_tokens() == 0 && dynamic_cast<Identity*>(p.get()) != nullptr) continue;
-            if (adding) ctx.fail(what + ": more than one processor that adds tokens is not supported by embq");
+            if (adding)
+                ctx.fail(what +
+                         ": more than one processor that adds tokens is not supported by embq");
             adding = std::move(p);
         }
         return adding ? std::move(adding) : std::make_unique<Identity>();
     }
-    ctx.fail("post_processor type '" + type + "' is not supported by embq (supported: " + kSupported + ")");
+    ctx.fail("post_processor type '" + type +
+             "' is not supported by embq (supported: " + kSupported + ")");
 }
 
 }  // namespace embq::text

@@ -44,14 +44,14 @@ void split_spans(PreTokens& io, PreTokens& scratch, SplitBehavior behavior, Pred
                 for (const Piece& p : pieces)
                     if (!p.match) merged.push_back(p);
                 break;
-            case SplitBehavior::Isolated:
-                merged = pieces;
-                break;
+            case SplitBehavior::Isolated: merged = pieces; break;
             case SplitBehavior::MergedWithPrevious: {
                 bool previous_match = false;
                 for (const Piece& p : pieces) {
-                    if (p.match && !previous_match && !merged.empty()) merged.back().end = p.end;
-                    else merged.push_back(p);
+                    if (p.match && !previous_match && !merged.empty())
+                        merged.back().end = p.end;
+                    else
+                        merged.push_back(p);
                     previous_match = p.match;
                 }
                 break;
@@ -60,8 +60,10 @@ void split_spans(PreTokens& io, PreTokens& scratch, SplitBehavior behavior, Pred
                 bool previous_match = false;  // walking backwards: "previous" is the one after
                 for (size_t i = pieces.size(); i-- > 0;) {
                     const Piece& p = pieces[i];
-                    if (p.match && !previous_match && !merged.empty()) merged.back().begin = p.begin;
-                    else merged.push_back(p);
+                    if (p.match && !previous_match && !merged.empty())
+                        merged.back().begin = p.begin;
+                    else
+                        merged.push_back(p);
                     previous_match = p.match;
                 }
                 std::reverse(merged.begin(), merged.end());
@@ -70,8 +72,10 @@ void split_spans(PreTokens& io, PreTokens& scratch, SplitBehavior behavior, Pred
             case SplitBehavior::Contiguous: {
                 bool previous_match = false;
                 for (const Piece& p : pieces) {
-                    if (p.match == previous_match && !merged.empty()) merged.back().end = p.end;
-                    else merged.push_back(p);
+                    if (p.match == previous_match && !merged.empty())
+                        merged.back().end = p.end;
+                    else
+                        merged.push_back(p);
                     previous_match = p.match;
                 }
                 break;
@@ -143,7 +147,8 @@ public:
             uint32_t run_start = pos;
             while (pos < span.end) {
                 char32_t cp;
-                const uint32_t n = static_cast<uint32_t>(uc::decode(base + pos, base + span.end, cp));
+                const uint32_t n =
+                    static_cast<uint32_t>(uc::decode(base + pos, base + span.end, cp));
                 const uint16_t f = uc::flags(cp);
                 const int kind = (f & uc::kWord) ? 1 : (f & uc::kWhitespace) ? 0 : 2;
                 if (kind != run) {
@@ -163,7 +168,8 @@ public:
 class WhitespaceSplit final : public PreTokenizer {
 public:
     void pre_tokenize(PreTokens& io, PreTokens& scratch) const override {
-        split_spans(io, scratch, SplitBehavior::Removed, [](char32_t cp) { return uc::has(cp, uc::kWhitespace); });
+        split_spans(io, scratch, SplitBehavior::Removed,
+                    [](char32_t cp) { return uc::has(cp, uc::kWhitespace); });
     }
     std::string describe() const override { return "whitespace split"; }
 };
@@ -172,9 +178,12 @@ class Punctuation final : public PreTokenizer {
 public:
     explicit Punctuation(SplitBehavior b) : behavior_(b) {}
     void pre_tokenize(PreTokens& io, PreTokens& scratch) const override {
-        split_spans(io, scratch, behavior_, [](char32_t cp) { return uc::has(cp, uc::kBertPunct); });
+        split_spans(io, scratch, behavior_,
+                    [](char32_t cp) { return uc::has(cp, uc::kBertPunct); });
     }
-    std::string describe() const override { return std::string("punctuation split (") + behavior_name(behavior_) + ")"; }
+    std::string describe() const override {
+        return std::string("punctuation split (") + behavior_name(behavior_) + ")";
+    }
 
 private:
     SplitBehavior behavior_;
@@ -211,7 +220,8 @@ enum class Prepend { Always, First, Never };
 
 class Metaspace final : public PreTokenizer {
 public:
-    Metaspace(char32_t replacement, Prepend prepend, bool split) : prepend_(prepend), split_(split) {
+    Metaspace(char32_t replacement, Prepend prepend, bool split)
+        : prepend_(prepend), split_(split) {
         uc::append(replacement_, replacement);
     }
 
@@ -224,12 +234,16 @@ public:
             const uint32_t out_begin = static_cast<uint32_t>(scratch.text.size());
             const std::string_view word(io.text.data() + span.begin, span.end - span.begin);
             const bool starts_with_rep = word[0] == ' ' || word.compare(0, rep.size(), rep) == 0;
-            const bool prepend = !starts_with_rep && (prepend_ == Prepend::Always ||
-                                                      (prepend_ == Prepend::First && io.section_first && span.begin == 0));
+            const bool prepend =
+                !starts_with_rep &&
+                (prepend_ == Prepend::Always ||
+                 (prepend_ == Prepend::First && io.section_first && span.begin == 0));
             if (prepend) scratch.text += rep;
             for (const char c : word) {
-                if (c == ' ') scratch.text += rep;
-                else scratch.text.push_back(c);
+                if (c == ' ')
+                    scratch.text += rep;
+                else
+                    scratch.text.push_back(c);
             }
             const uint32_t out_end = static_cast<uint32_t>(scratch.text.size());
             if (!split_) {
@@ -252,7 +266,9 @@ public:
 
     std::string describe() const override {
         std::string s = "metaspace '" + replacement_ + "'";
-        s += prepend_ == Prepend::Always ? " (prepend always" : prepend_ == Prepend::First ? " (prepend first" : " (prepend never";
+        s += prepend_ == Prepend::Always  ? " (prepend always"
+             : prepend_ == Prepend::First ? " (prepend first"
+                                          : " (prepend never";
         s += split_ ? ", split)" : ")";
         return s;
     }
@@ -265,7 +281,8 @@ private:
 
 class SequencePreTokenizer final : public PreTokenizer {
 public:
-    explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> parts) : parts_(std::move(parts)) {}
+    explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> parts)
+        : parts_(std::move(parts)) {}
     void pre_tokenize(PreTokens& io, PreTokens& scratch) const override {
         for (const auto& p : parts_) p->pre_tokenize(io, scratch);
     }
@@ -280,7 +297,8 @@ private:
 };
 
 const char* const kSupported =
-    "BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation, Digits, CharDelimiterSplit, Metaspace, Sequence";
+    "BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation, Digits, CharDelimiterSplit, "
+    "Metaspace, Sequence";
 
 SplitBehavior parse_behavior(const Json& json, const LoadContext& ctx, const std::string& what) {
     const std::string b = ctx.get_string(json, "behavior", "Isolated", what);
@@ -292,7 +310,8 @@ SplitBehavior parse_behavior(const Json& json, const LoadContext& ctx, const std
     ctx.fail(what + ": behavior '" + b + "' is not supported by embq");
 }
 
-char32_t single_char(const std::string& s, const LoadContext& ctx, const std::string& what, const char* key) {
+char32_t single_char(const std::string& s, const LoadContext& ctx, const std::string& what,
+                     const char* key) {
     char32_t cp = 0;
     if (s.empty() || uc::decode(s.data(), s.data() + s.size(), cp) != s.size())
         ctx.fail(what + ": '" + key + "' must be a single character");
@@ -301,7 +320,9 @@ char32_t single_char(const std::string& s, const LoadContext& ctx, const std::st
 
 }  // namespace
 
-std::unique_ptr<PreTokenizer> make_bert_pre_tokenizer() { return std::make_unique<BertPreTokenizer>(); }
+std::unique_ptr<PreTokenizer> make_bert_pre_tokenizer() {
+    return std::make_unique<BertPreTokenizer>();
+}
 
 std::unique_ptr<PreTokenizer> make_pre_tokenizer(const Json& json, const LoadContext& ctx) {
     if (json.is_null()) return nullptr;
@@ -336,15 +357,22 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const Json& json, const LoadCon
     }
     if (type == "Metaspace") {
         // str_rep is derived from replacement (older files carry both).
-        ctx.check_keys(json, {"type", "replacement", "str_rep", "add_prefix_space", "prepend_scheme", "split"}, what);
-        const char32_t rep = single_char(ctx.get_string(json, "replacement", "\u2581", what), ctx, what, "replacement");
+        ctx.check_keys(
+            json, {"type", "replacement", "str_rep", "add_prefix_space", "prepend_scheme", "split"},
+            what);
+        const char32_t rep = single_char(ctx.get_string(json, "replacement", "\u2581", what), ctx,
+                                         what, "replacement");
         Prepend prepend = Prepend::Always;
         if (json.contains("prepend_scheme") && !json["prepend_scheme"].is_null()) {
             const std::string s = ctx.get_string(json, "prepend_scheme", what);
-            if (s == "always") prepend = Prepend::Always;
-            else if (s == "first") prepend = Prepend::First;
-            else if (s == "never") prepend = Prepend::Never;
-            else ctx.fail(what + ": prepend_scheme '" + s + "' is not supported by embq");
+            if (s == "always")
+                prepend = Prepend::Always;
+            else if (s == "first")
+                prepend = Prepend::First;
+            else if (s == "never")
+                prepend = Prepend::Never;
+            else
+                ctx.fail(what + ": prepend_scheme '" + s + "' is not supported by embq");
         } else if (!ctx.get_bool(json, "add_prefix_space", true, what)) {
             prepend = Prepend::Never;
         }
@@ -359,7 +387,8 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const Json& json, const LoadCon
         }
         return std::make_unique<SequencePreTokenizer>(std::move(parts));
     }
-    ctx.fail("pre_tokenizer type '" + type + "' is not supported by embq (supported: " + kSupported + ")");
+    ctx.fail("pre_tokenizer type '" + type +
+             "' is not supported by embq (supported: " + kSupported + ")");
 }
 
 }  // namespace embq::text

@@ -22,10 +22,10 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "embq/error.hpp"
 #include "embed/text/added_tokens.hpp"
 #include "embed/text/components.hpp"
 #include "embed/text/unicode.hpp"
+#include "embq/error.hpp"
 
 namespace embq {
 namespace text {
@@ -78,7 +78,8 @@ public:
             if (normalizer) normalizer->normalize(ws.section, ws.scratch);
             if (normalized_added.empty()) {
                 ws.norm.clear();
-                if (!ws.section.empty()) ws.norm.push_back({0, static_cast<uint32_t>(ws.section.size()), -1});
+                if (!ws.section.empty())
+                    ws.norm.push_back({0, static_cast<uint32_t>(ws.section.size()), -1});
             } else {
                 normalized_added.split(ws.section, ws.norm);
             }
@@ -99,7 +100,8 @@ public:
                 if (pre_tokenizer) pre_tokenizer->pre_tokenize(w, ws.words_scratch);
                 for (const Span& s : w.spans) {
                     if (s.begin < s.end)
-                        model->tokenize(std::string_view(w.text.data() + s.begin, s.end - s.begin), ws.content);
+                        model->tokenize(std::string_view(w.text.data() + s.begin, s.end - s.begin),
+                                        ws.content);
                 }
             }
         }
@@ -109,13 +111,17 @@ public:
         if (limit > 0) {
             const size_t added = post_processor->added_tokens();
             if (limit < added)
-                throw config_error("max_length " + std::to_string(limit) + " leaves no room: the tokenizer adds " +
-                                   std::to_string(added) + " special tokens to every text");
+                throw config_error("max_length " + std::to_string(limit) +
+                                   " leaves no room: the tokenizer adds " + std::to_string(added) +
+                                   " special tokens to every text");
             const size_t room = limit - added;
             if (ws.content.size() > room) {
                 out.truncated = true;
-                if (truncate_left) ws.content.erase(ws.content.begin(), ws.content.end() - static_cast<ptrdiff_t>(room));
-                else ws.content.resize(room);
+                if (truncate_left)
+                    ws.content.erase(ws.content.begin(),
+                                     ws.content.end() - static_cast<ptrdiff_t>(room));
+                else
+                    ws.content.resize(room);
             }
         }
         post_processor->process(ws.content, out);
@@ -181,8 +187,9 @@ std::string read_all(const std::filesystem::path& path) {
 }
 
 std::unique_ptr<Tokenizer> from_json(const Json& root, const LoadContext& ctx) {
-    ctx.check_keys(root, {"version", "truncation", "padding", "added_tokens", "normalizer", "pre_tokenizer", "model",
-                          "post_processor", "decoder"},
+    ctx.check_keys(root,
+                   {"version", "truncation", "padding", "added_tokens", "normalizer",
+                    "pre_tokenizer", "model", "post_processor", "decoder"},
                    "tokenizer.json");
     auto tok = std::make_unique<PipelineTokenizer>();
     tok->normalizer = make_normalizer(root.value("normalizer", Json()), ctx);
@@ -195,18 +202,23 @@ std::unique_ptr<Tokenizer> from_json(const Json& root, const LoadContext& ctx) {
         if (!list.is_array()) ctx.fail("'added_tokens' must be an array");
         for (const Json& a : list) {
             const std::string what = "added token";
-            ctx.check_keys(a, {"id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"}, what);
+            ctx.check_keys(
+                a, {"id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"},
+                what);
             AddedToken t;
             t.content = ctx.get_string(a, "content", what);
             // Hugging Face does not take the file's id: it re-adds each token, which gets
             // its vocabulary id, or the next id after the vocabulary and earlier added tokens.
-            if (ctx.get_int(a, "id", -1, what) < 0) ctx.fail("added token '" + t.content + "' has no valid id");
+            if (ctx.get_int(a, "id", -1, what) < 0)
+                ctx.fail("added token '" + t.content + "' has no valid id");
             t.id = tok->lookup(t.content);
             if (t.id < 0) {
                 const int64_t vocab_size = static_cast<int64_t>(tok->model->size());
                 int64_t max_added = -1;
-                for (const auto& [id, content] : tok->added_by_id) max_added = std::max(max_added, id);
-                t.id = max_added < 0 ? vocab_size : (max_added >= vocab_size ? max_added + 1 : vocab_size);
+                for (const auto& [id, content] : tok->added_by_id)
+                    max_added = std::max(max_added, id);
+                t.id = max_added < 0 ? vocab_size
+                                     : (max_added >= vocab_size ? max_added + 1 : vocab_size);
             }
             t.single_word = ctx.get_bool(a, "single_word", false, what);
             t.lstrip = ctx.get_bool(a, "lstrip", false, what);
@@ -229,8 +241,9 @@ std::unique_ptr<Tokenizer> from_json(const Json& root, const LoadContext& ctx) {
     }
 
     const PipelineTokenizer* self = tok.get();
-    tok->post_processor = make_post_processor(root.value("post_processor", Json()), ctx,
-                                              [self](std::string_view t) { return self->lookup(t); });
+    tok->post_processor =
+        make_post_processor(root.value("post_processor", Json()), ctx,
+                            [self](std::string_view t) { return self->lookup(t); });
 
     std::string pad_token;
     if (root.contains("padding") && root["padding"].is_object()) {
@@ -246,7 +259,8 @@ std::unique_ptr<Tokenizer> from_json(const Json& root, const LoadContext& ctx) {
         const Json& t = root["truncation"];
         const std::string what = "truncation";
         const std::string direction = ctx.get_string(t, "direction", "Right", what);
-        if (direction != "Right" && direction != "Left") ctx.fail("truncation direction '" + direction + "' is unknown");
+        if (direction != "Right" && direction != "Left")
+            ctx.fail("truncation direction '" + direction + "' is unknown");
         tok->truncate_left = direction == "Left";
         const int64_t max_length = ctx.get_int(t, "max_length", 0, what);
         if (max_length < 0) ctx.fail("truncation max_length must not be negative");
@@ -279,7 +293,8 @@ std::unique_ptr<Tokenizer> from_vocab_txt(const std::string& content, const Load
     for (const char* required : {"[UNK]", "[CLS]", "[SEP]"}) {
         if (!index.count(required))
             ctx.fail(std::string("no ") + required +
-                     " line: neither a tokenizer.json (a JSON object with a \"model\") nor a BERT vocab.txt");
+                     " line: neither a tokenizer.json (a JSON object with a \"model\") nor a BERT "
+                     "vocab.txt");
     }
     auto tok = std::make_unique<PipelineTokenizer>();
     tok->normalizer = make_bert_normalizer(true);
@@ -310,19 +325,24 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path_in) 
     fs::path path = path_in;
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
-        if (fs::exists(path / "tokenizer.json", ec)) path = path / "tokenizer.json";
-        else if (fs::exists(path / "vocab.txt", ec)) path = path / "vocab.txt";
-        else throw input_error(path.string() + ": a directory with neither tokenizer.json nor vocab.txt");
+        if (fs::exists(path / "tokenizer.json", ec))
+            path = path / "tokenizer.json";
+        else if (fs::exists(path / "vocab.txt", ec))
+            path = path / "vocab.txt";
+        else
+            throw input_error(path.string() +
+                              ": a directory with neither tokenizer.json nor vocab.txt");
     }
     if (!fs::exists(path, ec)) throw input_error(path.string() + ": no such tokenizer file");
     const std::string content = text::read_all(path);
     text::LoadContext ctx{path.string()};
 
     size_t first = 0;
-    while (first < content.size() && (content[first] == ' ' || content[first] == '\t' || content[first] == '\n' ||
-                                      content[first] == '\r'))
+    while (first < content.size() && (content[first] == ' ' || content[first] == '\t' ||
+                                      content[first] == '\n' || content[first] == '\r'))
         ++first;
-    if (content.compare(0, 3, "\xEF\xBB\xBF") == 0) first = std::max<size_t>(first, 3);  // UTF-8 BOM
+    if (content.compare(0, 3, "\xEF\xBB\xBF") == 0)
+        first = std::max<size_t>(first, 3);  // UTF-8 BOM
     if (first < content.size() && content[first] == '{') {
         text::Json root;
         try {
@@ -330,7 +350,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path_in) 
         } catch (const text::Json::parse_error& e) {
             std::string what = e.what();
             const size_t cut = what.find("] ");
-            if (cut != std::string::npos && what.compare(0, 1, "[") == 0) what = what.substr(cut + 2);
+            if (cut != std::string::npos && what.compare(0, 1, "[") == 0)
+                what = what.substr(cut + 2);
             ctx.fail("not valid JSON (" + what + ")");
         }
         if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
@@ -340,11 +361,13 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path_in) 
         } catch (const text::Json::exception& e) {
             std::string what = e.what();
             const size_t cut = what.find("] ");
-            if (cut != std::string::npos && what.compare(0, 1, "[") == 0) what = what.substr(cut + 2);
+            if (cut != std::string::npos && what.compare(0, 1, "[") == 0)
+                what = what.substr(cut + 2);
             ctx.fail("malformed tokenizer.json (" + what + ")");
         }
     }
-    if (content.empty()) ctx.fail("the file is empty (expected a tokenizer.json or a BERT vocab.txt)");
+    if (content.empty())
+        ctx.fail("the file is empty (expected a tokenizer.json or a BERT vocab.txt)");
     return text::from_vocab_txt(content, ctx);
 }
 

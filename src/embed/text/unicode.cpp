@@ -9,9 +9,9 @@ uint16_t flags_slow(char32_t cp) {
     // The last range whose first <= cp.
     const FlagRange* begin = kFlagRanges;
     const FlagRange* end = kFlagRanges + kFlagRangeCount;
-    const FlagRange* it = std::upper_bound(
-        begin, end, static_cast<uint32_t>(cp),
-        [](uint32_t v, const FlagRange& r) { return v < r.first; });
+    const FlagRange* it =
+        std::upper_bound(begin, end, static_cast<uint32_t>(cp),
+                         [](uint32_t v, const FlagRange& r) { return v < r.first; });
     return it == begin ? 0 : (it - 1)->flags;
 }
 
@@ -19,9 +19,9 @@ uint8_t combining_class(char32_t cp) {
     if (cp < 0x300) return 0;
     const CccRange* begin = kCccRanges;
     const CccRange* end = kCccRanges + kCccRangeCount;
-    const CccRange* it = std::upper_bound(
-        begin, end, static_cast<uint32_t>(cp),
-        [](uint32_t v, const CccRange& r) { return v < r.first; });
+    const CccRange* it =
+        std::upper_bound(begin, end, static_cast<uint32_t>(cp),
+                         [](uint32_t v, const CccRange& r) { return v < r.first; });
     if (it == begin) return 0;
     --it;
     return cp <= it->last ? it->ccc : 0;
@@ -56,16 +56,17 @@ void append_lower(std::string& out, char32_t cp) {
     }
     const CaseMapping* begin = kLowercase;
     const CaseMapping* end = kLowercase + kLowercaseCount;
-    const CaseMapping* it = std::lower_bound(
-        begin, end, static_cast<uint32_t>(cp),
-        [](const CaseMapping& m, uint32_t v) { return m.cp < v; });
+    const CaseMapping* it =
+        std::lower_bound(begin, end, static_cast<uint32_t>(cp),
+                         [](const CaseMapping& m, uint32_t v) { return m.cp < v; });
     if (it != end && it->cp == cp) {
         append(out, it->lower);
         return;
     }
     for (size_t i = 0; i < kLowercaseMultiCount; ++i) {
         if (kLowercaseMulti[i].cp == cp) {
-            for (uint8_t k = 0; k < kLowercaseMulti[i].length; ++k) append(out, kLowercaseMulti[i].lower[k]);
+            for (uint8_t k = 0; k < kLowercaseMulti[i].length; ++k)
+                append(out, kLowercaseMulti[i].lower[k]);
             return;
         }
     }
@@ -94,13 +95,15 @@ void decompose_into(char32_t cp, bool compat, std::u32string& out) {
     }
     const Decomposition* begin = kDecompositions;
     const Decomposition* end = kDecompositions + kDecompositionCount;
-    const Decomposition* it = std::lower_bound(
-        begin, end, static_cast<uint32_t>(cp),
-        [](const Decomposition& d, uint32_t v) { return d.cp < v; });
+    const Decomposition* it =
+        std::lower_bound(begin, end, static_cast<uint32_t>(cp),
+                         [](const Decomposition& d, uint32_t v) { return d.cp < v; });
     const Decomposition* use = nullptr;
     for (; it != end && it->cp == cp; ++it) {
-        if (!it->compat) use = it;              // canonical: used by both forms
-        else if (compat) use = it;              // compatibility row comes second
+        if (!it->compat)
+            use = it;  // canonical: used by both forms
+        else if (compat)
+            use = it;  // compatibility row comes second
     }
     if (use == nullptr) {
         out.push_back(cp);
@@ -117,11 +120,11 @@ char32_t compose_pair(char32_t a, char32_t b) {
         return a + (b - kTBase);
     const Composition* begin = kCompositions;
     const Composition* end = kCompositions + kCompositionCount;
-    const Composition* it = std::lower_bound(begin, end, std::pair<uint32_t, uint32_t>(a, b),
-                                             [](const Composition& c, const std::pair<uint32_t, uint32_t>& v) {
-                                                 return c.first < v.first ||
-                                                        (c.first == v.first && c.second < v.second);
-                                             });
+    const Composition* it = std::lower_bound(
+        begin, end, std::pair<uint32_t, uint32_t>(a, b),
+        [](const Composition& c, const std::pair<uint32_t, uint32_t>& v) {
+            return c.first < v.first || (c.first == v.first && c.second < v.second);
+        });
     if (it != end && it->first == a && it->second == b) return it->composed;
     return 0;
 }
@@ -167,7 +170,7 @@ void normalize(Form form, std::string_view in, std::string& out) {
         }
     }
     if (compose) {
-        size_t n = 0;           // composed length so far (in place)
+        size_t n = 0;            // composed length so far (in place)
         ptrdiff_t starter = -1;  // index of the last starter in the composed prefix
         uint8_t last_cc = 0;     // class of the last character kept after the starter
         for (size_t i = 0; i < buf.size(); ++i) {

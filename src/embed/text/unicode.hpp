@@ -37,7 +37,7 @@ struct Decomposition {
     uint32_t cp;
     uint16_t offset;  // into kDecompPool
     uint8_t length;
-    uint8_t compat;   // 1: compatibility-only mapping (NFKD), 0: canonical (NFD and NFKD)
+    uint8_t compat;  // 1: compatibility-only mapping (NFKD), 0: canonical (NFD and NFKD)
 };
 struct Composition {
     uint32_t first, second, composed;
@@ -123,7 +123,8 @@ inline void append(std::string& out, char32_t cp) {
     if (cp < 0x80) {
         out.push_back(static_cast<char>(cp));
     } else if (cp < 0x800) {
-        const char b[2] = {static_cast<char>(0xC0 | (cp >> 6)), static_cast<char>(0x80 | (cp & 0x3F))};
+        const char b[2] = {static_cast<char>(0xC0 | (cp >> 6)),
+                           static_cast<char>(0x80 | (cp & 0x3F))};
         out.append(b, 2);
     } else if (cp < 0x10000) {
         const char b[3] = {static_cast<char>(0xE0 | (cp >> 12)),
@@ -131,10 +132,9 @@ inline void append(std::string& out, char32_t cp) {
                            static_cast<char>(0x80 | (cp & 0x3F))};
         out.append(b, 3);
     } else {
-        const char b[4] = {static_cast<char>(0xF0 | (cp >> 18)),
-                           static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
-                           static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
-                           static_cast<char>(0x80 | (cp & 0x3F))};
+        const char b[4] = {
+            static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
+            static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
         out.append(b, 4);
     }
 }

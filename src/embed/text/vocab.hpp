@@ -33,7 +33,8 @@ public:
 
     int64_t find(std::string_view token) const { return map_.find(token); }
     const std::string* token(int64_t id) const {
-        if (id < 0 || static_cast<size_t>(id) >= tokens_.size() || !has_[static_cast<size_t>(id)]) return nullptr;
+        if (id < 0 || static_cast<size_t>(id) >= tokens_.size() || !has_[static_cast<size_t>(id)])
+            return nullptr;
         return &tokens_[static_cast<size_t>(id)];
     }
     size_t size() const { return map_.size(); }
@@ -48,13 +49,16 @@ private:
 };
 
 // The `"vocab": {"token": id, ...}` object WordPiece and WordLevel models share.
-inline Vocab read_token_id_vocab(const Json& model, const LoadContext& ctx, const std::string& what) {
+inline Vocab read_token_id_vocab(const Json& model, const LoadContext& ctx,
+                                 const std::string& what) {
     const auto it = model.find("vocab");
-    if (it == model.end() || !it->is_object()) ctx.fail(what + ": 'vocab' must be an object of token: id");
+    if (it == model.end() || !it->is_object())
+        ctx.fail(what + ": 'vocab' must be an object of token: id");
     Vocab vocab;
     vocab.reserve(it->size());
     for (auto v = it->begin(); v != it->end(); ++v) {
-        if (!v->is_number_integer()) ctx.fail(what + ": the id of token '" + v.key() + "' is not an integer");
+        if (!v->is_number_integer())
+            ctx.fail(what + ": the id of token '" + v.key() + "' is not an integer");
         vocab.add(v.key(), v->get<int64_t>(), ctx, what);
     }
     return vocab;
