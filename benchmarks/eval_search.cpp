@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     const int64_t n_queries = arg(argc, argv, "--queries", 1000);
     const int64_t naive_queries = arg(argc, argv, "--naive-queries", 100);
     const int64_t k = 100;
-    const int threads = embq::set_threads(0);
+    const int threads = embq::configure_threads(0).intra_op;
 
     const embq::Vectors base = clustered(rows, dim, 1);
     const embq::Vectors cand = with_noise(base, 0.05f, 2);

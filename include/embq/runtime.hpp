@@ -9,11 +9,27 @@ namespace embq {
 // embq's version ("0.1.0"), set by CMake from the project version.
 const char* version() noexcept;
 
-// libtorch starts with one intra-op thread on some builds although more CPUs are
-// available, so embq always sets the count: n <= 0 means every CPU this process may use.
-// Returns the count in effect.
-int set_threads(int n);
-int thread_count();  // intra-op threads in effect
+// Who runs on the cores. libtorch runs its intra-op work on OpenMP threads and calls BLAS
+// from inside them; OpenBLAS (Debian's libopenblas0-pthread) then starts a pool of its own
+// and both spin on the same cores. On the 2-CPU VM here that made FP32 USE-Lite embed
+// 303-407 texts/s instead of 710-724 (issue 15). So embq owns the cores through libtorch's
+// pool and keeps OpenBLAS single-threaded, unless the user set OPENBLAS_NUM_THREADS.
+// OpenBLAS reads its environment when it loads, so this is set through its API, before the
+// first BLAS call of the process.
+struct ThreadSettings {
+    int intra_op = 0;         // libtorch's intra-op threads in effect
+    int blas = 0;             // OpenBLAS's threads in effect; 0: the BLAS is not OpenBLAS
+    std::string blas_source;  // why: "embq", "OPENBLAS_NUM_THREADS", "not OpenBLAS"
+    std::vector<std::string> warnings;  // e.g. --threads above the CPUs, capped
+};
+
+// `requested` <= 0: every CPU this process may use (its affinity mask). More than that is
+// capped to it with a warning: extra threads only take turns on the same cores (measured:
+// --threads 1000 turned a 0.5 s run into 77 s).
+ThreadSettings configure_threads(int requested);
+int usable_cpus();   // CPUs in this process's affinity mask (at least 1)
+int thread_count();       // intra-op threads in effect
+int blas_thread_count();  // OpenBLAS threads in effect; 0 when the BLAS is not OpenBLAS
 
 // Quantized engines this libtorch build supports ("onednn", "qnnpack", "fbgemm", ...).
 std::vector<std::string> supported_engines();

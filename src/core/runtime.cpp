@@ -1,7 +1,5 @@
 #include "embq/runtime.hpp"
 
-#include <thread>
-
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <faiss/Index.h>
@@ -14,12 +12,6 @@
 namespace embq {
 
 const char* version() noexcept { return EMBQ_VERSION; }
-
-int set_threads(int n) {
-    if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(n);
-    return at::get_num_threads();
-}
 
 int thread_count() { return at::get_num_threads(); }
 

@@ -199,7 +199,8 @@ nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareRes
             {"format_version", 1},
             {"passed", result.all_passed()},
             {"tool",
-             {{"embq", version()}, {"build", build_description()}, {"threads", thread_count()}}},
+             {{"embq", version()}, {"build", build_description()}, {"threads", thread_count()},
+              {"blas_threads", blas_thread_count()}}},
             {"model", {{"path", inputs.model.string()}, {"bytes", result.baseline_bytes}}},
             {"configs", rows},
             {"layer_differences", diffs}};

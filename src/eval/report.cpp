@@ -144,7 +144,7 @@ nlohmann::json eval_report_json(const EvalReport& r) {
         {"report", "embq eval"},
         {"format_version", 1},
         {"passed", r.passed()},
-        {"tool", {{"embq", version()}, {"build", build_description()}, {"threads", r.threads}}},
+        {"tool", {{"embq", version()}, {"build", build_description()}, {"threads", r.threads}, {"blas_threads", blas_thread_count()}}},
         {"inputs", inputs},
         {"options",
          {{"k", res.options.ks},

@@ -39,7 +39,9 @@ int run(int argc, char** argv) {
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
         ->capture_default_str();
-    app.add_option("--threads", threads, "Intra-op threads (0: every CPU)")
+    app.add_option("--threads", threads,
+                   "Intra-op threads (0: every CPU; at most the CPUs, BLAS single-threaded "
+                   "unless OPENBLAS_NUM_THREADS is set)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
 
@@ -78,8 +80,10 @@ int run(int argc, char** argv) {
     }
 
     setup_logging(log_level);
-    const int in_effect = embq::set_threads(threads);
-    spdlog::debug("{}; {} intra-op threads", embq::build_description(), in_effect);
+    const embq::ThreadSettings settings = embq::configure_threads(threads);
+    for (const auto& w : settings.warnings) spdlog::warn("{}", w);
+    spdlog::debug("{}; {} intra-op threads, BLAS threads: {} ({})", embq::build_description(),
+                  settings.intra_op, settings.blas, settings.blas_source);
 
     for (const auto& c : commands)
         if (c.app->parsed()) return c.run();
