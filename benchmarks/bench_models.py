@@ -32,6 +32,7 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True  # leave no __pycache__ in benchmarks/ or tools/
+import bench_threads  # noqa: F401,E402 (before torch: OpenBLAS reads it when it loads)
 import torch  # noqa: E402
 
 import bench_report  # noqa: E402

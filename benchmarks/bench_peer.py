@@ -19,6 +19,7 @@ import os
 import sys
 import time
 
+import bench_threads  # noqa: F401,E402 (before torch: OpenBLAS reads it when it loads)
 import torch
 from torch import nn
 

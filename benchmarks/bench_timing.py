@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 
+import bench_threads  # noqa: F401,E402 (before torch: OpenBLAS reads it when it loads)
 import torch
 
 EXECUTORS = ("legacy", "profiling", "simple")

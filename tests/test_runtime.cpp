@@ -27,7 +27,8 @@ TEST(Threads, EveryCpuByDefaultAndNoMore) {
     const ThreadSettings many = configure_threads(1000);
     EXPECT_EQ(many.intra_op, usable_cpus());
     ASSERT_EQ(many.warnings.size(), 1u);
-    test::expect_contains(many.warnings[0], {"--threads 1000", "using " + std::to_string(usable_cpus())});
+    test::expect_contains(many.warnings[0],
+                          {"--threads 1000", "using " + std::to_string(usable_cpus())});
 
     EXPECT_EQ(configure_threads(1).intra_op, 1);
 }

@@ -17,9 +17,9 @@ const char* version() noexcept;
 // OpenBLAS reads its environment when it loads, so this is set through its API, before the
 // first BLAS call of the process.
 struct ThreadSettings {
-    int intra_op = 0;         // libtorch's intra-op threads in effect
-    int blas = 0;             // OpenBLAS's threads in effect; 0: the BLAS is not OpenBLAS
-    std::string blas_source;  // why: "embq", "OPENBLAS_NUM_THREADS", "not OpenBLAS"
+    int intra_op = 0;                   // libtorch's intra-op threads in effect
+    int blas = 0;                       // OpenBLAS's threads in effect; 0: the BLAS is not OpenBLAS
+    std::string blas_source;            // why: "embq", "OPENBLAS_NUM_THREADS", "not OpenBLAS"
     std::vector<std::string> warnings;  // e.g. --threads above the CPUs, capped
 };
 
@@ -27,7 +27,7 @@ struct ThreadSettings {
 // capped to it with a warning: extra threads only take turns on the same cores (measured:
 // --threads 1000 turned a 0.5 s run into 77 s).
 ThreadSettings configure_threads(int requested);
-int usable_cpus();   // CPUs in this process's affinity mask (at least 1)
+int usable_cpus();        // CPUs in this process's affinity mask (at least 1)
 int thread_count();       // intra-op threads in effect
 int blas_thread_count();  // OpenBLAS threads in effect; 0 when the BLAS is not OpenBLAS
 

@@ -54,7 +54,8 @@ ThreadSettings configure_threads(int requested) {
     if (n > cpus) {
         s.warnings.push_back("--threads " + std::to_string(requested) + " is more than the " +
                              std::to_string(cpus) + " CPUs this process may use; using " +
-                             std::to_string(cpus) + " (more threads only take turns on the same cores)");
+                             std::to_string(cpus) +
+                             " (more threads only take turns on the same cores)");
         n = cpus;
     }
     at::set_num_threads(n);
