@@ -34,6 +34,8 @@ private:
 };
 
 int exit_code_for(ErrorCategory category) noexcept;
+// ": No space left on device" for a nonzero errno, "" for 0: the tail of an I/O error.
+std::string errno_text(int err);
 const char* to_string(ErrorCategory category) noexcept;
 
 // Shorthands that read well at the throw site: throw input_error(path + ": ...").

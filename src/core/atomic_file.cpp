@@ -3,19 +3,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "embq/error.hpp"
 
 namespace embq {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string errno_suffix(int err) { return err ? std::string(": ") + std::strerror(err) : ""; }
-
-}  // namespace
 
 AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
     temp_ = target_;
@@ -36,7 +29,7 @@ std::ofstream& AtomicFile::stream() {
     out_.open(temp_, std::ios::binary | std::ios::trunc);
     if (!out_.is_open())
         throw runtime_failure(target_.string() + ": cannot create " + temp_.string() +
-                              errno_suffix(errno) + " (is the directory there and writable?)");
+                              errno_text(errno) + " (is the directory there and writable?)");
     opened_ = true;
     return out_;
 }
@@ -53,7 +46,7 @@ void AtomicFile::commit() {
         if (!written || out_.fail()) {
             fs::remove(temp_, ec);
             throw runtime_failure(target_.string() + ": writing " + temp_.string() + " failed" +
-                                  errno_suffix(err) + " (is the disk full?)");
+                                  errno_text(err) + " (is the disk full?)");
         }
     }
     fs::rename(temp_, target_, ec);

@@ -1,6 +1,10 @@
 #include "embq/error.hpp"
 
+#include <cstring>
+
 namespace embq {
+
+std::string errno_text(int err) { return err != 0 ? std::string(": ") + std::strerror(err) : ""; }
 
 int exit_code_for(ErrorCategory category) noexcept {
     switch (category) {

@@ -62,8 +62,7 @@ ThreadSettings configure_threads(int requested) {
     s.intra_op = at::get_num_threads();
 
     const SetThreads set = openblas_setter();
-    const GetThreads get = openblas_getter();
-    if (!set || !get) {
+    if (!set || !openblas_getter()) {
         s.blas_source = "not OpenBLAS";
         return s;
     }

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string_view>
 #include <system_error>
@@ -242,8 +241,7 @@ DatasetReader::DatasetReader(const fs::path& path, DatasetFormat format)
     in_.open(path_, std::ios::binary);
     if (!in_.is_open()) {
         const int err = errno;
-        throw input_error(path_.string() + ": cannot open for reading" +
-                          (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
+        throw input_error(path_.string() + ": cannot open for reading" + errno_text(err));
     }
 }
 

@@ -37,10 +37,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-std::string errno_text(int err) {
-    return err != 0 ? std::string(": ") + std::strerror(err) : std::string();
-}
-
 // The NumPy 1.0 header: magic, version, uint16 length, then a Python dict literal padded
 // with spaces and ended by '\n' so the data starts at a multiple of 64 bytes. The row
 // count is written into a field of `rows_width` characters (left-aligned, spaces after),

@@ -162,11 +162,8 @@ void resolve_engine(Plan& plan) {
 
     std::string problems;
     for (const auto& [scheme, layers] : layers_by_scheme) {
-        std::optional<std::string> reason;
-        if (engine.empty() || !has(engine))
-            reason = scheme->unavailable_reason(engine.empty() ? "none" : engine);
-        else
-            reason = scheme->unavailable_reason(engine);
+        const std::optional<std::string> reason =
+            scheme->unavailable_reason(engine.empty() ? "none" : engine);
         if (!reason) continue;
         problems += (problems.empty() ? "" : "; ") + std::string(scheme->name()) + " on " +
                     std::to_string(layers.size()) + " layer(s) (" + layers.front() +
