@@ -2,6 +2,7 @@
 // the scheme's code, within the error the scheme promises.
 #include <gtest/gtest.h>
 
+#include "embq/error.hpp"
 #include "embq/model.hpp"
 #include "embq/plan.hpp"
 #include "embq/quantize.hpp"
@@ -129,6 +130,60 @@ TEST(Scheme, Int8DynamicCloseToPerChannelInt8Reference) {
         const at::Tensor got = run(q, {c.x});
         const double rel = ((got - reference).norm() / reference.norm()).item<double>();
         EXPECT_LT(rel, 0.01) << granularity;
+    }
+}
+
+// The default activation range (a grid, so oneDNN reuses its kernels) must stay right when
+// ranges repeat across calls of different shapes: this libtorch's kernel cache confuses two
+// ranges with one scale and different zero points, which a naive grid produces (about 1 in
+// 10 calls came back wrong, cosine 0.5 to the reference). Inputs here are uniform over
+// ranges that repeat, both shapes of range the grid uses (symmetric, nearly non-negative)
+// and in between, 2-D and 3-D.
+TEST(Scheme, Int8DynamicGridRangeRightWhenRangesRepeat) {
+    at::manual_seed(3);
+    const at::Tensor w = at::randn({256, 256}) * 0.05, b = at::randn({256});
+    test::TempDir dir;
+    auto q = quantize_with(one_layer_model(kLinear, w, b, kCallLayer), "int8_dynamic", {}, dir);
+    const at::Tensor scale = w.abs().amax(1, true) / 127;
+    const at::Tensor w_ref = at::round(w / scale).clamp(-128, 127) * scale;
+    const std::vector<std::pair<double, double>> ranges = {
+        {-2, 4}, {-4, 2}, {-2, 2}, {0, 4}, {-0.3, 4}, {-1, 3}, {-3, 1}, {-4, 4}};
+    double worst = 0;
+    for (int call = 0; call < 240; ++call) {
+        const auto [lo, hi] = ranges[static_cast<size_t>(call * 7 % ranges.size())];
+        const int64_t rows = 4 + call * 5 % 27;
+        at::Tensor x = at::rand({rows, 256}) * (hi - lo) + lo;
+        if (call % 3 == 0) x = x.reshape({1, rows, 256});
+        const at::Tensor reference = at::linear(x, w_ref, b);
+        const at::Tensor got = run(q, {x});
+        ASSERT_EQ(got.sizes(), reference.sizes());
+        worst = std::max(worst, ((got - reference).norm() / reference.norm()).item<double>());
+    }
+    EXPECT_LT(worst, 0.02);
+}
+
+TEST(Scheme, Int8DynamicExactRangeAndItsErrors) {
+    LinearCase c;
+    test::TempDir dir;
+    auto q = quantize_with(one_layer_model(kLinear, c.w, c.b, kCallLayer), "int8_dynamic",
+                           {{"activation_range", "exact"}}, dir);
+    const at::Tensor scale = c.w.abs().amax(1, true) / 127;
+    const at::Tensor reference = at::linear(c.x, at::round(c.w / scale) * scale, c.b);
+    const at::Tensor got = run(q, {c.x});
+    EXPECT_LT(((got - reference).norm() / reference.norm()).item<double>(), 0.01);
+
+    const auto model = one_layer_model(kLinear, c.w, c.b, kCallLayer);
+    try {
+        quantize_with(model, "fp16", {{"activation_range", "grid"}}, dir);
+        FAIL() << "activation_range was accepted for fp16";
+    } catch (const Error& e) {
+        test::expect_contains(e.what(), {"activation_range applies to", "int8_dynamic", "fp16"});
+    }
+    try {
+        quantize_with(model, "int8_dynamic", {{"activation_range", "coarse"}}, dir);
+        FAIL() << "a bad activation_range was accepted";
+    } catch (const Error& e) {
+        test::expect_contains(e.what(), {"activation_range", "'coarse'", "grid or exact"});
     }
 }
 

@@ -80,6 +80,12 @@ using EncodingSource = std::function<bool(Encoding& next)>;
 EmbedStats embed_stream(Embedder& embedder, const EncodingSource& next, const RowSink& sink,
                         const EmbedOptions& options);
 
+// One record as the model's token ids: JSONL input_ids as given (truncated to max_length),
+// text through `tokenizer`. Usage errors naming `source`: text without a tokenizer, TSV
+// pairs (they are for eval).
+Encoding encode_record(const Record& record, const Tokenizer* tokenizer, size_t max_length,
+                       const std::filesystem::path& source);
+
 // Streams `reader` through the model. Text records need `tokenizer`; JSONL records may
 // carry input_ids. TSV pairs are a Usage error (they are for eval). No records at all is
 // an Input error.

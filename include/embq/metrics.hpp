@@ -62,6 +62,10 @@ struct CosineSummary {
 };
 CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b);
 
+// The q-th percentile (0..100) of ascending values, interpolating linearly between the
+// closest ranks (NumPy's default); NaN when empty.
+double percentile_of_sorted(const std::vector<double>& sorted, double q);
+
 // Spearman's rank correlation (ties get their average rank). NaN when either side is
 // constant or there are fewer than 2 values.
 double spearman(const std::vector<double>& x, const std::vector<double>& y);

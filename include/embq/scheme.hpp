@@ -35,6 +35,14 @@ struct Granularity {
     }
 };
 
+// How a scheme that quantizes activations per call (int8_dynamic) picks their range:
+// Grid rounds it outward to a few values per octave, so the quantized engine reuses its
+// kernels (much faster at small batches); Exact uses each call's own min and max (finer
+// scale, a new kernel per call on oneDNN). See src/schemes/int8_dynamic.cpp.
+enum class ActivationRange { Grid, Exact };
+const char* to_string(ActivationRange range) noexcept;  // "grid", "exact"
+std::optional<ActivationRange> parse_activation_range(std::string_view text);
+
 // Per-layer options a config rule may set. Unset fields take the scheme's defaults.
 struct SchemeOptions {
     std::optional<Granularity> granularity;
@@ -43,6 +51,7 @@ struct SchemeOptions {
     // Weight-quantized linear layers only: add (W - Wq) E[x] to the bias, the expected
     // output shift the quantized weight causes on the calibration data. Needs calibration.
     std::optional<bool> bias_correction;
+    std::optional<ActivationRange> activation_range;
 };
 
 // Options with every field decided (the scheme's defaults filled in).
@@ -51,6 +60,7 @@ struct ResolvedOptions {
     bool symmetric = true;
     bool reduce_range = false;
     bool bias_correction = false;
+    ActivationRange activation_range = ActivationRange::Exact;  // meaningful where picked
 };
 
 class RewriteContext;  // src/quantize/rewrite_context.hpp: the graph, the node, the layer's tensors
@@ -71,6 +81,9 @@ public:
     virtual bool needs_quantized_engine() const { return false; }
     // Whether "bias_correction" applies: it quantizes a linear layer's weight.
     virtual bool corrects_bias() const { return false; }
+    // Whether "activation_range" applies: it quantizes activations with a range it picks
+    // on every call.
+    virtual bool picks_activation_range() const { return false; }
     // The granularity/symmetric/reduce_range choices it accepts, one line for
     // `embq schemes` ("per_channel (default) or per_tensor; reduce_range"); empty when it
     // takes none (fp32, fp16, bf16: their resolved options are placeholders, not shown).

@@ -207,6 +207,27 @@ EmbedStats embed_stream(Embedder& embedder, const EncodingSource& next, const Ro
     return stats;
 }
 
+Encoding encode_record(const Record& record, const Tokenizer* tokenizer, size_t max_length,
+                       const std::filesystem::path& source) {
+    Encoding enc;
+    if (record.input_ids) {
+        enc.ids = *record.input_ids;
+        enc.truncated = enc.ids.size() > max_length;
+        if (enc.truncated) enc.ids.resize(max_length);
+        enc.type_ids.assign(enc.ids.size(), 0);
+        return enc;
+    }
+    if (!record.text_b.empty())
+        throw usage_error(source.string() +
+                          ": TSV pairs are for 'embq eval --pairs'; "
+                          "embed takes text (.txt) or JSONL (.jsonl)");
+    if (!tokenizer)
+        throw usage_error(source.string() + ":" + std::to_string(record.line) +
+                          ": text needs a tokenizer; pass --tokenizer FILE or set "
+                          "\"tokenizer\" in the model card");
+    return tokenizer->encode(record.text, max_length);
+}
+
 EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, DatasetReader& reader,
                          const RowSink& sink, const EmbedOptions& options) {
     const auto max_length = static_cast<size_t>(embedder.card().max_length);
@@ -217,24 +238,9 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
         if (options.max_records && records == options.max_records) return false;
         if (!reader.next(record)) return false;
         ++records;
-        if (record.input_ids) {
-            enc.ids = *record.input_ids;
-            enc.truncated = enc.ids.size() > max_length;
-            if (enc.truncated) enc.ids.resize(max_length);
-            enc.type_ids.assign(enc.ids.size(), 0);
-        } else if (!record.text_b.empty()) {
-            throw usage_error(reader.path().string() +
-                              ": TSV pairs are for 'embq eval --pairs'; "
-                              "embed takes text (.txt) or JSONL (.jsonl)");
-        } else {
-            if (!tokenizer)
-                throw usage_error(reader.path().string() + ":" + std::to_string(record.line) +
-                                  ": text needs a tokenizer; pass --tokenizer FILE or set "
-                                  "\"tokenizer\" in the model card");
-            const auto t0 = Clock::now();
-            enc = tokenizer->encode(record.text, max_length);
-            tokenize_seconds += seconds_since(t0);
-        }
+        const auto t0 = Clock::now();
+        enc = encode_record(record, tokenizer, max_length, reader.path());
+        if (!record.input_ids) tokenize_seconds += seconds_since(t0);
         return true;
     };
     EmbedStats stats = embed_stream(embedder, next, sink, options);

@@ -77,15 +77,6 @@ std::unique_ptr<faiss::Index> build_index(const Vectors& base, SimilarityMetric 
     return index;
 }
 
-// Linear interpolation between the closest ranks (NumPy's default percentile).
-double percentile_of_sorted(const std::vector<double>& sorted, double q) {
-    if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
-    const double pos = q / 100.0 * static_cast<double>(sorted.size() - 1);
-    const auto lo = static_cast<size_t>(std::floor(pos));
-    const size_t hi = std::min(lo + 1, sorted.size() - 1);
-    return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
-}
-
 std::vector<double> average_ranks(const std::vector<double>& x) {
     std::vector<size_t> order(x.size());
     std::iota(order.begin(), order.end(), 0);
@@ -116,6 +107,14 @@ double pearson(const std::vector<double>& x, const std::vector<double>& y) {
 }
 
 }  // namespace
+
+double percentile_of_sorted(const std::vector<double>& sorted, double q) {
+    if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+    const double pos = q / 100.0 * static_cast<double>(sorted.size() - 1);
+    const auto lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, sorted.size() - 1);
+    return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
 
 const char* to_string(SimilarityMetric metric) noexcept {
     switch (metric) {

@@ -23,10 +23,11 @@ const std::vector<std::string> kEngines = {"auto", "onednn", "qnnpack", "fbgemm"
 const std::vector<std::string> kTopKeys = {"$schema",    "description", "engine",
                                            "defaults",   "rules",       "allow_unmatched_rules",
                                            "calibration"};
-const std::vector<std::string> kChoiceKeys = {"scheme", "granularity", "symmetric", "reduce_range",
-                                              "bias_correction"};
-const std::vector<std::string> kRuleKeys = {
-    "match", "kind", "scheme", "granularity", "symmetric", "reduce_range", "bias_correction"};
+const std::vector<std::string> kChoiceKeys = {"scheme",          "granularity",     "symmetric",
+                                              "reduce_range",    "bias_correction", "activation_range"};
+const std::vector<std::string> kRuleKeys = {"match",           "kind",           "scheme",
+                                            "granularity",     "symmetric",      "reduce_range",
+                                            "bias_correction", "activation_range"};
 const std::vector<std::string> kCalibrationKeys = {"data", "samples", "observer", "batch_size"};
 
 std::string join(const std::vector<std::string>& words) {
@@ -188,6 +189,12 @@ private:
         if (object.contains("bias_correction"))
             choice.options.bias_correction =
                 boolean(object["bias_correction"], path + ".bias_correction");
+        if (object.contains("activation_range")) {
+            const std::string text = string(object["activation_range"], path + ".activation_range");
+            choice.options.activation_range = parse_activation_range(text);
+            if (!choice.options.activation_range)
+                throw fail(path + ".activation_range: '" + text + "' is not grid or exact");
+        }
         return choice;
     }
 

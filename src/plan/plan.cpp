@@ -105,6 +105,17 @@ LayerPlan plan_layer(const Config& config, const Layer& layer, const Choice& cho
                                "), not " + choice.scheme + " on " + layer.path);
         plan.options.bias_correction = true;
     }
+    if (choice.options.activation_range) {
+        if (!plan.scheme->picks_activation_range())
+            throw config_error(config.origin + ": " + choice.chosen_by +
+                               ": activation_range applies to schemes that quantize activations "
+                               "per call (" +
+                               format_alternatives(scheme_names([](const Scheme& s) {
+                                   return s.picks_activation_range();
+                               })) +
+                               "), not " + choice.scheme + " on " + layer.path);
+        plan.options.activation_range = *choice.options.activation_range;
+    }
     plan.bytes_after = plan.scheme->stored_bytes(layer, plan.options);
     return plan;
 }
@@ -159,6 +170,8 @@ std::string options_text(const LayerPlan& lp) {
         lp.options.granularity.to_string() + (lp.options.symmetric ? " sym" : " asym");
     if (lp.options.reduce_range) text += " reduce_range";
     if (lp.options.bias_correction) text += " bias_correction";
+    if (lp.scheme->picks_activation_range())
+        text += std::string(" range:") + to_string(lp.options.activation_range);
     return text;
 }
 
@@ -270,6 +283,9 @@ nlohmann::json plan_to_json(const Plan& plan) {
              {"symmetric", options ? nlohmann::json(lp.options.symmetric) : nlohmann::json()},
              {"reduce_range", options ? nlohmann::json(lp.options.reduce_range) : nlohmann::json()},
              {"bias_correction", lp.options.bias_correction},
+             {"activation_range", lp.scheme->picks_activation_range()
+                                      ? nlohmann::json(to_string(lp.options.activation_range))
+                                      : nlohmann::json()},
              {"chosen_by", lp.chosen_by},
              {"bytes_before", lp.layer.bytes},
              {"bytes_after", lp.bytes_after}});

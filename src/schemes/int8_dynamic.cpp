@@ -6,12 +6,50 @@
 #include "model/torch_util.hpp"
 #include "quantize/engine.hpp"
 #include "quantize/rewrite_context.hpp"
+#include "schemes/glue.hpp"
 #include "schemes/int8_linear.hpp"
 #include "schemes/schemes.hpp"
 
 namespace embq {
 
 namespace {
+
+// activation_range "grid" (the default). oneDNN builds and caches a matmul kernel per
+// activation range; with a new range on every call, as dynamic quantization gives, it
+// builds one on every call. Measured on the 2-CPU VM (AVX512-VNNI), a 16x256 by 256x256
+// linear: 273 us with a new input each call against 54 us when the input repeats; FP32
+// takes 40 us. So the range is rounded outward to a grid and imposed on linear_dynamic
+// through two extra rows holding its ends: linear_dynamic takes the min and max of its
+// input, the extra rows make them grid values, a few ranges per layer reach the kernel
+// cache, and no value is ever clipped.
+//
+// The grid: R, the larger of max and -min, rounded up to a power of 2^(1/kRangeSteps);
+// the range is [-R/8, R] when the input is nearly non-negative (after GELU), else [-R, R].
+// No two grid ranges share a scale: this libtorch's kernel cache does not tell apart two
+// ranges with the same scale and different zero points. Ranges (-2, 4) and (-4, 2) on one
+// shape returned wrong outputs (cosine 0.49 to the reference) in 27 of 300 calls; 1,200
+// calls with the grid's ranges were all right (tests/test_schemes.cpp checks it). The cost
+// is resolution: the scale is at most 2^(1/4) = 1.19 times the exact one, and up to
+// 9/8 more for inputs between the two shapes. On USE-Lite with configs/int8.json: recall@10
+// 0.934 against 0.940 exact, at 0.89x/1.82x/3.17x FP32 (batch 1/8/32) against
+// 0.48x/1.58x/2.73x (benchmarks/speed.sh).
+const char* kGridRangeSource = R"TS(
+def with_range_rows(x: Tensor, steps: float) -> Tensor:
+    k = x.size(-1)
+    rows = x.reshape(-1, k)
+    lo, hi = torch.aminmax(rows)
+    r = torch.exp2(torch.ceil(torch.log2(torch.maximum(hi, -lo).clamp_min(1e-30)) * steps) / steps)
+    low = torch.where(lo >= r * -0.125, r * -0.125, -r)
+    return torch.cat([rows, torch.stack([r, low]).unsqueeze(1).expand(2, k)])
+
+def without_range_rows(y: Tensor, x: Tensor) -> Tensor:
+    shape = x.size()[:-1]
+    shape.append(y.size(1))
+    return y[:-2].reshape(shape)
+)TS";
+// 8 steps per octave measured slower (more ranges per layer than the kernel cache keeps:
+// 0.67x FP32 at batch 1) and no more accurate on USE-Lite (recall@10 0.933).
+constexpr double kRangeSteps = 4;
 
 class Int8DynamicScheme final : public Scheme {
 public:
@@ -23,6 +61,7 @@ public:
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
     bool needs_quantized_engine() const override { return true; }
     bool corrects_bias() const override { return true; }
+    bool picks_activation_range() const override { return true; }
     std::string_view options_help() const override {
         return "per_channel (default) or per_tensor; reduce_range";
     }
@@ -30,6 +69,7 @@ public:
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         ResolvedOptions r = resolve_int8_weight(name(), layer, options);
         r.reduce_range = options.reduce_range.value_or(false);
+        r.activation_range = options.activation_range.value_or(ActivationRange::Grid);
         return r;
     }
 
@@ -60,11 +100,22 @@ public:
                 ctx.weight(), o.granularity.kind == Granularity::Kind::PerChannel);
             return prepack_int8_linear(q, ctx.output_bias(o, q.dequantize()));
         });
-        torch::jit::Node* node = ctx.node();
-        torch::jit::WithInsertPoint guard(node);
-        torch::jit::Value* y =
-            ctx.graph().insert(c10::Symbol::fromQualString("quantized::linear_dynamic"),
-                               {node->input(0), packed, ctx.constant(o.reduce_range)});
+        // The packed weights' class cannot be named in a script function compiled here, so
+        // linear_dynamic is inserted directly, between the grid's two halves.
+        const bool grid = o.activation_range == ActivationRange::Grid;
+        torch::jit::Value* x = ctx.node()->input(0);
+        torch::jit::Value* rows =
+            grid ? ctx.call(script_function(kGridRangeSource, "with_range_rows"),
+                            {x, ctx.constant(kRangeSteps)})
+                       .at(0)
+                 : x;
+        torch::jit::Value* y = nullptr;
+        {
+            torch::jit::WithInsertPoint guard(ctx.node());
+            y = ctx.graph().insert(c10::Symbol::fromQualString("quantized::linear_dynamic"),
+                                   {rows, packed, ctx.constant(o.reduce_range)});
+        }
+        if (grid) y = ctx.call(script_function(kGridRangeSource, "without_range_rows"), {y, x}).at(0);
         ctx.replace_node_output(y);
     }
 };

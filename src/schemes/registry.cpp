@@ -10,6 +10,16 @@
 
 namespace embq {
 
+const char* to_string(ActivationRange range) noexcept {
+    return range == ActivationRange::Grid ? "grid" : "exact";
+}
+
+std::optional<ActivationRange> parse_activation_range(std::string_view text) {
+    if (text == "grid") return ActivationRange::Grid;
+    if (text == "exact") return ActivationRange::Exact;
+    return std::nullopt;
+}
+
 std::optional<Granularity> Granularity::parse(std::string_view text) {
     if (text == "per_tensor") return per_tensor();
     if (text == "per_channel") return per_channel();
@@ -91,6 +101,7 @@ std::string format_scheme_table() {
     for (const Scheme* s : all_schemes()) {
         std::string options = s->takes_options() ? std::string(s->options_help()) : "-";
         if (s->corrects_bias()) options += "; bias_correction";
+        if (s->picks_activation_range()) options += "; activation_range grid (default) or exact";
         table.add_row({std::string(s->name()), supported_kinds(*s), options, needs_text(*s),
                        std::string(s->summary())});
     }

@@ -23,5 +23,6 @@ Command add_embed_command(CLI::App& parent);
 Command add_eval_command(CLI::App& parent);
 Command add_compare_command(CLI::App& parent);
 Command add_schemes_command(CLI::App& parent);
+Command add_bench_command(CLI::App& parent);
 
 }  // namespace embq::cli
