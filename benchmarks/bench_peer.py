@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The peer: PyTorch's own `torch.ao.quantization.quantize_dynamic` on the same FP32 model.
 
-    /usr/bin/python3 benchmarks/bench_peer.py --kind use-lite|fixture --fp32 MODEL.pt --out PEER.pt
+    /usr/bin/python3 benchmarks/bench_peer.py --kind use-lite|fixture|minilm --fp32 MODEL.pt --out PEER.pt
         [--threads N] [--granularity per_channel|per_tensor]
 
 quantize_dynamic needs an eager nn.Module, and the FP32 files are TorchScript. So the eager
@@ -61,9 +61,12 @@ def eager_use_lite(script):
     return model.eval()
 
 
-def eager_fixture(script):
-    """The BERT fixture as make_fixtures.py's BertEncoder, weights from the TorchScript file."""
+def eager_fixture(script, minilm=False):
+    """The BERT fixture (or make_bench_model.py's MiniLM-sized one) as make_fixtures.py's
+    BertEncoder, weights from the TorchScript file."""
     mf = _import_from(os.path.join(REPO, "tools"), "make_fixtures")
+    if minilm:
+        _import_from(os.path.join(REPO, "benchmarks"), "make_bench_model").use_minilm_sizes(mf)
     sd = script.state_dict()
     model = mf.BertEncoder(sd["embeddings.word_embeddings.weight"].shape[0])
     model.load_state_dict(sd, strict=True)
@@ -82,7 +85,7 @@ def check_batch(vocab_size):
 def build_peer(kind, fp32_path, granularity):
     """Return (TorchScript peer, largest |eager - TorchScript| of the FP32 rebuild)."""
     script = torch.jit.load(fp32_path).eval()
-    eager = eager_use_lite(script) if kind == "use-lite" else eager_fixture(script)
+    eager = eager_use_lite(script) if kind == "use-lite" else eager_fixture(script, kind == "minilm")
     ids, mask = check_batch(script.state_dict()["embeddings.word_embeddings.weight"].shape[0])
     with torch.inference_mode():
         diff = (eager(ids, mask) - script(ids, mask)).abs().max().item()
@@ -105,7 +108,7 @@ def build_peer(kind, fp32_path, granularity):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--kind", choices=["use-lite", "fixture"], required=True)
+    ap.add_argument("--kind", choices=["use-lite", "fixture", "minilm"], required=True)
     ap.add_argument("--fp32", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=os.cpu_count())

@@ -20,12 +20,21 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools")
 import make_fixtures as fx  # noqa: E402  (same architecture and init as the fixtures)
 
 
+# all-MiniLM-L6's sizes, as make_fixtures.py's module constants (bench_peer.py reads them too).
+MINILM_SIZES = {"HIDDEN": 384, "HEADS": 12, "INTERMEDIATE": 1536, "LAYERS": 6, "MAX_POSITIONS": 512}
+
+
+def use_minilm_sizes(fixtures_module):
+    """Makes make_fixtures' classes build MiniLM-sized layers (they read these constants)."""
+    for name, value in MINILM_SIZES.items():
+        setattr(fixtures_module, name, value)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="build/bench/bert_minilm.pt")
     args = ap.parse_args()
-    # The fixture classes read these module constants when they are constructed.
-    fx.HIDDEN, fx.HEADS, fx.INTERMEDIATE, fx.LAYERS, fx.MAX_POSITIONS = 384, 12, 1536, 6, 512
+    use_minilm_sizes(fx)
     torch.manual_seed(fx.SEED)
     model = fx.BertEncoder(30522)
     fx.init_bert(model)

@@ -40,6 +40,9 @@ struct Spread {
 enum class SpeedVerdict { Baseline, Faster, Slower, Even };
 // "baseline", "faster", "slower", "even (within noise)".
 const char* verdict_name(SpeedVerdict verdict);
+// From one model's per-round ratios to the reference: faster when every ratio is above 1,
+// slower when every one is below 1, else even.
+SpeedVerdict verdict_from_ratios(const std::vector<double>& ratios);
 
 struct BenchCell {  // one model at one batch size
     int64_t batch_size = 0;

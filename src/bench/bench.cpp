@@ -67,13 +67,13 @@ Spread spread_of(std::vector<double> values) {
     return {percentile_of_sorted(values, 50), values.front(), values.back()};
 }
 
-SpeedVerdict verdict_of(const std::vector<double>& ratios) {
+}  // namespace
+
+SpeedVerdict verdict_from_ratios(const std::vector<double>& ratios) {
     const bool all_above = std::all_of(ratios.begin(), ratios.end(), [](double r) { return r > 1; });
     const bool all_below = std::all_of(ratios.begin(), ratios.end(), [](double r) { return r < 1; });
     return all_above ? SpeedVerdict::Faster : all_below ? SpeedVerdict::Slower : SpeedVerdict::Even;
 }
-
-}  // namespace
 
 const char* verdict_name(SpeedVerdict verdict) {
     switch (verdict) {
@@ -194,7 +194,7 @@ BenchResult run_bench(const std::vector<std::filesystem::path>& models,
             for (int r = 0; r < options.rounds; ++r)
                 ratios.push_back(contenders[m].round_rates[s][r] / contenders[0].round_rates[s][r]);
             cell.ratio = spread_of(ratios);
-            cell.verdict = m == 0 ? SpeedVerdict::Baseline : verdict_of(ratios);
+            cell.verdict = m == 0 ? SpeedVerdict::Baseline : verdict_from_ratios(ratios);
             result.models[m].cells.push_back(cell);
         }
     }
