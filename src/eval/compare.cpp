@@ -1,11 +1,11 @@
 #include "embq/compare.hpp"
 
-#include <unistd.h>
-
+#include <memory>
 #include <set>
 
 #include <spdlog/spdlog.h>
 
+#include "core/scratch_dir.hpp"
 #include "embq/error.hpp"
 #include "embq/workflow.hpp"
 
@@ -15,34 +15,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Where the quantized models go: --keep DIR (kept), or a temporary directory removed
+// Where the quantized models go: --keep DIR (kept), or a scratch directory removed
 // when the comparison ends, whatever happens.
 class OutputDir {
 public:
     explicit OutputDir(const fs::path& keep) {
-        if (!keep.empty()) {
-            std::error_code ec;
-            fs::create_directories(keep, ec);
-            if (!fs::is_directory(keep))
-                throw usage_error("--keep " + keep.string() + ": cannot create the directory");
-            path_ = keep;
+        if (keep.empty()) {
+            scratch_ = std::make_unique<ScratchDir>("embq-compare");
+            path_ = scratch_->path();
             return;
         }
-        path_ = fs::temp_directory_path() / ("embq-compare-" + std::to_string(::getpid()));
-        fs::create_directories(path_);
-        temporary_ = true;
-    }
-    ~OutputDir() {
         std::error_code ec;
-        if (temporary_) fs::remove_all(path_, ec);
+        fs::create_directories(keep, ec);
+        if (!fs::is_directory(keep))
+            throw usage_error("--keep " + keep.string() + ": cannot create the directory");
+        path_ = keep;
     }
-    OutputDir(const OutputDir&) = delete;
-    OutputDir& operator=(const OutputDir&) = delete;
     const fs::path& path() const { return path_; }
 
 private:
     fs::path path_;
-    bool temporary_ = false;
+    std::unique_ptr<ScratchDir> scratch_;
 };
 
 // Row names from file names; a repeated name gets "-2", "-3", ...

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "command.hpp"
 #include "plan_options.hpp"
 
@@ -15,21 +17,43 @@ namespace {
 
 struct PlanCommandOptions {
     QuantizeRequest request;
+    SpeedCheckArguments speed;
     bool json = false;
 };
 
+nlohmann::json speed_check_json(const SpeedCheck& check) {
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& g : check.groups)
+        groups.push_back({{"scheme", g.scheme},
+                          {"weight_shape", g.weight_shape},
+                          {"layers", g.layers},
+                          {"speedup_vs_fp32", g.speedup}});
+    return {{"batch_sizes", check.options.batch_sizes},
+            {"tokens", check.options.tokens},
+            {"groups", groups},
+            {"not_timed", check.not_timed},
+            {"warnings", speed_warnings(check)}};
+}
+
 int run_plan(const PlanCommandOptions& opt) {
     const PlannedModel planned = load_and_plan(opt.request);
+    std::optional<SpeedCheck> speed;
+    if (opt.speed.enabled) speed = check_plan_speed(planned.plan, opt.speed.options);
     if (opt.json) {
         nlohmann::json out = plan_to_json(planned.plan);
         out["model"] = opt.request.model.string();
         out["config"] = opt.request.config.string();
+        if (speed) out["speed_check"] = speed_check_json(*speed);
         std::cout << out.dump(2) << "\n";
         return 0;
     }
     std::cout << format_plan(planned.plan)
               << "preflight passed: every scheme in the plan runs on engine " << planned.plan.engine
               << "\n";
+    if (speed) {
+        std::cout << "\n" << format_speed_check(*speed) << std::flush;
+        for (const auto& w : speed_warnings(*speed)) spdlog::warn("{}", w);
+    }
     return 0;
 }
 
@@ -43,6 +67,7 @@ Command add_plan_command(CLI::App& parent) {
         "and check the engine; writes nothing. 'embq schemes' lists the schemes.");
     add_model_config_arguments(*app, opt->request);
     add_plan_flags(*app, opt->request);
+    add_speed_check_flags(*app, opt->speed);
     app->add_flag("--json", opt->json, "Print the plan as JSON");
     return {app, [opt] { return run_plan(*opt); }};
 }

@@ -17,11 +17,19 @@ namespace {
 
 struct QuantizeCommandOptions {
     QuantizeRequest request;
+    SpeedCheckArguments speed;
     std::string output;
 };
 
 int run_quantize(const QuantizeCommandOptions& opt) {
     PlannedModel planned = load_and_plan(opt.request);
+    if (opt.speed.enabled) {
+        const SpeedCheck check = check_plan_speed(planned.plan, opt.speed.options);
+        const auto warnings = speed_warnings(check);
+        for (const auto& w : warnings) spdlog::warn("{}", w);
+        if (warnings.empty())
+            spdlog::info("speed check: no rewritten layer is slower than FP32 at these batch sizes");
+    }
     const std::optional<Calibration> calibration = obtain_calibration(
         opt.request, planned, [](const std::string& w) { spdlog::warn("{}", w); });
     spdlog::info("quantizing {} layers of {} on engine {}{}", planned.plan.layers.size(),
@@ -50,6 +58,7 @@ Command add_quantize_command(CLI::App& parent) {
                               "TorchScript file that runs in stock libtorch and PyTorch.");
     add_model_config_arguments(*app, opt->request);
     add_plan_flags(*app, opt->request);
+    add_speed_check_flags(*app, opt->speed);
     app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)")
         ->required();
     add_model_text_options(*app, opt->request.calibration_model,

@@ -19,6 +19,21 @@ void add_plan_flags(CLI::App& app, QuantizeRequest& request) {
                    "the first), or the observer a config's inline calibration runs");
 }
 
+void add_speed_check_flags(CLI::App& app, SpeedCheckArguments& args) {
+    app.add_flag("--check-speed", args.enabled,
+                 "Time each rewritten layer against FP32 on this machine first and warn, "
+                 "naming the layers, where the plan would be slower");
+    app.add_option("--speed-batch", args.options.batch_sizes,
+                   "Batch sizes the speed check times, comma-separated")
+        ->delimiter(',')
+        ->check(CLI::Range(int64_t{1}, int64_t{4096}))
+        ->capture_default_str();
+    app.add_option("--speed-tokens", args.options.tokens,
+                   "Typical tokens per text for the speed check")
+        ->check(CLI::Range(int64_t{1}, int64_t{8192}))
+        ->capture_default_str();
+}
+
 std::string describe_calibration(const std::optional<Calibration>& calibration) {
     if (!calibration) return "";
     return " with " + calibration->selected_observer() + " ranges from " + calibration->origin();

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "embq/speed_check.hpp"
 #include "embq/workflow.hpp"
 
 namespace embq::cli {
@@ -13,6 +14,13 @@ namespace embq::cli {
 void add_model_config_arguments(CLI::App& app, QuantizeRequest& request);
 // --allow-unmatched-rules, --calibration FILE and --observer SPEC.
 void add_plan_flags(CLI::App& app, QuantizeRequest& request);
+
+// --check-speed, --speed-batch and --speed-tokens (plan, quantize).
+struct SpeedCheckArguments {
+    bool enabled = false;
+    SpeedCheckOptions options;
+};
+void add_speed_check_flags(CLI::App& app, SpeedCheckArguments& args);
 
 // "... with percentile:99.99 ranges from calib.json", or "" without calibration.
 std::string describe_calibration(const std::optional<Calibration>& calibration);
