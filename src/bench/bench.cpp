@@ -44,7 +44,7 @@ int64_t batches_per_turn(const BenchOptions& options, int64_t batch_size) {
     return std::max<int64_t>(1, (options.texts_per_turn + batch_size - 1) / batch_size);
 }
 
-// Embeds `count` consecutive texts from `first` (wrapping) in batches of `batch_size`,
+// Embeds `batches` batches of `batch_size` consecutive texts from `first` (wrapping),
 // returning each batch's latency in milliseconds.
 std::vector<double> run_turn(Contender& c, size_t first, int64_t batches, int64_t batch_size) {
     std::vector<double> latencies;
@@ -126,6 +126,7 @@ BenchResult run_bench(const std::vector<std::filesystem::path>& models,
 
     BenchResult result;
     result.options = options;
+    result.options.on_progress = nullptr;  // the caller's; the result outlives the run
     result.texts_available = static_cast<int64_t>(records.size());
     result.inputs_repeat = records.size() < wanted;
     result.machine = describe_machine();

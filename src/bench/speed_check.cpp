@@ -33,7 +33,9 @@ nlohmann::json one_layer_config(const LayerPlan& lp, const std::string& engine) 
     }
     if (lp.scheme->picks_activation_range())
         rule["activation_range"] = to_string(lp.options.activation_range);
-    return {{"engine", engine}, {"rules", nlohmann::json::array({rule})}};
+    // "none" (a build without quantized engines) is a resolved value, not a config choice.
+    return {{"engine", engine == "none" ? "auto" : engine},
+            {"rules", nlohmann::json::array({rule})}};
 }
 
 // Root.forward calls child `layer`, which applies a weight of the layer's shape (random:

@@ -29,10 +29,11 @@ namespace {
 // ranges with the same scale and different zero points. Ranges (-2, 4) and (-4, 2) on one
 // shape returned wrong outputs (cosine 0.49 to the reference) in 27 of 300 calls; 1,200
 // calls with the grid's ranges were all right (tests/test_schemes.cpp checks it). The cost
-// is resolution: the scale is at most 2^(1/4) = 1.19 times the exact one, and up to
-// 9/8 more for inputs between the two shapes. On USE-Lite with configs/int8.json: recall@10
-// 0.934 against 0.940 exact, at 0.89x/1.82x/3.17x FP32 (batch 1/8/32) against
-// 0.48x/1.58x/2.73x (benchmarks/speed.sh).
+// is resolution: the span is at most 2^(1/4) = 1.19 times the exact one for symmetric and
+// nearly non-negative inputs, and up to 2.1 times (about 1 bit) for an input whose min
+// lies just below -R/8. On USE-Lite with configs/int8.json: recall@10 0.936 against 0.942
+// exact (benchmarks/real_model_quality.sh), at 0.89x/1.74x/2.96x FP32 (batch 1/8/32)
+// against 0.44x/1.51x/2.88x (benchmarks/speed.sh).
 const char* kGridRangeSource = R"TS(
 def with_range_rows(x: Tensor, steps: float) -> Tensor:
     k = x.size(-1)
