@@ -11,6 +11,9 @@ namespace embq {
 // "1.5 MiB"-style sizes for tables ("512 B" below a KiB).
 std::string format_bytes(int64_t bytes);
 
+// `value` with `digits` decimals ("0.9650"); "n/a" when not finite.
+std::string format_fixed(double value, int digits);
+
 // `part` as a percentage of `whole` with one decimal ("32.1%"); "n/a" when whole <= 0.
 std::string format_percent(double part, double whole);
 

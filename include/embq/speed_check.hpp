@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "embq/plan.hpp"
 
 namespace embq {
@@ -26,11 +28,11 @@ struct SpeedCheckOptions {
 };
 
 struct LayerGroupSpeed {
-    std::string scheme;                // scheme_text(), e.g. "int8_dynamic per_channel sym"
+    std::string scheme;  // scheme_text(), e.g. "int8_dynamic per_channel sym"
     LayerKind kind = LayerKind::Linear;
     std::vector<int64_t> weight_shape;
-    std::vector<std::string> layers;   // every planned layer with this scheme and shape
-    std::vector<double> speedup;       // per batch size: FP32 time / this scheme's time
+    std::vector<std::string> layers;  // every planned layer with this scheme and shape
+    std::vector<double> speedup;      // per batch size: FP32 time / this scheme's time
 };
 
 struct SpeedCheck {
@@ -46,5 +48,7 @@ SpeedCheck check_plan_speed(const Plan& plan, const SpeedCheckOptions& options);
 std::vector<std::string> speed_warnings(const SpeedCheck& check);
 // The table: scheme, shape, layers, x FP32 per batch size; then the warnings.
 std::string format_speed_check(const SpeedCheck& check);
+// For `embq plan --json`: the groups with their speed-ups, what was not timed, the warnings.
+nlohmann::json speed_check_json(const SpeedCheck& check);
 
 }  // namespace embq

@@ -22,9 +22,9 @@ using Clock = std::chrono::steady_clock;
 // A model under test: its encodings of the shared texts and what its turns measured.
 struct Contender {
     EmbeddingModel model;
-    std::vector<Encoding> encodings;                 // one per text, same order for all
-    std::vector<std::vector<double>> latencies_ms;   // [batch size] every timed batch
-    std::vector<std::vector<double>> round_rates;    // [batch size][round] texts/s
+    std::vector<Encoding> encodings;                // one per text, same order for all
+    std::vector<std::vector<double>> latencies_ms;  // [batch size] every timed batch
+    std::vector<std::vector<double>> round_rates;   // [batch size][round] texts/s
 };
 
 // Texts come from the file in order; the rounds take consecutive slices, wrapping around
@@ -70,8 +70,10 @@ Spread spread_of(std::vector<double> values) {
 }  // namespace
 
 SpeedVerdict verdict_from_ratios(const std::vector<double>& ratios) {
-    const bool all_above = std::all_of(ratios.begin(), ratios.end(), [](double r) { return r > 1; });
-    const bool all_below = std::all_of(ratios.begin(), ratios.end(), [](double r) { return r < 1; });
+    const bool all_above =
+        std::all_of(ratios.begin(), ratios.end(), [](double r) { return r > 1; });
+    const bool all_below =
+        std::all_of(ratios.begin(), ratios.end(), [](double r) { return r < 1; });
     return all_above ? SpeedVerdict::Faster : all_below ? SpeedVerdict::Slower : SpeedVerdict::Even;
 }
 

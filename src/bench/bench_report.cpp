@@ -1,5 +1,3 @@
-#include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "core/text_table.hpp"
@@ -11,19 +9,15 @@ namespace embq {
 
 namespace {
 
-std::string fixed(double value, int digits) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, value);
-    return buf;
-}
-
 std::string rate(const Spread& s) {
-    return fixed(s.median, 1) + " (" + fixed(s.min, 1) + "-" + fixed(s.max, 1) + ")";
+    return format_fixed(s.median, 1) + " (" + format_fixed(s.min, 1) + "-" +
+           format_fixed(s.max, 1) + ")";
 }
 
 std::string ratio(const Spread& s, bool reference) {
     if (reference) return "1.00x";
-    return fixed(s.median, 2) + "x (" + fixed(s.min, 2) + "-" + fixed(s.max, 2) + ")";
+    return format_fixed(s.median, 2) + "x (" + format_fixed(s.min, 2) + "-" +
+           format_fixed(s.max, 2) + ")";
 }
 
 std::string settings_line(const BenchResult& r) {
@@ -41,11 +35,10 @@ std::string settings_line(const BenchResult& r) {
 }
 
 std::string memory_line(const BenchResult& r) {
-    std::vector<std::string> parts;
-    for (const auto& m : r.models)
-        parts.push_back(m.path.filename().string() + " " + format_bytes(m.loaded_rss_bytes));
     std::string joined;
-    for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
+    for (const auto& m : r.models)
+        joined += (joined.empty() ? "" : ", ") + m.path.filename().string() + " " +
+                  format_bytes(m.loaded_rss_bytes);
     return "memory added by loading and warming up each model: " + joined + "; process peak " +
            format_bytes(r.peak_rss_bytes);
 }
@@ -58,15 +51,16 @@ std::vector<std::vector<std::string>> rows(const BenchResult& r) {
             const BenchCell& c = model.cells[s];
             out.push_back({std::to_string(c.batch_size), model.path.filename().string(),
                            format_bytes(static_cast<int64_t>(model.file_bytes)),
-                           rate(c.texts_per_second), fixed(c.p50_ms, 2), fixed(c.p95_ms, 2),
-                           ratio(c.ratio, m == 0), verdict_name(c.verdict)});
+                           rate(c.texts_per_second), format_fixed(c.p50_ms, 2),
+                           format_fixed(c.p95_ms, 2), ratio(c.ratio, m == 0),
+                           verdict_name(c.verdict)});
         }
     }
     return out;
 }
 
 const std::vector<std::string> kHeader = {
-    "batch", "model", "size", "texts/s (min-max)", "p50 ms", "p95 ms", "vs first (min-max)",
+    "batch",  "model", "size", "texts/s (min-max)", "p50 ms", "p95 ms", "vs first (min-max)",
     "verdict"};
 
 nlohmann::json spread_json(const Spread& s) {
@@ -99,7 +93,8 @@ std::string bench_report_markdown(const BenchResult& result) {
         for (const auto& cell : row) md += " " + cell + " |";
         md += "\n";
     }
-    md += "\n" + memory_line(result) + ".\n\nA verdict is *faster* or *slower* only when every "
+    md += "\n" + memory_line(result) +
+          ".\n\nA verdict is *faster* or *slower* only when every "
           "round agrees; otherwise the difference is within this machine's noise.\n";
     return md;
 }

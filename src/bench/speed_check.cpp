@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
-#include <nlohmann/json.hpp>
 #include <torch/script.h>
+#include <nlohmann/json.hpp>
 
 #include "core/scratch_dir.hpp"
 #include "core/text_table.hpp"
@@ -44,10 +43,12 @@ torch::jit::Module one_layer_model(const Layer& layer) {
     torch::jit::Module child("EmbqSpeedCheckLayer");
     child.register_parameter("weight", at::randn(layer.weight_shape) * 0.05, false);
     if (layer.kind == LayerKind::Linear) {
-        if (layer.has_bias) child.register_parameter("bias", at::randn({layer.weight_shape[0]}), false);
-        child.define(layer.has_bias
-                         ? "def forward(self, x):\n    return torch.linear(x, self.weight, self.bias)\n"
-                         : "def forward(self, x):\n    return torch.linear(x, self.weight, None)\n");
+        if (layer.has_bias)
+            child.register_parameter("bias", at::randn({layer.weight_shape[0]}), false);
+        child.define(
+            layer.has_bias
+                ? "def forward(self, x):\n    return torch.linear(x, self.weight, self.bias)\n"
+                : "def forward(self, x):\n    return torch.linear(x, self.weight, None)\n");
     } else {
         child.define("def forward(self, ids):\n    return torch.embedding(self.weight, ids)\n");
     }
@@ -164,13 +165,12 @@ std::vector<std::string> speed_warnings(const SpeedCheck& check) {
     for (size_t b = 0; b < check.options.batch_sizes.size(); ++b) {
         for (const auto& g : check.groups) {
             if (g.speedup[b] >= 1.0) continue;
-            char ratio[32];
-            std::snprintf(ratio, sizeof ratio, "%.2fx", g.speedup[b]);
             warnings.push_back("at batch " + std::to_string(check.options.batch_sizes[b]) + ", " +
                                std::to_string(g.layers.size()) + " layer" +
                                (g.layers.size() == 1 ? "" : "s") + " (" + format_list(g.layers) +
                                ") with " + g.scheme + " [" + shape_text(g.weight_shape) +
-                               "] run at " + ratio + " FP32 speed on this machine");
+                               "] run at " + format_fixed(g.speedup[b], 2) +
+                               "x FP32 speed on this machine");
         }
     }
     return warnings;
@@ -178,28 +178,41 @@ std::vector<std::string> speed_warnings(const SpeedCheck& check) {
 
 std::string format_speed_check(const SpeedCheck& check) {
     std::vector<std::string> header = {"scheme", "weight", "layers"};
-    for (int64_t b : check.options.batch_sizes) header.push_back("b" + std::to_string(b) + " x FP32");
+    for (int64_t b : check.options.batch_sizes)
+        header.push_back("b" + std::to_string(b) + " x FP32");
     TextTable table(header);
     for (const auto& g : check.groups) {
         std::vector<std::string> row = {g.scheme, shape_text(g.weight_shape),
                                         std::to_string(g.layers.size())};
-        for (double s : g.speedup) {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.2f", s);
-            row.push_back(buf);
-        }
+        for (double s : g.speedup) row.push_back(format_fixed(s, 2));
         table.add_row(std::move(row));
     }
-    std::string out = "speed check: each rewritten layer alone against FP32 on this machine, "
-                      "about " + std::to_string(check.options.tokens) +
-                      " tokens per text (0.5x-1.5x), median of " +
-                      std::to_string(check.options.rounds) + " rounds\n" + table.render();
+    std::string out =
+        "speed check: each rewritten layer alone against FP32 on this machine, "
+        "about " +
+        std::to_string(check.options.tokens) + " tokens per text (0.5x-1.5x), median of " +
+        std::to_string(check.options.rounds) + " rounds\n" + table.render();
     if (!check.not_timed.empty()) out += "not timed: " + format_list(check.not_timed) + "\n";
     const auto warnings = speed_warnings(check);
-    out += warnings.empty() ? "no layer is slower than FP32 at these batch sizes\n"
-                            : std::to_string(warnings.size()) +
-                                  " slower than FP32; the whole model: 'embq bench FP32.pt OUT.pt'\n";
+    out += warnings.empty()
+               ? "no layer is slower than FP32 at these batch sizes\n"
+               : std::to_string(warnings.size()) +
+                     " slower than FP32; the whole model: 'embq bench FP32.pt OUT.pt'\n";
     return out;
+}
+
+nlohmann::json speed_check_json(const SpeedCheck& check) {
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& g : check.groups)
+        groups.push_back({{"scheme", g.scheme},
+                          {"weight_shape", g.weight_shape},
+                          {"layers", g.layers},
+                          {"speedup_vs_fp32", g.speedup}});
+    return {{"batch_sizes", check.options.batch_sizes},
+            {"tokens", check.options.tokens},
+            {"groups", groups},
+            {"not_timed", check.not_timed},
+            {"warnings", speed_warnings(check)}};
 }
 
 }  // namespace embq

@@ -1,5 +1,6 @@
 #include "embq/format.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 namespace embq {
@@ -17,6 +18,13 @@ std::string format_bytes(int64_t bytes) {
         std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
     else
         std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string format_fixed(double value, int digits) {
+    if (!std::isfinite(value)) return "n/a";
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, value);
     return buf;
 }
 

@@ -18,13 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string fixed(double value, int digits = 4) {
-    if (!std::isfinite(value)) return "n/a";
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, value);
-    return buf;
-}
-
 nlohmann::json number_or_null(double value) {
     return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
@@ -72,9 +65,9 @@ std::string headline(const EvalReport& r, const std::string& quote) {
     line += " vs candidate " + quote + r.inputs.candidate.filename().string() + quote;
     if (!res.from_vectors)
         line += " (" + format_bytes(static_cast<int64_t>(res.candidate_bytes)) + ", " +
-                fixed(100.0 * static_cast<double>(res.candidate_bytes) /
-                          static_cast<double>(res.baseline_bytes),
-                      1) +
+                format_metric(100.0 * static_cast<double>(res.candidate_bytes) /
+                                  static_cast<double>(res.baseline_bytes),
+                              1) +
                 "% of the baseline)";
     line += "; " + std::to_string(res.corpus_rows) + " corpus rows, " +
             std::to_string(res.query_rows) +
@@ -109,14 +102,15 @@ nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts) {
     return out;
 }
 
-std::string format_metric(double value, int digits) { return fixed(value, digits); }
+std::string format_metric(double value, int digits) { return format_fixed(value, digits); }
 
 bool EvalReport::passed() const { return failures(verdicts) == 0; }
 
 std::string eval_report_text(const EvalReport& r) {
     std::string out = headline(r, "") + "\n";
     TextTable table({"metric", "value"});
-    for (const auto& [name, value] : r.result.metrics.all()) table.add_row({name, fixed(value)});
+    for (const auto& [name, value] : r.result.metrics.all())
+        table.add_row({name, format_metric(value)});
     out += table.render();
     if (!r.result.from_vectors) {
         char buf[256];
@@ -190,17 +184,17 @@ std::string eval_report_markdown(const EvalReport& r) {
     if (!r.verdicts.empty()) {
         out += "| gate | value | result |\n|---|---:|---|\n";
         for (const auto& v : r.verdicts)
-            out += "| `" + v.gate->text + "` | " + (v.value ? fixed(*v.value) : "missing") + " | " +
-                   (v.passed ? "✅ pass" : "❌ fail") + " |\n";
+            out += "| `" + v.gate->text + "` | " + (v.value ? format_metric(*v.value) : "missing") +
+                   " | " + (v.passed ? "✅ pass" : "❌ fail") + " |\n";
         out += "\n";
     }
     out += "| metric | value |\n|---|---:|\n";
     for (const auto& [name, value] : r.result.metrics.all())
-        out += "| " + name + " | " + fixed(value) + " |\n";
+        out += "| " + name + " | " + format_metric(value) + " |\n";
     if (!r.result.from_vectors)
         out += "\nThroughput measured side by side in this run: baseline " +
-               fixed(r.result.baseline_texts_per_second, 1) + " texts/s, candidate " +
-               fixed(r.result.candidate_texts_per_second, 1) + " texts/s (" +
+               format_metric(r.result.baseline_texts_per_second, 1) + " texts/s, candidate " +
+               format_metric(r.result.candidate_texts_per_second, 1) + " texts/s (" +
                std::to_string(r.threads) + " threads).\n";
     out += "\n<sub>" + build_description() + "</sub>\n";
     return out;

@@ -79,6 +79,16 @@ Choice choose(const Config& config, const Layer& layer, std::vector<int>& rule_h
     return choice;
 }
 
+// An option only some schemes take, set on a layer whose scheme does not: "bias_correction
+// applies to weight-quantized linear layers (int8_dynamic, ...), not fp16 on pooler".
+Error option_not_taken(const Config& config, const Choice& choice, const Layer& layer,
+                       const std::string& option, const std::string& applies_to,
+                       const std::function<bool(const Scheme&)>& takes_it) {
+    return config_error(config.origin + ": " + choice.chosen_by + ": " + option + " applies to " +
+                        applies_to + " (" + format_alternatives(scheme_names(takes_it)) +
+                        "), not " + choice.scheme + " on " + layer.path);
+}
+
 LayerPlan plan_layer(const Config& config, const Layer& layer, const Choice& choice) {
     LayerPlan plan;
     plan.layer = layer;
@@ -97,23 +107,16 @@ LayerPlan plan_layer(const Config& config, const Layer& layer, const Choice& cho
     if (choice.options.bias_correction.value_or(false)) {
         // Only schemes that quantize a linear layer's weight shift its output.
         if (layer.kind != LayerKind::Linear || !plan.scheme->corrects_bias())
-            throw config_error(config.origin + ": " + choice.chosen_by +
-                               ": bias_correction "
-                               "applies to weight-quantized linear layers (" +
-                               format_alternatives(scheme_names(
-                                   [](const Scheme& s) { return s.corrects_bias(); })) +
-                               "), not " + choice.scheme + " on " + layer.path);
+            throw option_not_taken(config, choice, layer, "bias_correction",
+                                   "weight-quantized linear layers",
+                                   [](const Scheme& s) { return s.corrects_bias(); });
         plan.options.bias_correction = true;
     }
     if (choice.options.activation_range) {
         if (!plan.scheme->picks_activation_range())
-            throw config_error(config.origin + ": " + choice.chosen_by +
-                               ": activation_range applies to schemes that quantize activations "
-                               "per call (" +
-                               format_alternatives(scheme_names([](const Scheme& s) {
-                                   return s.picks_activation_range();
-                               })) +
-                               "), not " + choice.scheme + " on " + layer.path);
+            throw option_not_taken(config, choice, layer, "activation_range",
+                                   "schemes that quantize activations per call",
+                                   [](const Scheme& s) { return s.picks_activation_range(); });
         plan.options.activation_range = *choice.options.activation_range;
     }
     plan.bytes_after = plan.scheme->stored_bytes(layer, plan.options);

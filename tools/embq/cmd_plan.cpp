@@ -21,20 +21,6 @@ struct PlanCommandOptions {
     bool json = false;
 };
 
-nlohmann::json speed_check_json(const SpeedCheck& check) {
-    nlohmann::json groups = nlohmann::json::array();
-    for (const auto& g : check.groups)
-        groups.push_back({{"scheme", g.scheme},
-                          {"weight_shape", g.weight_shape},
-                          {"layers", g.layers},
-                          {"speedup_vs_fp32", g.speedup}});
-    return {{"batch_sizes", check.options.batch_sizes},
-            {"tokens", check.options.tokens},
-            {"groups", groups},
-            {"not_timed", check.not_timed},
-            {"warnings", speed_warnings(check)}};
-}
-
 int run_plan(const PlanCommandOptions& opt) {
     const PlannedModel planned = load_and_plan(opt.request);
     std::optional<SpeedCheck> speed;
