@@ -85,11 +85,15 @@ TEST(Config, EmptyObjectKeepsEverything) {
     EXPECT_FALSE(c.allow_unmatched_rules);
 }
 
-TEST(Config, DollarKeysAllowedAtTopLevelOnly) {
+// embq tune writes the evidence for each rule into "$comment"; a default has no such note.
+TEST(Config, DollarKeysAllowedAtTopLevelAndInRules) {
     EXPECT_NO_THROW(parse(R"({"$schema": "x", "$comment": "y", "description": "z"})"));
+    const Config c = parse(R"({"rules": [{"match": "*", "scheme": "fp16", "$comment": "why"}]})");
+    ASSERT_EQ(c.rules.size(), 1u);
+    EXPECT_EQ(c.rules[0].choice.scheme, "fp16");
     const auto m =
-        config_error_of(R"({"rules": [{"match": "*", "scheme": "fp32", "$comment": "x"}]})");
-    expect_contains(m, {"unknown key '$comment' at rules[0]"});
+        config_error_of(R"({"defaults": {"linear": {"scheme": "fp16", "$comment": "x"}}})");
+    expect_contains(m, {"unknown key '$comment'"});
 }
 
 TEST(Config, TopLevelMustBeAnObject) {

@@ -48,6 +48,14 @@ vocab.txt
     words and ## continuation pieces (##a..##z, ##0..##9, common suffixes), so any
     lowercase English text tokenizes. Every fixture's vocabulary size is its length.
 
+fragile.pt
+    embed (nn.Embedding, 64 wide) -> blocks.0..3 (each x + tanh(fc(x * boost))) -> masked
+    mean. Scripted. One layer is fragile on purpose, for the sensitivity and tune tests:
+    blocks.2 multiplies three input channels by 300 before its fc and divides those
+    weight columns by 300, so FP32 computes the same function as without the boost, but
+    a per-tensor activation scale (int8_dynamic) spends its whole range on the three
+    channels and 4-bit weights round their columns to zero. The other blocks have boost 1.
+
 expected_layers.json
     What a correct `embq inspect` must report for each .pt file, computed here
     independently of the C++ code: kinds by isinstance on the eager modules, shapes
@@ -388,6 +396,50 @@ class SharedLinearEncoder(nn.Module):
 
 
 # --------------------------------------------------------------------------------------
+# fragile.pt
+# --------------------------------------------------------------------------------------
+
+FRAGILE_BLOCK = 2
+FRAGILE_CHANNELS = (5, 17, 40)
+FRAGILE_BOOST = 300.0
+
+
+class FragileBlock(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.register_buffer("boost", torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + torch.tanh(self.fc(x * self.boost))
+
+
+class FragileEncoder(nn.Module):
+    def __init__(self, vocab_size, dim=64, blocks=4):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, dim)
+        self.blocks = nn.ModuleList([FragileBlock(dim) for _ in range(blocks)])
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        x = self.embed(input_ids)
+        for block in self.blocks:
+            x = block(x)
+        return masked_mean(x, attention_mask)
+
+
+def init_fragile(model):
+    nn.init.normal_(model.embed.weight, std=1.0)
+    for block in model.blocks:
+        nn.init.normal_(block.fc.weight, std=1.0 / math.sqrt(block.fc.in_features))
+        nn.init.normal_(block.fc.bias, std=0.02)
+    with torch.no_grad():
+        fragile = model.blocks[FRAGILE_BLOCK]
+        for c in FRAGILE_CHANNELS:
+            fragile.boost[c] = FRAGILE_BOOST
+            fragile.fc.weight[:, c] /= FRAGILE_BOOST
+
+
+# --------------------------------------------------------------------------------------
 # Building, saving, describing
 # --------------------------------------------------------------------------------------
 
@@ -506,7 +558,12 @@ def build_models(vocab_size):
     torch.manual_seed(SEED + 2)
     shared = SharedLinearEncoder(vocab_size)
 
-    return {"bert": bert.eval(), "bag": bag.eval(), "shared": shared.eval()}
+    torch.manual_seed(SEED + 3)
+    fragile = FragileEncoder(vocab_size)
+    init_fragile(fragile)
+
+    return {"bert": bert.eval(), "bag": bag.eval(), "shared": shared.eval(),
+            "fragile": fragile.eval()}
 
 
 def compile_fixtures(models, vocab_size):
@@ -519,6 +576,7 @@ def compile_fixtures(models, vocab_size):
         ("bert_scripted.pt", models["bert"], torch.jit.script(models["bert"]), "script"),
         ("embedding_bag.pt", models["bag"], torch.jit.script(models["bag"]), "script"),
         ("shared_linear.pt", models["shared"], torch.jit.script(models["shared"]), "script"),
+        ("fragile.pt", models["fragile"], torch.jit.script(models["fragile"]), "script"),
     ]
 
 
@@ -558,7 +616,7 @@ def run_checks(out, models, loaded, inventory, vocab_size):
 
     # Not degenerate: different random inputs must not all embed in one direction.
     ids, mask = example_batch(vocab_size, batch=16, length=24, seed=SEED + 11)
-    for name in ("bert_traced.pt", "embedding_bag.pt", "shared_linear.pt"):
+    for name in ("bert_traced.pt", "embedding_bag.pt", "shared_linear.pt", "fragile.pt"):
         with torch.no_grad():
             cos = mean_pairwise_cosine(loaded[name](ids, mask))
         print(f"  {name}: mean pairwise cosine of 16 random inputs = {cos:.3f}")

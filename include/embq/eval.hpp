@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,17 @@ struct EvalOptions {
     int64_t similarity_pairs = 10000;  // sampled corpus pairs for similarity_spearman
     uint64_t seed = 0;
     IndexSpec index;
+    // eps_recall@K's tolerance: a returned row counts when its FP32 distance is within
+    // (1 + recall_epsilon) of the FP32 K-th neighbour's (ann-benchmarks uses 0.01).
+    double recall_epsilon = 0.01;
+};
+
+// A deterministic part of the corpus and of the pairs: records offset, offset + stride,
+// offset + 2 * stride, ... of each file, at most `limit` of them (0: no limit). `embq tune`
+// searches on one part and reports on another; `embq sensitivity` takes a subset.
+struct TextSelection {
+    int64_t offset = 0, stride = 1, limit = 0;
+    bool everything() const { return offset == 0 && stride == 1 && limit == 0; }
 };
 
 struct EvalInputs {
@@ -33,6 +45,7 @@ struct EvalInputs {
     std::filesystem::path pairs;    // optional TSV: query<TAB>positive or a<TAB>b<TAB>score
     EmbeddingModelOptions model;    // card / tokenizer / max_length, for both models
     int64_t batch_size = 32;
+    TextSelection selection;  // of the corpus and pairs (not of --queries)
 };
 
 // True when both inputs are vector files; a mix of one model and one vector file is a
@@ -52,6 +65,9 @@ struct EvalResult {
     double baseline_texts_per_second = 0, candidate_texts_per_second = 0;
     double embed_seconds = 0;   // both models, all texts
     double search_seconds = 0;  // FAISS searches and metric kernels
+    // The per-item values behind some metrics, for intervals (sensitivity, tune):
+    // "recall@K" and "eps_recall@K" per query, "cosine" per corpus row.
+    std::map<std::string, std::vector<double>> per_item;
 };
 
 struct EvalProgress {

@@ -27,7 +27,7 @@ Gate parse_gate(const std::string& text);
 const char* to_string(Gate::Op op) noexcept;
 
 struct GateVerdict {
-    const Gate* gate = nullptr;
+    Gate gate;  // a copy: a verdict outlives the list it was checked against
     std::optional<double> value;  // absent: the run did not produce this metric
     bool passed = false;
     std::string explain() const;  // "recall@10 = 0.9731 >= 0.98: FAIL"

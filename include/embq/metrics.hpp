@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,8 +49,32 @@ struct Neighbours {
 Neighbours search(const Vectors& base, const Vectors& queries, int64_t k, SimilarityMetric metric,
                   const IndexSpec& index = {}, const std::vector<int64_t>* exclude = nullptr);
 
-// Mean over queries of |top-k of `found` ∩ top-k of `truth`| / k. Both need >= k columns.
+// Per query, |top-k of `found` ∩ top-k of `truth`| / k (1 when `truth` has no row to
+// find). Both need >= k columns. recall_at_k is their mean.
+std::vector<double> recall_per_query(const Neighbours& truth, const Neighbours& found, int64_t k);
 double recall_at_k(const Neighbours& truth, const Neighbours& found, int64_t k);
+
+// Tolerance-aware recall, as ann-benchmarks' "epsilon recall": a row the candidate
+// returns in query q's top k counts when its distance to the query in the FP32 space
+// (`base`, `queries`: the vectors `truth` was searched with) is within (1 + epsilon) of
+// the FP32 k-th neighbour's distance. Distances: 1 - cosine, Euclidean for L2, -score for
+// inner product (where the tolerance is epsilon * |k-th|). Rows whose FP32 scores tie
+// within the tolerance count as agreed, so this is >= recall_per_query for each query.
+std::vector<double> epsilon_recall_per_query(const Neighbours& truth, const Neighbours& found,
+                                             const Vectors& base, const Vectors& queries,
+                                             int64_t k, double epsilon, SimilarityMetric metric);
+
+double mean_of(const std::vector<double>& values);  // NaN when empty
+
+// A percentile-bootstrap interval of `statistic` over items: `resamples` draws of
+// values.size() items with replacement (the same for the same seed), and the
+// (1 - level) / 2 and (1 + level) / 2 quantiles of the statistic over those draws.
+struct Interval {
+    double low = 0, high = 0;
+};
+Interval bootstrap_interval(const std::vector<double>& values,
+                            const std::function<double(std::vector<double>&)>& statistic,
+                            uint64_t seed, int resamples = 1000, double level = 0.95);
 
 // `count` distinct rows of [0, rows), sorted, the same for the same seed on every
 // platform; all rows when count >= rows.

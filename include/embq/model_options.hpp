@@ -12,6 +12,9 @@ struct EmbeddingModelOptions {
     std::filesystem::path card;       // empty: inferred from forward() and logged
     std::filesystem::path tokenizer;  // overrides the card's
     int64_t max_length = 0;           // > 0 overrides the card's
+    // Log the inferred card and the tokenizer at info level. Off for the second and later
+    // models read with the same options (compare's and tune's candidates): said once.
+    bool announce = true;
 };
 
 }  // namespace embq

@@ -51,4 +51,21 @@ std::string TextTable::render() const {
     return out;
 }
 
+std::string markdown_table(const std::vector<std::vector<std::string>>& cells,
+                           size_t text_columns) {
+    std::string out;
+    for (size_t i = 0; i < cells.size(); ++i) {
+        out += "|";
+        for (const auto& c : cells[i]) out += " " + c + " |";
+        out += "\n";
+        if (i == 0) {
+            out += "|";
+            for (size_t j = 0; j < cells[i].size(); ++j)
+                out += j < text_columns ? " --- |" : " ---: |";
+            out += "\n";
+        }
+    }
+    return out;
+}
+
 }  // namespace embq

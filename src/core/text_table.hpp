@@ -21,4 +21,9 @@ private:
     std::vector<std::vector<std::string>> rows_;
 };
 
+// The same cells as a Markdown table: header first, the first `text_columns` columns
+// left-aligned, the rest right-aligned.
+std::string markdown_table(const std::vector<std::vector<std::string>>& cells,
+                           size_t text_columns);
+
 }  // namespace embq

@@ -289,7 +289,7 @@ EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
     } else {
         std::string how;
         card = infer_model_card(loaded.module, how);
-        spdlog::info("{}", how);
+        if (options.announce) spdlog::info("{}", how);
     }
     if (!options.tokenizer.empty()) card.tokenizer = options.tokenizer;
     if (options.max_length > 0) card.max_length = options.max_length;
@@ -297,7 +297,7 @@ EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
     std::unique_ptr<Tokenizer> tokenizer;
     if (!card.tokenizer.empty()) {
         tokenizer = load_tokenizer(card.tokenizer);
-        spdlog::info("tokenizer: {}", tokenizer->describe());
+        if (options.announce) spdlog::info("tokenizer: {}", tokenizer->describe());
     }
     spdlog::debug("model card: {}", card.describe());
     EmbeddingModel model{model_path, Embedder(loaded.module, card), std::move(tokenizer)};

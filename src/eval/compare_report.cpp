@@ -21,7 +21,7 @@ struct Column {
     std::string header;
 };
 
-// recall@K for every K, cross_recall@K for the largest, cosine.p5, and hit@1 when the run
+// recall@K for every K, eps_recall@K and cross_recall@K for the largest, cosine.p5, and hit@1 when the run
 // had labelled pairs: the columns that decide between configs.
 std::vector<Column> columns(const CompareResult& result) {
     const EvalResult* any = nullptr;
@@ -31,7 +31,9 @@ std::vector<Column> columns(const CompareResult& result) {
                                 {"throughput_ratio", "texts/s vs FP32"}};
     if (!any) return cols;
     for (const int64_t k : any->options.ks) cols.push_back({"recall@" + std::to_string(k), ""});
-    cols.push_back({"cross_recall@" + std::to_string(any->options.ks.back()), ""});
+    const int64_t largest = any->options.ks.back();
+    cols.push_back({"eps_recall@" + std::to_string(largest), ""});
+    cols.push_back({"cross_recall@" + std::to_string(largest), ""});
     cols.push_back({"cosine.p5", ""});
     if (any->metrics.get("hit@1_candidate"))
         cols.push_back({"hit@1_candidate",
@@ -149,16 +151,7 @@ std::string compare_report_markdown(const CompareResult& result) {
     const auto cells = table_cells(result);
     std::string out = std::string("## embq compare: ") + (result.all_passed() ? "✅" : "❌") + " " +
                       summary_line(result) + "\n\n";
-    for (size_t i = 0; i < cells.size(); ++i) {
-        out += "|";
-        for (const auto& c : cells[i]) out += " " + c + " |";
-        out += "\n";
-        if (i == 0) {
-            out += "|";
-            for (size_t j = 0; j < cells[i].size(); ++j) out += j < 2 ? " --- |" : " ---: |";
-            out += "\n";
-        }
-    }
+    out += markdown_table(cells, 2);
     for (const auto& row : result.rows)
         if (!row.error.empty()) out += "\n**" + row.name + "** failed: " + row.error + "\n";
     for (const auto& [title, diffs] : differences(result)) {

@@ -94,12 +94,58 @@ struct EvalTexts {
     }
 };
 
+// Whether record `index` (counted from 0) is in the selection.
+bool selected(const TextSelection& sel, size_t index) {
+    const auto i = static_cast<int64_t>(index);
+    if (i < sel.offset || (i - sel.offset) % sel.stride != 0) return false;
+    return sel.limit <= 0 || (i - sel.offset) / sel.stride < sel.limit;
+}
+
+template <class T>
+std::vector<T> select_records(std::vector<T> all, const TextSelection& sel) {
+    std::vector<T> kept;
+    for (size_t i = 0; i < all.size(); ++i)
+        if (selected(sel, i)) kept.push_back(std::move(all[i]));
+    return kept;
+}
+
+// The selected pairs, with the retrieval pool rebuilt from the positives kept.
+Pairs select_pairs(const Pairs& all, const TextSelection& sel) {
+    Pairs out;
+    out.kind = all.kind;
+    std::map<int64_t, int64_t> pool_row;  // old pool row -> new
+    for (size_t i = 0; i < all.texts_a.size(); ++i) {
+        if (!selected(sel, i)) continue;
+        out.texts_a.push_back(all.texts_a[i]);
+        if (all.kind == PairsKind::Graded) {
+            out.texts_b.push_back(all.texts_b[i]);
+            out.gold.push_back(all.gold[i]);
+            continue;
+        }
+        const int64_t old = all.positive[i];
+        const auto [it, added] = pool_row.emplace(old, static_cast<int64_t>(out.pool.size()));
+        if (added) out.pool.push_back(all.pool[old]);
+        out.positive.push_back(it->second);
+    }
+    return out;
+}
+
 EvalTexts read_eval_texts(const EvalInputs& inputs) {
     if (inputs.corpus.empty())
         throw usage_error("evaluating models needs a corpus: pass --data FILE");
+    const TextSelection& sel = inputs.selection;
+    EMBQ_ASSERT(sel.offset >= 0 && sel.stride >= 1);
     EvalTexts texts;
-    if (!inputs.pairs.empty()) texts.pairs = read_pairs(inputs.pairs);
-    texts.corpus = read_texts(inputs.corpus);
+    if (!inputs.pairs.empty()) {
+        texts.pairs = read_pairs(inputs.pairs);
+        if (!sel.everything()) texts.pairs = select_pairs(texts.pairs, sel);
+        if (texts.pairs.texts_a.empty())
+            throw input_error(inputs.pairs.string() + ": no pairs in the selected part");
+    }
+    texts.corpus = select_records(read_texts(inputs.corpus), sel);
+    if (!sel.everything() && texts.corpus.size() < 2)
+        throw input_error(inputs.corpus.string() + ": " + std::to_string(texts.corpus.size()) +
+                          " text(s) in the selected part; neighbours need at least 2");
     if (!inputs.queries.empty()) texts.queries = read_texts(inputs.queries);
     return texts;
 }
@@ -222,8 +268,18 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
         search(corpus.candidate, q->candidate, k, options.metric, options.index, exclude);
     const Neighbours cross =
         search(corpus.baseline, q->candidate, k, options.metric, options.index, exclude);
-    for (const int64_t kk : options.ks)
-        result.metrics.set(k_name("recall", kk), recall_at_k(truth, found, std::min(kk, k)));
+    for (const int64_t kk : options.ks) {
+        std::vector<double> per_query = recall_per_query(truth, found, std::min(kk, k));
+        result.metrics.set(k_name("recall", kk), mean_of(per_query));
+        result.per_item[k_name("recall", kk)] = std::move(per_query);
+    }
+    for (const int64_t kk : options.ks) {
+        std::vector<double> per_query =
+            epsilon_recall_per_query(truth, found, corpus.baseline, q->baseline, std::min(kk, k),
+                                     options.recall_epsilon, options.metric);
+        result.metrics.set(k_name("eps_recall", kk), mean_of(per_query));
+        result.per_item[k_name("eps_recall", kk)] = std::move(per_query);
+    }
     for (const int64_t kk : options.ks)
         result.metrics.set(k_name("cross_recall", kk), recall_at_k(truth, cross, std::min(kk, k)));
     if (options.index.kind != IndexSpec::Kind::Exact) {
@@ -235,6 +291,10 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
     }
 
     const CosineSummary cos = rowwise_cosine(corpus.baseline, corpus.candidate);
+    std::vector<int64_t> all_rows(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) all_rows[i] = i;
+    result.per_item["cosine"] = pair_similarities(corpus.baseline, all_rows, corpus.candidate,
+                                                  all_rows, SimilarityMetric::Cosine);
     result.metrics.set("cosine.mean", cos.mean);
     result.metrics.set("cosine.min", cos.min);
     result.metrics.set("cosine.p1", cos.p1);
@@ -479,7 +539,9 @@ EvalResult BaselineEvaluation::evaluate(const fs::path& candidate_path,
                                         const std::function<void(size_t)>& on_texts) const {
     const State& st = *state_;
     EvalResult result = st.prepared;
-    EmbeddingModel candidate = open_embedding_model(candidate_path, st.inputs.model);
+    EmbeddingModelOptions text = st.inputs.model;
+    text.announce = false;  // the baseline said it
+    EmbeddingModel candidate = open_embedding_model(candidate_path, text);
     result.candidate_bytes = fs::file_size(candidate_path);
     OneModelVectors v = embed_all(candidate, st.texts, st.inputs.batch_size, on_texts);
     result.candidate_texts_per_second =

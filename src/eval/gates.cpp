@@ -64,8 +64,8 @@ std::string GateVerdict::explain() const {
     char value_text[32] = "missing";
     if (value) std::snprintf(value_text, sizeof value_text, "%.4f", *value);
     char threshold_text[32];
-    std::snprintf(threshold_text, sizeof threshold_text, "%g", gate->threshold);
-    return gate->metric + " = " + value_text + " (needs " + to_string(gate->op) + " " +
+    std::snprintf(threshold_text, sizeof threshold_text, "%g", gate.threshold);
+    return gate.metric + " = " + value_text + " (needs " + to_string(gate.op) + " " +
            threshold_text + "): " + (passed ? "PASS" : "FAIL");
 }
 
@@ -73,7 +73,7 @@ std::vector<GateVerdict> check_gates(const std::vector<Gate>& gates, const Metri
     std::vector<GateVerdict> verdicts;
     for (const auto& gate : gates) {
         GateVerdict v;
-        v.gate = &gate;
+        v.gate = gate;
         v.value = values.get(gate.metric);
         if (v.value && std::isfinite(*v.value)) {
             const double x = *v.value;

@@ -26,6 +26,10 @@ const std::vector<MetricInfo>& metric_catalogue() {
         {"recall@K",
          "neighbour agreement: share of each query's FP32 top-K that the candidate's "
          "top-K keeps (each query's own item excluded)"},
+        {"eps_recall@K",
+         "recall@K that forgives near-ties (ann-benchmarks' epsilon recall): a returned item "
+         "counts when its FP32 distance is within (1 + eps) of the FP32 K-th neighbour's, "
+         "eps from --recall-epsilon (default 0.01)"},
         {"cross_recall@K",
          "index compatibility: candidate query vectors searched in an index of the "
          "FP32 corpus vectors, scored against the FP32 top-K"},

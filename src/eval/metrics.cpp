@@ -215,24 +215,105 @@ Neighbours search(const Vectors& base, const Vectors& queries, int64_t k, Simila
     return out;
 }
 
-double recall_at_k(const Neighbours& truth, const Neighbours& found, int64_t k) {
+std::vector<double> recall_per_query(const Neighbours& truth, const Neighbours& found,
+                                     int64_t k) {
     EMBQ_ASSERT(truth.queries == found.queries && k > 0 && k <= truth.k && k <= found.k);
-    if (truth.queries == 0) return std::numeric_limits<double>::quiet_NaN();
-    double total = 0;
+    std::vector<double> out(static_cast<size_t>(truth.queries));
     std::unordered_set<int64_t> expected;
     for (int64_t q = 0; q < truth.queries; ++q) {
         expected.clear();
         for (int64_t c = 0; c < k; ++c)
             if (truth.row(q)[c] >= 0) expected.insert(truth.row(q)[c]);
         if (expected.empty()) {
-            total += 1.0;  // nothing to find (a base of one row): trivially agreed
+            out[q] = 1.0;  // nothing to find (a base of one row): trivially agreed
             continue;
         }
         int64_t hits = 0;
         for (int64_t c = 0; c < k; ++c) hits += expected.count(found.row(q)[c]);
-        total += static_cast<double>(hits) / static_cast<double>(expected.size());
+        out[q] = static_cast<double>(hits) / static_cast<double>(expected.size());
     }
-    return total / static_cast<double>(truth.queries);
+    return out;
+}
+
+double recall_at_k(const Neighbours& truth, const Neighbours& found, int64_t k) {
+    return mean_of(recall_per_query(truth, found, k));
+}
+
+namespace {
+
+// The distance ann-benchmarks compares for each metric, from embq's similarity score.
+double distance_of(double similarity, SimilarityMetric metric) {
+    switch (metric) {
+        case SimilarityMetric::Cosine: return 1.0 - similarity;
+        case SimilarityMetric::L2: return std::sqrt(std::max(0.0, -similarity));
+        case SimilarityMetric::InnerProduct: return -similarity;
+    }
+    return -similarity;
+}
+
+}  // namespace
+
+std::vector<double> epsilon_recall_per_query(const Neighbours& truth, const Neighbours& found,
+                                             const Vectors& base, const Vectors& queries,
+                                             int64_t k, double epsilon, SimilarityMetric metric) {
+    EMBQ_ASSERT(truth.queries == found.queries && k > 0 && k <= truth.k && k <= found.k);
+    EMBQ_ASSERT(queries.rows == truth.queries && base.dim == queries.dim);
+    std::vector<double> out(static_cast<size_t>(truth.queries));
+    std::vector<int64_t> query_row, base_row;
+    for (int64_t q = 0; q < truth.queries; ++q) {
+        int64_t expected = 0, kth = -1;
+        for (int64_t c = 0; c < k; ++c)
+            if (truth.row(q)[c] >= 0) ++expected, kth = c;
+        if (expected == 0) {
+            out[q] = 1.0;
+            continue;
+        }
+        // The FP32 score of each row the candidate found, in the FP32 space.
+        query_row.clear();
+        base_row.clear();
+        for (int64_t c = 0; c < k; ++c)
+            if (found.row(q)[c] >= 0) {
+                query_row.push_back(q);
+                base_row.push_back(found.row(q)[c]);
+            }
+        const std::vector<double> scores =
+            pair_similarities(base, base_row, queries, query_row, metric);
+        // The k-th score recomputed the same way, so float rounding in FAISS's search
+        // never decides whether a true neighbour counts.
+        const std::vector<double> kth_score = pair_similarities(
+            base, {truth.row(q)[kth]}, queries, {q}, metric);
+        const double limit = distance_of(kth_score[0], metric);
+        const double tolerance = epsilon * std::abs(limit) + 1e-9;
+        int64_t hits = 0;
+        for (const double s : scores) hits += distance_of(s, metric) <= limit + tolerance;
+        out[q] = static_cast<double>(std::min(hits, expected)) / static_cast<double>(expected);
+    }
+    return out;
+}
+
+double mean_of(const std::vector<double>& values) {
+    if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+    return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
+
+Interval bootstrap_interval(const std::vector<double>& values,
+                            const std::function<double(std::vector<double>&)>& statistic,
+                            uint64_t seed, int resamples, double level) {
+    EMBQ_ASSERT(resamples > 0 && level > 0 && level < 1);
+    if (values.empty()) {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        return {nan, nan};
+    }
+    std::mt19937_64 rng(seed);
+    std::vector<double> draw(values.size()), stats;
+    stats.reserve(static_cast<size_t>(resamples));
+    for (int r = 0; r < resamples; ++r) {
+        for (auto& d : draw) d = values[rng() % values.size()];
+        stats.push_back(statistic(draw));
+    }
+    std::sort(stats.begin(), stats.end());
+    return {percentile_of_sorted(stats, 50.0 * (1.0 - level)),
+            percentile_of_sorted(stats, 50.0 * (1.0 + level))};
 }
 
 std::vector<int64_t> sample_rows(int64_t rows, int64_t count, uint64_t seed) {

@@ -93,10 +93,10 @@ nlohmann::json metrics_to_json(const MetricValues& metrics) {
 nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& v : verdicts)
-        out.push_back({{"gate", v.gate->text},
-                       {"metric", v.gate->metric},
-                       {"op", to_string(v.gate->op)},
-                       {"threshold", v.gate->threshold},
+        out.push_back({{"gate", v.gate.text},
+                       {"metric", v.gate.metric},
+                       {"op", to_string(v.gate.op)},
+                       {"threshold", v.gate.threshold},
                        {"value", v.value ? number_or_null(*v.value) : nlohmann::json(nullptr)},
                        {"passed", v.passed}});
     return out;
@@ -150,6 +150,7 @@ nlohmann::json eval_report_json(const EvalReport& r) {
           {"queries_sample", res.options.queries_sample},
           {"similarity_pairs", res.options.similarity_pairs},
           {"seed", res.options.seed},
+          {"recall_epsilon", res.options.recall_epsilon},
           {"index", res.options.index.describe()}}},
         {"counts",
          {{"corpus", res.corpus_rows},
@@ -184,7 +185,7 @@ std::string eval_report_markdown(const EvalReport& r) {
     if (!r.verdicts.empty()) {
         out += "| gate | value | result |\n|---|---:|---|\n";
         for (const auto& v : r.verdicts)
-            out += "| `" + v.gate->text + "` | " + (v.value ? format_metric(*v.value) : "missing") +
+            out += "| `" + v.gate.text + "` | " + (v.value ? format_metric(*v.value) : "missing") +
                    " | " + (v.passed ? "✅ pass" : "❌ fail") + " |\n";
         out += "\n";
     }
@@ -209,7 +210,7 @@ std::string eval_report_junit(const EvalReport& r) {
     out += "  <testsuite name=\"embq eval gates\" tests=\"" + total + "\" failures=\"" + failed +
            "\" errors=\"0\" skipped=\"0\">\n";
     for (const auto& v : r.verdicts) {
-        out += "    <testcase classname=\"embq.eval\" name=\"" + xml_escape(v.gate->text) + "\"";
+        out += "    <testcase classname=\"embq.eval\" name=\"" + xml_escape(v.gate.text) + "\"";
         if (v.passed) {
             out += "/>\n";
         } else {

@@ -104,11 +104,12 @@ private:
     // Keys starting with `$` (`$schema`, `$comment`) are for editors and JSON tools;
     // they are allowed at top level only, where such tools look for them.
     void check_keys(const json& object, const std::vector<std::string>& known,
-                    const std::string& where, bool top_level) const {
+                    const std::string& where, bool allow_dollar_keys) const {
         for (const auto& item : object.items()) {
             const std::string& key = item.key();
             if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-            if (top_level && !key.empty() && key[0] == '$') continue;
+            // "$schema", "$comment": JSON Schema's annotations, for people and editors.
+            if (allow_dollar_keys && !key.empty() && key[0] == '$') continue;
             throw fail(unknown("key", key, known, " at " + where));
         }
     }
@@ -243,7 +244,7 @@ private:
     Rule parse_rule(const json& entry, size_t index) const {
         const std::string path = "rules[" + std::to_string(index) + "]";
         require_object(entry, path, R"({"match": "*.query", "scheme": "fp32"})");
-        check_keys(entry, kRuleKeys, path, false);
+        check_keys(entry, kRuleKeys, path, true);
         Rule rule;
         rule.index = index;
         if (!entry.contains("match"))

@@ -5,7 +5,7 @@
 
 namespace embq::cli {
 
-void EvalArguments::add_to(CLI::App& app) {
+void EvalArguments::add_to(CLI::App& app, bool with_gates) {
     app.add_option("--data", inputs.corpus,
                    "Corpus: .txt (one text per line) or .jsonl; needed with models");
     app.add_option("--queries", inputs.queries,
@@ -28,13 +28,19 @@ void EvalArguments::add_to(CLI::App& app) {
                    "Sampled corpus pairs for similarity_spearman")
         ->check(CLI::Range(int64_t{2}, int64_t{100000000}))
         ->capture_default_str();
+    app.add_option("--recall-epsilon", recall_epsilon,
+                   "eps_recall@K's tolerance: a returned item counts when its FP32 distance is "
+                   "within (1 + EPS) of the FP32 K-th neighbour's")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     app.add_option("--seed", seed, "Seed for the query and pair samples")->capture_default_str();
     app.add_option("--index", index,
                    "exact, ivf[:LISTS] or hnsw[:M] (approximate search reports its own recall)")
         ->capture_default_str();
-    app.add_option("--gate", gates,
-                   "Quality gate NAME OP NUMBER, e.g. 'recall@10>=0.98'; repeatable "
-                   "('embq eval --list-metrics' prints every NAME)");
+    if (with_gates)
+        app.add_option("--gate", gates,
+                       "Quality gate NAME OP NUMBER, e.g. 'recall@10>=0.98'; repeatable "
+                       "('embq eval --list-metrics' prints every NAME)");
     app.add_option("--report-json", report_json,
                    "Write every metric, the gates, versions and input hashes");
     app.add_option("--report-md", report_md,
@@ -56,6 +62,7 @@ EvalOptions EvalArguments::options() const {
     o.queries_sample = queries_sample;
     o.similarity_pairs = similarity_pairs;
     o.seed = seed;
+    o.recall_epsilon = recall_epsilon;
     o.index = parse_index_spec(index);
     return o;
 }

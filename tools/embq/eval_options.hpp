@@ -20,10 +20,12 @@ struct EvalArguments {
     std::vector<int64_t> ks{1, 10, 100};
     int64_t queries_sample = 1000, similarity_pairs = 10000;
     uint64_t seed = 0;
+    double recall_epsilon = 0.01;
     std::vector<std::string> gates;
     std::string report_json, report_md;
 
-    void add_to(CLI::App& app);
+    // `with_gates`: also --gate (eval, compare, tune; not sensitivity).
+    void add_to(CLI::App& app, bool with_gates = true);
     // Parses gates and checks report directories: usage errors before any work.
     std::vector<Gate> checked_gates() const;
     EvalOptions options() const;

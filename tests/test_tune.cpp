@@ -1,0 +1,256 @@
+// Finding the config: eps_recall and bootstrap intervals (the figures sensitivity and tune
+// rank by), `embq sensitivity` on a fixture with one deliberately fragile layer
+// (tools/make_fixtures.py: blocks.2.fc reads three channels boosted 300x), and `embq tune`
+// keeping that layer safe, its config reproducing the reported numbers, and an impossible
+// target ending with exit 1 and no config written.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "embq/error.hpp"
+#include "embq/metrics.hpp"
+#include "embq/sensitivity.hpp"
+#include "embq/tune.hpp"
+#include "test_support.hpp"
+
+namespace embq {
+namespace {
+
+namespace fs = std::filesystem;
+using test::fixture;
+
+constexpr const char* kFragile = "blocks.2.fc";
+
+Vectors rows(int64_t dim, std::vector<float> data) {
+    Vectors v;
+    v.dim = dim;
+    v.rows = static_cast<int64_t>(data.size()) / dim;
+    v.data = std::move(data);
+    return v;
+}
+
+TEST(EpsilonRecall, ForgivesNearTiesButNotRealMisses) {
+    // One query along x; base rows 0 and 1 are at almost the same FP32 angle from it, row 2
+    // is far. FP32's top-1 is row 0.
+    const Vectors base = rows(2, {1.0f, 0.100f, 1.0f, 0.1001f, 0.0f, 1.0f});
+    const Vectors query = rows(2, {1.0f, 0.0f});
+    const Neighbours truth = search(base, query, 1, SimilarityMetric::Cosine);
+    ASSERT_EQ(truth.row(0)[0], 0);
+    Neighbours near_tie = truth, far = truth;
+    near_tie.ids = {1};
+    far.ids = {2};
+    EXPECT_EQ(recall_at_k(truth, near_tie, 1), 0.0);  // the strict metric calls it lost
+    for (const auto metric : {SimilarityMetric::Cosine, SimilarityMetric::L2}) {
+        const Neighbours t = search(base, query, 1, metric);
+        EXPECT_EQ(epsilon_recall_per_query(t, near_tie, base, query, 1, 0.01, metric)[0], 1.0);
+        EXPECT_EQ(epsilon_recall_per_query(t, far, base, query, 1, 0.01, metric)[0], 0.0);
+        EXPECT_EQ(epsilon_recall_per_query(t, t, base, query, 1, 0.0, metric)[0], 1.0);
+    }
+    // No tolerance: the near tie is a miss again.
+    EXPECT_EQ(epsilon_recall_per_query(truth, near_tie, base, query, 1, 0.0,
+                                       SimilarityMetric::Cosine)[0],
+              0.0);
+}
+
+TEST(EpsilonRecall, BootstrapIntervalHoldsTheMeanAndNarrowsWithMoreItems) {
+    auto mean = [](std::vector<double>& v) { return mean_of(v); };
+    std::vector<double> few, many;
+    for (int i = 0; i < 40; ++i) few.push_back(i % 4 == 0 ? 0.0 : 1.0);
+    for (int i = 0; i < 4000; ++i) many.push_back(i % 4 == 0 ? 0.0 : 1.0);
+    const Interval a = bootstrap_interval(few, mean, 7), b = bootstrap_interval(many, mean, 7);
+    EXPECT_LT(a.low, 0.75);
+    EXPECT_GT(a.high, 0.75);
+    EXPECT_LT(b.low, 0.75);
+    EXPECT_GT(b.high, 0.75);
+    EXPECT_LT(b.high - b.low, (a.high - a.low) / 4);  // ~1/sqrt(100) as wide
+    const Interval again = bootstrap_interval(few, mean, 7);
+    EXPECT_EQ(again.low, a.low);  // the same seed, the same interval
+    EXPECT_EQ(again.high, a.high);
+}
+
+struct Texts {
+    test::TempDir dir;
+    fs::path corpus = dir / "texts.txt";
+    explicit Texts(size_t count = 600) { test::write_file(corpus, test::fixture_sentences(count, 5)); }
+    SearchInputs inputs() const {
+        SearchInputs in;
+        in.model = fixture("fragile.pt");
+        in.eval.corpus = corpus;
+        in.eval.model.tokenizer = fixture("vocab.txt");
+        return in;
+    }
+};
+
+EvalOptions options() {
+    EvalOptions o;
+    o.ks = {10};
+    o.queries_sample = 0;  // every text is a query
+    return o;
+}
+
+TEST(Sensitivity, RanksTheFragileLayerFirstWithIntervalsAndEmbedsFp32Once) {
+    const Texts texts;
+    SensitivityOptions opt;
+    opt.samples = 300;
+    std::vector<std::string> stages;
+    SearchProgress progress;
+    progress.start = [&](const std::string& stage, size_t) { stages.push_back(stage); };
+    const SensitivityResult r = run_sensitivity(texts.inputs(), opt, options(), progress);
+
+    EXPECT_EQ(r.texts, 300);
+    EXPECT_EQ(std::count(stages.begin(), stages.end(), "FP32"), 1);
+    // 5 layers x the schemes that apply (2 each), then the 'linear' kind group x 2 schemes;
+    // no block group (each block has one layer), no 'embedding' group (one table).
+    ASSERT_EQ(r.entries.size(), 12u);
+    const SensitivityEntry& top = r.entries.front();
+    EXPECT_EQ(top.target.name, kFragile);
+    EXPECT_EQ(top.scheme, "int8_dynamic");
+    // Under each linear scheme the fragile layer loses more than every other linear.
+    for (const std::string scheme : {"int8_dynamic", "int4_weight"}) {
+        double fragile = 0, worst_other = 0;
+        for (const auto& e : r.entries)
+            if (e.target.kind == SensitivityTarget::Kind::Layer && e.scheme == scheme &&
+                e.target.name.rfind("blocks.", 0) == 0)
+                (e.target.name == kFragile ? fragile : worst_other) =
+                    std::max(e.target.name == kFragile ? fragile : worst_other, r.loss(e));
+        EXPECT_GT(fragile, worst_other) << scheme;
+    }
+    for (const auto& e : r.entries) {
+        ASSERT_TRUE(e.error.empty()) << e.target.name << ": " << e.error;
+        const auto iv = e.interval("recall@10");
+        ASSERT_TRUE(iv) << e.target.name;
+        const double v = *e.metrics.get("recall@10");
+        EXPECT_LE(iv->low, v);
+        EXPECT_GE(iv->high, v);
+        EXPECT_GE(*e.metrics.get("eps_recall@10"), v);  // forgives, never punishes more
+        EXPECT_GT(e.bytes_saved(), 0);
+    }
+    // Groups come after the layers; a group of all linears is worse than its worst layer.
+    EXPECT_EQ(r.entries.back().target.kind, SensitivityTarget::Kind::LayerKind);
+    const std::string text = sensitivity_report_text(r);
+    test::expect_contains(text, {"quantize first", kFragile, "[95% bootstrap interval]"});
+}
+
+TEST(Sensitivity, BadSchemeOrRankMetricIsAUsageErrorBeforeAnyWork) {
+    const Texts texts(20);
+    SearchInputs in = texts.inputs();
+    in.schemes = {"int8_dynamc"};
+    try {
+        run_sensitivity(in, {}, options());
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.category(), ErrorCategory::Usage);
+        test::expect_contains(e.what(), {"did you mean 'int8_dynamic'"});
+    }
+    SensitivityOptions opt;
+    opt.rank_by = "size_ratio";
+    EXPECT_THROW(run_sensitivity(texts.inputs(), opt, options()), Error);
+}
+
+TuneInputs split(const Texts& texts) {
+    TuneInputs in;
+    in.search = texts.inputs();
+    in.holdout = in.search.eval;
+    in.search.eval.selection = {0, 2, 0};
+    in.holdout.selection = {1, 2, 0};
+    return in;
+}
+
+TEST(Tune, KeepsTheFragileLayerSafeAndItsConfigReproducesTheHeldOutNumbers) {
+    const Texts texts;
+    TuneOptions opt;
+    opt.gates = {parse_gate("recall@10>=0.9")};
+    opt.sensitivity_samples = 300;
+    const TuneInputs in = split(texts);
+    const TuneResult r = run_tune(in, opt, options());
+
+    ASSERT_TRUE(r.found()) << tune_report_text(r);
+    const TuneCandidate& best = r.candidates[*r.best];
+    int quantized_linears = 0;
+    for (const auto& l : best.layers) {
+        if (l.layer == kFragile) EXPECT_TRUE(l.scheme == "fp16" || l.scheme == "fp32") << l.scheme;
+        else if (l.layer.rfind("blocks.", 0) == 0)
+            quantized_linears += l.scheme == "int8_dynamic" || l.scheme == "int4_weight";
+        EXPECT_FALSE(l.evidence.empty());
+    }
+    EXPECT_GE(quantized_linears, 2);
+    EXPECT_LT(best.size_ratio, 0.5);
+    EXPECT_EQ(r.search_texts, 300);  // every other of 600 texts
+    EXPECT_EQ(r.holdout_texts, 300);
+    EXPECT_LE(static_cast<int>(r.candidates.size()), opt.max_evals);
+    EXPECT_FALSE(r.stopped.empty());
+    bool frontier = false;
+    for (const auto& c : r.candidates) frontier |= c.frontier;
+    EXPECT_TRUE(frontier);
+
+    // The written config, through quantize and eval on the held-out part, gives the
+    // numbers the report gave.
+    test::TempDir dir;
+    test::quantize_file(in.search.model, best.config, dir / "tuned.pt");
+    EvalInputs eval = in.holdout;
+    eval.baseline = in.search.model;
+    eval.candidate = dir / "tuned.pt";
+    const EvalResult again = run_eval(eval, options(), opt.gates);
+    EXPECT_DOUBLE_EQ(*again.metrics.get("recall@10"), *r.holdout->metrics.get("recall@10"));
+    EXPECT_DOUBLE_EQ(*again.metrics.get("cosine.p5"), *r.holdout->metrics.get("cosine.p5"));
+}
+
+TEST(TuneCli, WritesAConfigQuantizeUsesAsItIs) {
+    const Texts texts;
+    test::TempDir dir;
+    const fs::path out = dir / "tuned.json", json = dir / "tune.json";
+    const auto run = test::run_embq(
+        {"tune", fixture("fragile.pt").string(), "--data", texts.corpus.string(), "--tokenizer",
+         fixture("vocab.txt").string(), "--gate", "recall@10>=0.9", "--sensitivity-samples",
+         "300", "-o", out.string(), "--report-json", json.string()});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    test::expect_contains(run.out, {"chosen: step", "held-out texts (300", "PASS", "wrote"});
+    const auto config = nlohmann::json::parse(test::read_file(out));
+    for (const auto& rule : config["rules"]) EXPECT_TRUE(rule.contains("$comment")) << rule;
+    const auto report = nlohmann::json::parse(test::read_file(json));
+    EXPECT_TRUE(report["found"].get<bool>());
+    EXPECT_TRUE(report["holdout"]["passed"].get<bool>());
+
+    const auto quantized = test::run_embq({"quantize", fixture("fragile.pt").string(),
+                                           out.string(), "-o", (dir / "q.pt").string()});
+    EXPECT_EQ(quantized.exit_code, 0) << quantized.err;
+    EXPECT_TRUE(fs::exists(dir / "q.pt"));
+}
+
+TEST(TuneCli, AnImpossibleTargetExitsOneWithTheBestPointAndWritesNoConfig) {
+    const Texts texts(200);
+    test::TempDir dir;
+    const fs::path out = dir / "tuned.json";
+    const auto run = test::run_embq(
+        {"tune", fixture("fragile.pt").string(), "--data", texts.corpus.string(), "--tokenizer",
+         fixture("vocab.txt").string(), "--gate", "recall@10>=0.9", "--max-size", "0.05", "-o",
+         out.string()});
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+    test::expect_contains(run.out, {"no config passed every gate within --max-size", "frontier"});
+    test::expect_contains(run.err, {"no config passes the gates", "not written"});
+    EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(TuneCli, UsageErrorsComeFirst) {
+    const Texts texts(20);
+    const std::vector<std::string> base = {"tune", fixture("fragile.pt").string(), "--data",
+                                           texts.corpus.string(), "--tokenizer",
+                                           fixture("vocab.txt").string()};
+    auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = base;
+        args.insert(args.end(), extra.begin(), extra.end());
+        return test::run_embq(args);
+    };
+    auto no_gate = with({"-o", (texts.dir / "x.json").string()});
+    EXPECT_EQ(no_gate.exit_code, 2);
+    test::expect_contains(no_gate.err, {"--gate"});
+    auto size_gate = with({"--gate", "size_ratio<=0.3", "-o", (texts.dir / "x.json").string()});
+    EXPECT_EQ(size_gate.exit_code, 2);
+    test::expect_contains(size_gate.err, {"agreement metric"});
+    auto onto_input = with({"--gate", "recall@10>=0.9", "-o", texts.corpus.string()});
+    EXPECT_EQ(onto_input.exit_code, 2);
+    test::expect_contains(onto_input.err, {"is an input"});
+}
+
+}  // namespace
+}  // namespace embq
