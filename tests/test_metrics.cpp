@@ -205,5 +205,45 @@ TEST(ApproximateIndex, SpecsParseAndMistakesAreUsageErrors) {
     }
 }
 
+// eps_recall and bootstrap intervals: the figures sensitivity and tune rank by.
+TEST(Recall, EpsilonForgivesNearTiesButNotRealMisses) {
+    // One query along x; base rows 0 and 1 are at almost the same FP32 angle from it, row 2
+    // is far. FP32's top-1 is row 0.
+    const Vectors base = matrix(2, {1.0f, 0.100f, 1.0f, 0.1001f, 0.0f, 1.0f});
+    const Vectors query = matrix(2, {1.0f, 0.0f});
+    const Neighbours truth = search(base, query, 1, SimilarityMetric::Cosine);
+    ASSERT_EQ(truth.row(0)[0], 0);
+    Neighbours near_tie = truth, far = truth;
+    near_tie.ids = {1};
+    far.ids = {2};
+    EXPECT_EQ(recall_at_k(truth, near_tie, 1), 0.0);  // the strict metric calls it lost
+    for (const auto metric : {SimilarityMetric::Cosine, SimilarityMetric::L2}) {
+        const Neighbours t = search(base, query, 1, metric);
+        EXPECT_EQ(epsilon_recall_per_query(t, near_tie, base, query, 1, 0.01, metric)[0], 1.0);
+        EXPECT_EQ(epsilon_recall_per_query(t, far, base, query, 1, 0.01, metric)[0], 0.0);
+        EXPECT_EQ(epsilon_recall_per_query(t, t, base, query, 1, 0.0, metric)[0], 1.0);
+    }
+    // No tolerance: the near tie is a miss again.
+    EXPECT_EQ(epsilon_recall_per_query(truth, near_tie, base, query, 1, 0.0,
+                                       SimilarityMetric::Cosine)[0],
+              0.0);
+}
+
+TEST(Recall, BootstrapIntervalHoldsTheMeanAndNarrowsWithMoreItems) {
+    auto mean = [](std::vector<double>& v) { return mean_of(v); };
+    std::vector<double> few, many;
+    for (int i = 0; i < 40; ++i) few.push_back(i % 4 == 0 ? 0.0 : 1.0);
+    for (int i = 0; i < 4000; ++i) many.push_back(i % 4 == 0 ? 0.0 : 1.0);
+    const Interval a = bootstrap_interval(few, mean, 7), b = bootstrap_interval(many, mean, 7);
+    EXPECT_LT(a.low, 0.75);
+    EXPECT_GT(a.high, 0.75);
+    EXPECT_LT(b.low, 0.75);
+    EXPECT_GT(b.high, 0.75);
+    EXPECT_LT(b.high - b.low, (a.high - a.low) / 4);  // ~1/sqrt(100) as wide
+    const Interval again = bootstrap_interval(few, mean, 7);
+    EXPECT_EQ(again.low, a.low);  // the same seed, the same interval
+    EXPECT_EQ(again.high, a.high);
+}
+
 }  // namespace
 }  // namespace embq

@@ -1,5 +1,4 @@
-// Finding the config: eps_recall and bootstrap intervals (the figures sensitivity and tune
-// rank by), `embq sensitivity` on a fixture with one deliberately fragile layer
+// Finding the config: `embq sensitivity` on a fixture with one deliberately fragile layer
 // (tools/make_fixtures.py: blocks.2.fc reads three channels boosted 300x), and `embq tune`
 // keeping that layer safe, its config reproducing the reported numbers, and an impossible
 // target ending with exit 1 and no config written.
@@ -8,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "embq/error.hpp"
-#include "embq/metrics.hpp"
 #include "embq/sensitivity.hpp"
 #include "embq/tune.hpp"
 #include "test_support.hpp"
@@ -20,53 +18,6 @@ namespace fs = std::filesystem;
 using test::fixture;
 
 constexpr const char* kFragile = "blocks.2.fc";
-
-Vectors rows(int64_t dim, std::vector<float> data) {
-    Vectors v;
-    v.dim = dim;
-    v.rows = static_cast<int64_t>(data.size()) / dim;
-    v.data = std::move(data);
-    return v;
-}
-
-TEST(EpsilonRecall, ForgivesNearTiesButNotRealMisses) {
-    // One query along x; base rows 0 and 1 are at almost the same FP32 angle from it, row 2
-    // is far. FP32's top-1 is row 0.
-    const Vectors base = rows(2, {1.0f, 0.100f, 1.0f, 0.1001f, 0.0f, 1.0f});
-    const Vectors query = rows(2, {1.0f, 0.0f});
-    const Neighbours truth = search(base, query, 1, SimilarityMetric::Cosine);
-    ASSERT_EQ(truth.row(0)[0], 0);
-    Neighbours near_tie = truth, far = truth;
-    near_tie.ids = {1};
-    far.ids = {2};
-    EXPECT_EQ(recall_at_k(truth, near_tie, 1), 0.0);  // the strict metric calls it lost
-    for (const auto metric : {SimilarityMetric::Cosine, SimilarityMetric::L2}) {
-        const Neighbours t = search(base, query, 1, metric);
-        EXPECT_EQ(epsilon_recall_per_query(t, near_tie, base, query, 1, 0.01, metric)[0], 1.0);
-        EXPECT_EQ(epsilon_recall_per_query(t, far, base, query, 1, 0.01, metric)[0], 0.0);
-        EXPECT_EQ(epsilon_recall_per_query(t, t, base, query, 1, 0.0, metric)[0], 1.0);
-    }
-    // No tolerance: the near tie is a miss again.
-    EXPECT_EQ(epsilon_recall_per_query(truth, near_tie, base, query, 1, 0.0,
-                                       SimilarityMetric::Cosine)[0],
-              0.0);
-}
-
-TEST(EpsilonRecall, BootstrapIntervalHoldsTheMeanAndNarrowsWithMoreItems) {
-    auto mean = [](std::vector<double>& v) { return mean_of(v); };
-    std::vector<double> few, many;
-    for (int i = 0; i < 40; ++i) few.push_back(i % 4 == 0 ? 0.0 : 1.0);
-    for (int i = 0; i < 4000; ++i) many.push_back(i % 4 == 0 ? 0.0 : 1.0);
-    const Interval a = bootstrap_interval(few, mean, 7), b = bootstrap_interval(many, mean, 7);
-    EXPECT_LT(a.low, 0.75);
-    EXPECT_GT(a.high, 0.75);
-    EXPECT_LT(b.low, 0.75);
-    EXPECT_GT(b.high, 0.75);
-    EXPECT_LT(b.high - b.low, (a.high - a.low) / 4);  // ~1/sqrt(100) as wide
-    const Interval again = bootstrap_interval(few, mean, 7);
-    EXPECT_EQ(again.low, a.low);  // the same seed, the same interval
-    EXPECT_EQ(again.high, a.high);
-}
 
 struct Texts {
     test::TempDir dir;
@@ -168,9 +119,11 @@ TEST(Tune, KeepsTheFragileLayerSafeAndItsConfigReproducesTheHeldOutNumbers) {
     const TuneCandidate& best = r.candidates[*r.best];
     int quantized_linears = 0;
     for (const auto& l : best.layers) {
-        if (l.layer == kFragile) EXPECT_TRUE(l.scheme == "fp16" || l.scheme == "fp32") << l.scheme;
-        else if (l.layer.rfind("blocks.", 0) == 0)
+        if (l.layer == kFragile) {
+            EXPECT_TRUE(l.scheme == "fp16" || l.scheme == "fp32") << l.scheme;
+        } else if (l.layer.rfind("blocks.", 0) == 0) {
             quantized_linears += l.scheme == "int8_dynamic" || l.scheme == "int4_weight";
+        }
         EXPECT_FALSE(l.evidence.empty());
     }
     EXPECT_GE(quantized_linears, 2);
@@ -193,6 +146,48 @@ TEST(Tune, KeepsTheFragileLayerSafeAndItsConfigReproducesTheHeldOutNumbers) {
     const EvalResult again = run_eval(eval, options(), opt.gates);
     EXPECT_DOUBLE_EQ(*again.metrics.get("recall@10"), *r.holdout->metrics.get("recall@10"));
     EXPECT_DOUBLE_EQ(*again.metrics.get("cosine.p5"), *r.holdout->metrics.get("cosine.p5"));
+}
+
+TEST(Tune, SpeedObjectiveTimesTheLayersAndStillKeepsTheFragileOneSafe) {
+    const Texts texts(400);
+    TuneOptions opt;
+    opt.gates = {parse_gate("recall@10>=0.9")};
+    opt.objective = TuneObjective::Speed;
+    opt.speed.batch_sizes = {8};
+    opt.speed.rounds = 1;
+    opt.sensitivity_samples = 200;
+    opt.max_evals = 6;
+    const TuneResult r = run_tune(split(texts), opt, options());
+    ASSERT_TRUE(r.best) << tune_report_text(r);
+    for (const auto& l : r.candidates[*r.best].layers) {
+        if (l.layer == kFragile) EXPECT_TRUE(l.scheme == "fp16" || l.scheme == "fp32") << l.scheme;
+    }
+    EXPECT_LE(static_cast<int>(r.candidates.size()), 6);
+    // Predicted time: FP32 linears cost 1 in total, so any passing config costs less.
+    EXPECT_LT(r.candidates[*r.best].predicted_cost, 1.01);
+}
+
+TEST(SensitivityCli, WritesReportsAndRejectsUnknownGroups) {
+    const Texts texts(200);
+    const fs::path json = texts.dir / "s.json", md = texts.dir / "s.md";
+    const std::vector<std::string> base = {"sensitivity", fixture("fragile.pt").string(),
+                                           "--data", texts.corpus.string(), "--tokenizer",
+                                           fixture("vocab.txt").string()};
+    auto args = base;
+    args.insert(args.end(), {"--report-json", json.string(), "--report-md", md.string()});
+    const auto run = test::run_embq(args);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    test::expect_contains(run.out, {kFragile, "quantize first"});
+    const auto report = nlohmann::json::parse(test::read_file(json));
+    EXPECT_EQ(report["entries"][0]["target"], kFragile);
+    EXPECT_TRUE(report["entries"][0]["intervals_95"].contains("recall@10"));
+    test::expect_contains(test::read_file(md), {"## embq sensitivity", "### Layers"});
+
+    auto bad = base;
+    bad.insert(bad.end(), {"--groups", "blokcs"});
+    const auto rejected = test::run_embq(bad);
+    EXPECT_EQ(rejected.exit_code, 2);
+    test::expect_contains(rejected.err, {"unknown group 'blokcs'"});
 }
 
 TEST(TuneCli, WritesAConfigQuantizeUsesAsItIs) {

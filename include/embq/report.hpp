@@ -32,6 +32,10 @@ std::string eval_report_junit(const EvalReport& report);
 nlohmann::json metrics_to_json(const MetricValues& metrics);
 nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts);
 
+// The "tool" object every JSON report carries: embq's version, the build, the intra-op
+// threads the run used and the BLAS threads.
+nlohmann::json tool_to_json(int threads);
+
 // A metric value for tables: 4 decimals, "n/a" when not finite.
 std::string format_metric(double value, int digits = 4);
 

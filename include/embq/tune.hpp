@@ -4,8 +4,11 @@
 //    each candidate scheme, so every layer gets a ladder of choices (smallest first, fp16
 //    and fp32 last), each with its measured loss on every gate's metric.
 // 2. Predict: choose for each layer the rung that minimises the objective (bytes, or the
-//    time the speed check predicts) while the sum of single-layer losses, as a share of
-//    each gate's slack (1 - 0.97 for recall@10 >= 0.97), stays within a budget lambda.
+//    time the speed check predicts) while the predicted loss stays within a budget lambda.
+//    The prediction adds the layers' error energies (1 - mean cosine of a layer's trial,
+//    which adds across layers where strict recall does not) times each gate's loss per
+//    unit of energy (a least-squares fit over the trials), as a share of the gate's slack
+//    (1 - 0.97 for recall@10 >= 0.97).
 // 3. Verify end to end (single-layer losses do not add exactly) on the search texts and
 //    search lambda: double it while configs pass, halve it while they fail, bisect between.
 // 4. Refine the best passing config: move single layers one rung smaller, cheapest
@@ -54,7 +57,7 @@ struct TuneInputs {
 struct LayerChoice {
     std::string layer, scheme;
     int64_t bytes = 0;
-    double predicted_loss = 0;  // share of the gates' slack its single-layer trial used
+    double predicted_loss = 0;  // share of the gates' slack its error energy predicts
     std::string evidence;       // for the config's "$comment"
 };
 
@@ -83,6 +86,8 @@ struct TuneResult {
     std::optional<EvalResult> holdout;      // the best config on the held-out texts
     std::vector<GateVerdict> holdout_verdicts;
     bool holdout_passed = false;
+    // Each config checked on the held-out texts, in order: (step, passed there).
+    std::vector<std::pair<int, bool>> holdout_checked;
     std::string stopped;  // why the search ended
     int64_t search_texts = 0, holdout_texts = 0;
     uintmax_t fp32_bytes = 0;

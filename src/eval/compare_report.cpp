@@ -191,11 +191,7 @@ nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareRes
     return {{"report", "embq compare"},
             {"format_version", 1},
             {"passed", result.all_passed()},
-            {"tool",
-             {{"embq", version()},
-              {"build", build_description()},
-              {"threads", thread_count()},
-              {"blas_threads", blas_thread_count()}}},
+            {"tool", tool_to_json(thread_count())},
             {"model", {{"path", inputs.model.string()}, {"bytes", result.baseline_bytes}}},
             {"configs", rows},
             {"layer_differences", diffs}};

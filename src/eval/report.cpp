@@ -102,6 +102,13 @@ nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts) {
     return out;
 }
 
+nlohmann::json tool_to_json(int threads) {
+    return {{"embq", version()},
+            {"build", build_description()},
+            {"threads", threads},
+            {"blas_threads", blas_thread_count()}};
+}
+
 std::string format_metric(double value, int digits) { return format_fixed(value, digits); }
 
 bool EvalReport::passed() const { return failures(verdicts) == 0; }
@@ -138,11 +145,7 @@ nlohmann::json eval_report_json(const EvalReport& r) {
         {"report", "embq eval"},
         {"format_version", 1},
         {"passed", r.passed()},
-        {"tool",
-         {{"embq", version()},
-          {"build", build_description()},
-          {"threads", r.threads},
-          {"blas_threads", blas_thread_count()}}},
+        {"tool", tool_to_json(r.threads)},
         {"inputs", inputs},
         {"options",
          {{"k", res.options.ks},

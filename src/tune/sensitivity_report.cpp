@@ -162,11 +162,7 @@ nlohmann::json sensitivity_report_json(const SearchInputs& inputs, const Sensiti
         first.push_back({{"layer", e->target.name}, {"scheme", e->scheme}});
     return {{"report", "embq sensitivity"},
             {"format_version", 1},
-            {"tool",
-             {{"embq", version()},
-              {"build", build_description()},
-              {"threads", thread_count()},
-              {"blas_threads", blas_thread_count()}}},
+            {"tool", tool_to_json(thread_count())},
             {"model", {{"path", inputs.model.string()}, {"bytes", r.fp32_bytes}}},
             {"data", inputs.eval.corpus.string()},
             {"texts_per_trial", r.texts},

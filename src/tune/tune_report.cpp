@@ -89,6 +89,12 @@ std::string tune_report_text(const TuneResult& r) {
                " per model, never seen by the search):";
         for (const auto& m : gate_metrics(r)) out += " " + m + " " + value(r.holdout->metrics, m);
         out += "\n" + verdict_lines(r.holdout_verdicts, "  gate ");
+        if (r.holdout_checked.size() > 1) {
+            out += "  checked on the held-out texts, in order:";
+            for (const auto& [step, passed] : r.holdout_checked)
+                out += " step " + std::to_string(step) + (passed ? " passes" : " fails") + ";";
+            out.back() = '\n';
+        }
     }
     out += "tune took " + format_fixed(r.seconds, 1) + " s\n";
     return out;
@@ -138,11 +144,7 @@ nlohmann::json tune_report_json(const TuneInputs& inputs, const TuneResult& r) {
         {"report", "embq tune"},
         {"format_version", 1},
         {"found", r.found()},
-        {"tool",
-         {{"embq", version()},
-          {"build", build_description()},
-          {"threads", thread_count()},
-          {"blas_threads", blas_thread_count()}}},
+        {"tool", tool_to_json(thread_count())},
         {"model", {{"path", inputs.search.model.string()}, {"bytes", r.fp32_bytes}}},
         {"gates", gates},
         {"objective", to_string(r.options.objective)},
@@ -158,6 +160,10 @@ nlohmann::json tune_report_json(const TuneInputs& inputs, const TuneResult& r) {
         out["holdout"]["metrics"] = metrics_to_json(r.holdout->metrics);
         out["holdout"]["gates"] = gates_to_json(r.holdout_verdicts);
         out["holdout"]["passed"] = r.holdout_passed;
+        nlohmann::json checked = nlohmann::json::array();
+        for (const auto& [step, passed] : r.holdout_checked)
+            checked.push_back({{"step", step}, {"passed", passed}});
+        out["holdout"]["checked"] = checked;
     }
     return out;
 }

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
-#include "embq/atomic_file.hpp"
 #include "embq/compare.hpp"
 #include "embq/error.hpp"
 #include "embq/report.hpp"
@@ -54,11 +53,8 @@ int run_compare_command(CompareCommandOptions& opt) {
     if (bar) bar->finish();
 
     std::cout << compare_report_text(result);
-    if (!opt.args.report_json.empty())
-        write_file_atomically(opt.args.report_json,
-                              compare_report_json(inputs, result).dump(2) + "\n");
-    if (!opt.args.report_md.empty())
-        write_file_atomically(opt.args.report_md, compare_report_markdown(result));
+    opt.args.write_reports([&] { return compare_report_json(inputs, result); },
+                           [&] { return compare_report_markdown(result); });
     if (!result.all_passed()) {
         std::string failed;
         for (const auto& row : result.rows)

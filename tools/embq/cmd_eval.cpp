@@ -46,10 +46,8 @@ int run_eval_command(const EvalCommandOptions& opt) {
     const EvalReport report{inputs, result, verdicts, thread_count()};
     std::cout << eval_report_text(report);
     for (const auto& v : verdicts) std::cout << "gate " << v.explain() << "\n";
-    if (!opt.args.report_json.empty())
-        write_file_atomically(opt.args.report_json, eval_report_json(report).dump(2) + "\n");
-    if (!opt.args.report_md.empty())
-        write_file_atomically(opt.args.report_md, eval_report_markdown(report));
+    opt.args.write_reports([&] { return eval_report_json(report); },
+                           [&] { return eval_report_markdown(report); });
     if (!opt.junit.empty()) write_file_atomically(opt.junit, eval_report_junit(report));
     if (!report.passed()) {
         size_t failed = 0;

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
-#include "embq/atomic_file.hpp"
 #include "embq/error.hpp"
 #include "embq/sensitivity.hpp"
 #include "plan_options.hpp"
@@ -47,11 +46,8 @@ int run_sensitivity_command(SensitivityCommandOptions& opt) {
         run_sensitivity(inputs, opt.options, opt.search.eval.options(), bar.callbacks());
     bar.finish();
     std::cout << sensitivity_report_text(result);
-    if (!opt.search.eval.report_json.empty())
-        write_file_atomically(opt.search.eval.report_json,
-                              sensitivity_report_json(inputs, result).dump(2) + "\n");
-    if (!opt.search.eval.report_md.empty())
-        write_file_atomically(opt.search.eval.report_md, sensitivity_report_markdown(result));
+    opt.search.eval.write_reports([&] { return sensitivity_report_json(inputs, result); },
+                                  [&] { return sensitivity_report_markdown(result); });
     return kExitOk;
 }
 

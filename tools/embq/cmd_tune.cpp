@@ -96,11 +96,8 @@ int run_tune_command(TuneCommandOptions& opt) {
         run_tune(inputs, opt.options, opt.search.eval.options(), bar.callbacks());
     bar.finish();
     std::cout << tune_report_text(result) << std::flush;
-    if (!opt.search.eval.report_json.empty())
-        write_file_atomically(opt.search.eval.report_json,
-                              tune_report_json(inputs, result).dump(2) + "\n");
-    if (!opt.search.eval.report_md.empty())
-        write_file_atomically(opt.search.eval.report_md, tune_report_markdown(result));
+    opt.search.eval.write_reports([&] { return tune_report_json(inputs, result); },
+                                  [&] { return tune_report_markdown(result); });
     if (!result.found()) {
         spdlog::error("{}; {} not written",
                       result.best ? "the best config fails on the held-out texts (the search "

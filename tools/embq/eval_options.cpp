@@ -1,5 +1,6 @@
 #include "eval_options.hpp"
 
+#include "embq/atomic_file.hpp"
 #include "embq/error.hpp"
 #include "text_options.hpp"
 
@@ -65,6 +66,12 @@ EvalOptions EvalArguments::options() const {
     o.recall_epsilon = recall_epsilon;
     o.index = parse_index_spec(index);
     return o;
+}
+
+void EvalArguments::write_reports(const std::function<nlohmann::json()>& json,
+                                  const std::function<std::string()>& markdown) const {
+    if (!report_json.empty()) write_file_atomically(report_json, json().dump(2) + "\n");
+    if (!report_md.empty()) write_file_atomically(report_md, markdown());
 }
 
 EvalInputs EvalArguments::resolved_inputs() const {

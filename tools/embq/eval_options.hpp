@@ -3,10 +3,12 @@
 // gates and report paths, declared once.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "embq/eval.hpp"
 #include "embq/gates.hpp"
@@ -29,6 +31,10 @@ struct EvalArguments {
     // Parses gates and checks report directories: usage errors before any work.
     std::vector<Gate> checked_gates() const;
     EvalOptions options() const;
+    // Writes --report-json and --report-md (atomically) where they were asked for; the
+    // arguments are made only then.
+    void write_reports(const std::function<nlohmann::json()>& json,
+                       const std::function<std::string()>& markdown) const;
     EvalInputs resolved_inputs() const;  // inputs with the card/tokenizer/max-length options
 };
 
