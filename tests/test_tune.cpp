@@ -160,7 +160,9 @@ TEST(Tune, SpeedObjectiveTimesTheLayersAndStillKeepsTheFragileOneSafe) {
     const TuneResult r = run_tune(split(texts), opt, options());
     ASSERT_TRUE(r.best) << tune_report_text(r);
     for (const auto& l : r.candidates[*r.best].layers) {
-        if (l.layer == kFragile) EXPECT_TRUE(l.scheme == "fp16" || l.scheme == "fp32") << l.scheme;
+        if (l.layer == kFragile) {
+            EXPECT_TRUE(l.scheme == "fp16" || l.scheme == "fp32") << l.scheme;
+        }
     }
     EXPECT_LE(static_cast<int>(r.candidates.size()), 6);
     // Predicted time: FP32 linears cost 1 in total, so any passing config costs less.
