@@ -12,7 +12,8 @@
 // 3. Verify end to end (single-layer losses do not add exactly) on the search texts and
 //    search lambda: double it while configs pass, halve it while they fail, bisect between.
 // 4. Refine the best passing config: move single layers one rung smaller, cheapest
-//    predicted loss first, keeping each move that still passes.
+//    predicted loss first, keeping each move that still passes (moves predicted to lose
+//    more than twice the smallest failing budget are skipped).
 // 5. Report the chosen config on the held-out texts, which the search never saw.
 // Every verified config joins a size/quality frontier; the log says what each step tried
 // and why the search stopped.
@@ -39,7 +40,7 @@ struct TuneOptions {
     std::vector<Gate> gates;  // at least one on an agreement metric (recall@10, cosine.p5, ...)
     TuneObjective objective = TuneObjective::Size;
     std::optional<double> max_size;   // size_ratio bound; configs above it never pass
-    int max_evals = 16;               // end-to-end verifications on the search texts
+    int max_evals = 12;               // end-to-end verifications on the search texts
     double time_budget_seconds = 0;   // 0: no limit; checked between trials
     int64_t sensitivity_samples = 1000;  // search texts the sensitivity stage measures on
     // Search texts each verification uses, and held-out texts the result is measured on

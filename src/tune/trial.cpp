@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <spdlog/spdlog.h>
+
 #include "embq/config.hpp"
 #include "embq/model.hpp"
 #include "embq/quantize.hpp"
@@ -34,6 +36,7 @@ Trial TrialRunner::run(const nlohmann::json& config, const std::function<void(si
     plan_options.allow_unmatched_rules = parsed.allow_unmatched_rules;
     plan_options.have_calibration = calibration_.has_value();
     LoadedModel loaded = load_model(model_);
+    const auto t_loaded = std::chrono::steady_clock::now();
     Trial trial;
     trial.plan = make_plan(parsed, take_inventory(loaded.module), plan_options);
     resolve_engine(trial.plan);
@@ -42,10 +45,15 @@ Trial TrialRunner::run(const nlohmann::json& config, const std::function<void(si
     quantize_model(std::move(loaded), trial.plan, parsed.source, output,
                    calibration_ ? &*calibration_ : nullptr);
     trial.bytes = fs::file_size(output);
+    const auto t_quantized = std::chrono::steady_clock::now();
     trial.result = baseline_->evaluate(output, on_texts);
     trial.verdicts = check_gates(gates_, trial.result.metrics);
     trial.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    spdlog::debug("trial: load {:.2f} s, plan+quantize {:.2f} s, evaluate {:.2f} s",
+                  std::chrono::duration<double>(t_loaded - t0).count(),
+                  std::chrono::duration<double>(t_quantized - t_loaded).count(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t_quantized).count());
     ++trials_;
     return trial;
 }

@@ -98,6 +98,7 @@ private:
     std::unique_ptr<TrialRunner> runner_;
     std::map<Assignment, size_t> seen_;
     std::optional<Assignment> best_;
+    std::optional<double> pass_lambda_, fail_lambda_;  // largest passing, smallest failing budget
     TuneResult result_;
     Clock::time_point t0_ = Clock::now();
     int evals_ = 0;
@@ -346,7 +347,8 @@ size_t Tuner::verify(const Assignment& a, const std::string& move) {
 }
 
 void Tuner::search_lambda() {
-    std::optional<double> pass_lambda, fail_lambda;
+    std::optional<double>& pass_lambda = pass_lambda_;
+    std::optional<double>& fail_lambda = fail_lambda_;
     double lambda = 1.0;
     for (int idle = 0; idle < 40; ++idle) {
         if (evals_ >= options_.max_evals) {
@@ -409,7 +411,9 @@ void Tuner::search_lambda() {
 }
 
 // From the best passing config, move single layers one rung cheaper, the least
-// predicted loss per unit of cost saved first; keep each move that still passes.
+// predicted loss per unit of cost saved first; keep each move that still passes. A move
+// predicted to lose more than twice the smallest budget that failed is not tried: the
+// budget search measured that far less already fails.
 void Tuner::refine() {
     if (!best_) return;
     struct Move {
@@ -440,6 +444,7 @@ void Tuner::refine() {
             Assignment a = *best_;
             tried.insert({m.layer, a[m.layer]});
             --a[m.layer];
+            if (fail_lambda_ && predicted_loss(a) > 2 * *fail_lambda_) continue;
             const Ladder& l = ladders_[m.layer];
             const std::string move = l.layer->path + ": " +
                                      std::string(l.rungs[a[m.layer] + 1].scheme->name()) +
