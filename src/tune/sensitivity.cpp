@@ -22,7 +22,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Index of the first dotted component that is a number ("encoder.layer.0.x" -> 2), or -1.
+// "encoder.layer.0.x" -> {"encoder", "layer", "0", "x"}.
 std::vector<std::string> split_path(const std::string& path) {
     std::vector<std::string> parts;
     size_t start = 0;
@@ -32,6 +32,7 @@ std::vector<std::string> split_path(const std::string& path) {
     return parts;
 }
 
+// Index of the first component that is a number ({"encoder", "layer", "0", ...} -> 2), or -1.
 int numbered_component(const std::vector<std::string>& parts) {
     for (size_t i = 0; i < parts.size(); ++i)
         if (!parts[i].empty() && std::all_of(parts[i].begin(), parts[i].end(), ::isdigit))
@@ -181,11 +182,17 @@ SensitivityResult run_sensitivity(const SearchInputs& inputs, const SensitivityO
     std::map<std::pair<std::string, std::string>, std::vector<double>> speedups;
     if (options.speed)
         for (const Scheme* s : schemes) {
-            Plan plan = plan_for(inventory, single_scheme_config(inventory, *s),
-                                 runner.has_calibration());
-            resolve_engine(plan);
-            for (const auto& g : check_plan_speed(plan, *options.speed).groups)
-                for (const auto& layer : g.layers) speedups[{layer, std::string(s->name())}] = g.speedup;
+            try {
+                Plan plan = plan_for(inventory, single_scheme_config(inventory, *s),
+                                     runner.has_calibration());
+                resolve_engine(plan);
+                for (const auto& g : check_plan_speed(plan, *options.speed).groups)
+                    for (const auto& layer : g.layers)
+                        speedups[{layer, std::string(s->name())}] = g.speedup;
+            } catch (const Error& e) {
+                // A layer its default options do not fit (a group size): untimed, not fatal.
+                spdlog::warn("{} not timed: {}", s->name(), e.what());
+            }
         }
 
     std::vector<std::pair<const SensitivityTarget*, const Scheme*>> work;

@@ -82,7 +82,9 @@ Command add_sensitivity_command(CLI::App& parent) {
                     "Bootstrap resamples for the 95% intervals (0: none)")
         ->check(CLI::Range(0, 100000))
         ->capture_default_str();
-    add_speed_check_flags(*app, opt->speed);
+    add_speed_check_flags(*app, opt->speed,
+                          "Also time each layer under each scheme against FP32 on this machine "
+                          "(x FP32 per --speed-batch size)");
     return {app, [opt] { return run_sensitivity_command(*opt); }};
 }
 

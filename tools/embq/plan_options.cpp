@@ -19,10 +19,9 @@ void add_plan_flags(CLI::App& app, QuantizeRequest& request) {
                    "the first), or the observer a config's inline calibration runs");
 }
 
-void add_speed_check_flags(CLI::App& app, SpeedCheckArguments& args) {
-    app.add_flag("--check-speed", args.enabled,
-                 "Time each rewritten layer against FP32 on this machine first and warn, "
-                 "naming the layers, where the plan would be slower");
+void add_speed_check_flags(CLI::App& app, SpeedCheckArguments& args,
+                           const std::string& check_speed_help) {
+    app.add_flag("--check-speed", args.enabled, check_speed_help);
     app.add_option("--speed-batch", args.options.batch_sizes,
                    "Batch sizes the speed check times, comma-separated")
         ->delimiter(',')

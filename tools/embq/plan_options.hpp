@@ -20,7 +20,11 @@ struct SpeedCheckArguments {
     bool enabled = false;
     SpeedCheckOptions options;
 };
-void add_speed_check_flags(CLI::App& app, SpeedCheckArguments& args);
+// `check_speed_help` says what --check-speed does for this command.
+void add_speed_check_flags(CLI::App& app, SpeedCheckArguments& args,
+                           const std::string& check_speed_help =
+                               "Time each rewritten layer against FP32 on this machine first "
+                               "and warn, naming the layers, where the plan would be slower");
 
 // "... with percentile:99.99 ranges from calib.json", or "" without calibration.
 std::string describe_calibration(const std::optional<Calibration>& calibration);
