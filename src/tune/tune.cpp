@@ -461,7 +461,7 @@ void Tuner::refine() {
             const size_t i = verify(a, move);
             TuneCandidate& c = result_.candidates[i];
             if (*best_ != previous) {
-                c.why = "passes and is smaller: kept";
+                c.why = "passes and is cheaper: kept";
                 improved = true;
                 break;
             }
