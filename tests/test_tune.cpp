@@ -82,6 +82,32 @@ TEST(Sensitivity, RanksTheFragileLayerFirstWithIntervalsAndEmbedsFp32Once) {
     test::expect_contains(text, {"quantize first", kFragile, "[95% bootstrap interval]"});
 }
 
+TEST(Sensitivity, TimesEachLayerUnderEachSchemeWhenAsked) {
+    const Texts texts(100);
+    SensitivityOptions opt;
+    opt.groups = {false, false, false, {"blocks.*"}};
+    opt.speed = SpeedCheckOptions{};
+    opt.speed->batch_sizes = {1, 8};
+    opt.speed->rounds = 1;
+    opt.bootstrap_resamples = 0;
+    const SensitivityResult r = run_sensitivity(texts.inputs(), opt, options());
+    size_t timed = 0;
+    for (const auto& e : r.entries) {
+        if (e.target.kind != SensitivityTarget::Kind::Layer) {
+            EXPECT_TRUE(e.speedup.empty());  // groups are not timed
+            EXPECT_EQ(e.target.name, "blocks.*");
+            EXPECT_EQ(e.layers.size(), 4u);
+            continue;
+        }
+        EXPECT_TRUE(e.intervals.empty());  // --bootstrap 0
+        ASSERT_EQ(e.speedup.size(), 2u) << e.target.name << " " << e.scheme;
+        for (const double x : e.speedup) EXPECT_GT(x, 0);
+        ++timed;
+    }
+    EXPECT_EQ(timed, 10u);
+    test::expect_contains(sensitivity_report_text(r), {"x FP32 b1", "x FP32 b8"});
+}
+
 TEST(Sensitivity, BadSchemeOrRankMetricIsAUsageErrorBeforeAnyWork) {
     const Texts texts(20);
     SearchInputs in = texts.inputs();
