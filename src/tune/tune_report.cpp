@@ -1,5 +1,6 @@
 // The tune report: the search log (every config verified, what it tried, what it did
 // next), the frontier, the chosen config's layers and its held-out result.
+#include <algorithm>
 #include <map>
 
 #include <nlohmann/json.hpp>
