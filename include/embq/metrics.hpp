@@ -81,11 +81,16 @@ Interval bootstrap_interval(const std::vector<double>& values,
 std::vector<int64_t> sample_rows(int64_t rows, int64_t count, uint64_t seed);
 Vectors gather_rows(const Vectors& v, const std::vector<int64_t>& rows);
 
-// Cosine between row i of `a` and row i of `b` (same shape), summarised.
+// Cosine between row i of `a` and row i of `b` (same shape), per row: two zero rows agree
+// (1), one zero row against a real one does not (0).
+std::vector<double> rowwise_cosines(const Vectors& a, const Vectors& b);
+
+// Per-row cosines summarised.
 struct CosineSummary {
     double mean = 0, min = 0, p1 = 0, p5 = 0, p50 = 0;
 };
-CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b);
+CosineSummary summarise_cosines(std::vector<double> cosines);
+CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b);  // both of the above
 
 // The q-th percentile (0..100) of ascending values, interpolating linearly between the
 // closest ranks (NumPy's default); NaN when empty.

@@ -46,6 +46,11 @@ struct PlannedModel {
 // Steps 1-3. Config errors name the config, the rule and the layer.
 PlannedModel load_and_plan(const QuantizeRequest& request);
 
+// Steps 2-3 for a config already in memory (the speed check's one-layer models, tune's
+// trials): make_plan, then the engine resolved and checked.
+Plan plan_and_check_engine(const Config& config, const ModelInventory& inventory,
+                           const PlanOptions& options);
+
 // Step 4: the calibration `planned.plan` needs, or nullopt when it needs none.
 // `on_warning` receives the inline calibration's warnings (ranges still moving, ...).
 std::optional<Calibration> obtain_calibration(

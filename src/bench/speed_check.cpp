@@ -14,6 +14,7 @@
 #include "embq/metrics.hpp"
 #include "embq/model.hpp"
 #include "embq/quantize.hpp"
+#include "embq/workflow.hpp"
 
 namespace embq {
 
@@ -64,8 +65,8 @@ torch::jit::Module quantize_one_layer(const LayerPlan& lp, const std::string& en
     one_layer_model(lp.layer).save(fp32_path.string());
     LoadedModel loaded = load_model(fp32_path);
     const nlohmann::json doc = one_layer_config(lp, engine);
-    Plan plan = make_plan(parse_config(doc, "<speed check>"), take_inventory(loaded.module), {});
-    resolve_engine(plan);
+    const Plan plan =
+        plan_and_check_engine(parse_config(doc, "<speed check>"), take_inventory(loaded.module), {});
     quantize_model(std::move(loaded), plan, doc, quantized_path);
     return load_model(quantized_path).module;
 }

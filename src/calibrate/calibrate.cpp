@@ -1,11 +1,11 @@
 #include "embq/calibrate.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <memory>
 
 #include "calibrate/instrument.hpp"
+#include "core/clock.hpp"
 #include "core/sha256.hpp"
 #include "embq/calibration.hpp"
 #include "embq/embed.hpp"
@@ -266,7 +266,7 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
                          const std::filesystem::path& data, DatasetFormat format,
                          const CalibrateOptions& options) {
     const std::vector<std::string> specs = canonical_specs(options);
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = Clock::now();
     EmbeddingModel model = open_embedding_model(model_path, model_options);
     const std::vector<ObservedSite> sites = instrument_linear_layers(model.embedder.module());
     if (sites.empty())
@@ -308,7 +308,7 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
         {"layers", std::move(layer_docs)},
         {"warnings", run.warnings},
     };
-    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    run.seconds = seconds_since(start);
     return run;
 }
 

@@ -1,11 +1,11 @@
 #include "embq/embed.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <numeric>
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "embq/error.hpp"
 #include "embq/model.hpp"
 #include "model/torch_util.hpp"
@@ -13,12 +13,6 @@
 namespace embq {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 at::Tensor select_output(const c10::IValue& result, const OutputSelector& sel) {
     switch (sel.kind) {

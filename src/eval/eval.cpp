@@ -1,11 +1,12 @@
 #include "embq/eval.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <random>
 
 #include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
 
 #include "embq/dataset.hpp"
 #include "embq/embed.hpp"
@@ -16,11 +17,6 @@ namespace embq {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 bool is_vector_file(const fs::path& p) {
     const auto ext = p.extension().string();
@@ -290,11 +286,9 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
                                recall_at_k(exact, truth, std::min(kk, k)));
     }
 
-    const CosineSummary cos = rowwise_cosine(corpus.baseline, corpus.candidate);
-    std::vector<int64_t> all_rows(static_cast<size_t>(rows));
-    for (int64_t i = 0; i < rows; ++i) all_rows[i] = i;
-    result.per_item["cosine"] = pair_similarities(corpus.baseline, all_rows, corpus.candidate,
-                                                  all_rows, SimilarityMetric::Cosine);
+    std::vector<double> per_row = rowwise_cosines(corpus.baseline, corpus.candidate);
+    const CosineSummary cos = summarise_cosines(per_row);
+    result.per_item["cosine"] = std::move(per_row);
     result.metrics.set("cosine.mean", cos.mean);
     result.metrics.set("cosine.min", cos.min);
     result.metrics.set("cosine.p1", cos.p1);

@@ -345,7 +345,7 @@ Vectors gather_rows(const Vectors& v, const std::vector<int64_t>& rows) {
     return out;
 }
 
-CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b) {
+std::vector<double> rowwise_cosines(const Vectors& a, const Vectors& b) {
     EMBQ_ASSERT(a.rows == b.rows && a.dim == b.dim);
     std::vector<double> cos(static_cast<size_t>(a.rows));
     for (int64_t r = 0; r < a.rows; ++r) {
@@ -360,6 +360,10 @@ CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b) {
         // Two zero vectors agree perfectly; one zero vector against a real one does not.
         cos[r] = xx == 0 && yy == 0 ? 1.0 : (xx == 0 || yy == 0) ? 0.0 : xy / std::sqrt(xx * yy);
     }
+    return cos;
+}
+
+CosineSummary summarise_cosines(std::vector<double> cos) {
     std::sort(cos.begin(), cos.end());
     CosineSummary s;
     if (cos.empty()) return s;
@@ -369,6 +373,10 @@ CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b) {
     s.p5 = percentile_of_sorted(cos, 5);
     s.p50 = percentile_of_sorted(cos, 50);
     return s;
+}
+
+CosineSummary rowwise_cosine(const Vectors& a, const Vectors& b) {
+    return summarise_cosines(rowwise_cosines(a, b));
 }
 
 double spearman(const std::vector<double>& x, const std::vector<double>& y) {

@@ -101,14 +101,14 @@ private:
 
     Error fail(const std::string& message) const { return config_error(origin_ + ": " + message); }
 
-    // Keys starting with `$` (`$schema`, `$comment`) are for editors and JSON tools;
-    // they are allowed at top level only, where such tools look for them.
+    // Keys starting with `$` (`$schema`, `$comment`) are for editors, JSON tools and
+    // people: allowed at top level and in rules (embq tune notes its evidence there), not
+    // in choices or the calibration object.
     void check_keys(const json& object, const std::vector<std::string>& known,
                     const std::string& where, bool allow_dollar_keys) const {
         for (const auto& item : object.items()) {
             const std::string& key = item.key();
             if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-            // "$schema", "$comment": JSON Schema's annotations, for people and editors.
             if (allow_dollar_keys && !key.empty() && key[0] == '$') continue;
             throw fail(unknown("key", key, known, " at " + where));
         }

@@ -14,9 +14,15 @@ PlannedModel load_and_plan(const QuantizeRequest& request) {
     PlanOptions options;
     options.allow_unmatched_rules = request.allow_unmatched_rules;
     options.have_calibration = !request.calibration_file.empty() || config.calibration.has_value();
-    Plan plan = make_plan(config, take_inventory(model.module), options);
-    resolve_engine(plan);
+    Plan plan = plan_and_check_engine(config, take_inventory(model.module), options);
     return {std::move(model), std::move(config), std::move(plan)};
+}
+
+Plan plan_and_check_engine(const Config& config, const ModelInventory& inventory,
+                           const PlanOptions& options) {
+    Plan plan = make_plan(config, inventory, options);
+    resolve_engine(plan);
+    return plan;
 }
 
 std::optional<Calibration> obtain_calibration(

@@ -6,6 +6,7 @@
 #include "embq/config.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
+#include "embq/workflow.hpp"
 
 namespace embq {
 
@@ -72,7 +73,7 @@ Plan plan_for(const ModelInventory& inventory, const nlohmann::json& config,
               bool have_calibration) {
     PlanOptions options;
     options.have_calibration = have_calibration;
-    return make_plan(parse_config(config, "<search>"), inventory, options);
+    return plan_and_check_engine(parse_config(config, "<search>"), inventory, options);
 }
 
 int64_t stored_bytes_with_defaults(const Layer& layer, const Scheme& scheme) {

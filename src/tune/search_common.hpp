@@ -36,6 +36,7 @@ std::vector<std::string> layers_supporting(const ModelInventory& inventory,
 nlohmann::json config_for_layers(const std::vector<std::string>& layers, const std::string& scheme);
 // Every layer the scheme supports on it.
 nlohmann::json single_scheme_config(const ModelInventory& inventory, const Scheme& scheme);
+// The plan of `config` with its engine resolved and checked.
 Plan plan_for(const ModelInventory& inventory, const nlohmann::json& config, bool have_calibration);
 
 // Bytes `layer` takes stored by `scheme` with its default options.

@@ -1,26 +1,23 @@
 #include "embq/sensitivity.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "embq/config.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
 #include "embq/metric_catalogue.hpp"
 #include "embq/model.hpp"
-#include "embq/quantize.hpp"
 #include "tune/search_common.hpp"
 #include "tune/trial.hpp"
 
 namespace embq {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // "encoder.layer.0.x" -> {"encoder", "layer", "0", "x"}.
 std::vector<std::string> split_path(const std::string& path) {
@@ -174,7 +171,7 @@ SensitivityResult run_sensitivity(const SearchInputs& inputs, const SensitivityO
     if (progress.start) progress.start("FP32", 0);
     TrialRunner runner(inputs.model, eval, eval_options, gates,
                        load_search_calibration(inputs, schemes), progress.update);
-    result.baseline_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    result.baseline_seconds = seconds_since(t0);
     result.fp32_bytes = runner.fp32_bytes();
 
     // Speed-ups per layer and scheme, from one speed check of a plan putting every
@@ -183,9 +180,8 @@ SensitivityResult run_sensitivity(const SearchInputs& inputs, const SensitivityO
     if (options.speed)
         for (const Scheme* s : schemes) {
             try {
-                Plan plan = plan_for(inventory, single_scheme_config(inventory, *s),
-                                     runner.has_calibration());
-                resolve_engine(plan);
+                const Plan plan = plan_for(inventory, single_scheme_config(inventory, *s),
+                                           runner.has_calibration());
                 for (const auto& g : check_plan_speed(plan, *options.speed).groups)
                     for (const auto& layer : g.layers)
                         speedups[{layer, std::string(s->name())}] = g.speedup;
@@ -252,7 +248,7 @@ SensitivityResult run_sensitivity(const SearchInputs& inputs, const SensitivityO
                          if (la != lb) return la;
                          return result.loss(a) > result.loss(b);
                      });
-    result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    result.seconds = seconds_since(t0);
     return result;
 }
 

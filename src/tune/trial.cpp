@@ -1,12 +1,12 @@
 #include "tune/trial.hpp"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "embq/config.hpp"
 #include "embq/model.hpp"
 #include "embq/quantize.hpp"
+#include "embq/workflow.hpp"
 
 namespace embq {
 
@@ -30,30 +30,25 @@ TrialRunner::TrialRunner(const fs::path& model, const EvalInputs& eval, const Ev
 }
 
 Trial TrialRunner::run(const nlohmann::json& config, const std::function<void(size_t)>& on_texts) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     const Config parsed = parse_config(config, "<trial>");
-    PlanOptions plan_options;
-    plan_options.allow_unmatched_rules = parsed.allow_unmatched_rules;
+    PlanOptions plan_options;  // the config's own allow_unmatched_rules still applies
     plan_options.have_calibration = calibration_.has_value();
     LoadedModel loaded = load_model(model_);
-    const auto t_loaded = std::chrono::steady_clock::now();
+    const double load_seconds = seconds_since(t0);
     Trial trial;
-    trial.plan = make_plan(parsed, take_inventory(loaded.module), plan_options);
-    resolve_engine(trial.plan);
+    trial.plan = plan_and_check_engine(parsed, take_inventory(loaded.module), plan_options);
     // One file reused by every trial: each is evaluated before the next is written.
     const fs::path output = scratch_.path() / "trial.pt";
     quantize_model(std::move(loaded), trial.plan, parsed.source, output,
                    calibration_ ? &*calibration_ : nullptr);
     trial.bytes = fs::file_size(output);
-    const auto t_quantized = std::chrono::steady_clock::now();
+    const double quantize_seconds = seconds_since(t0) - load_seconds;
     trial.result = baseline_->evaluate(output, on_texts);
     trial.verdicts = check_gates(gates_, trial.result.metrics);
-    trial.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::debug("trial: load {:.2f} s, plan+quantize {:.2f} s, evaluate {:.2f} s",
-                  std::chrono::duration<double>(t_loaded - t0).count(),
-                  std::chrono::duration<double>(t_quantized - t_loaded).count(),
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t_quantized).count());
+    trial.seconds = seconds_since(t0);
+    spdlog::debug("trial: load {:.2f} s, plan+quantize {:.2f} s, evaluate {:.2f} s", load_seconds,
+                  quantize_seconds, trial.seconds - load_seconds - quantize_seconds);
     ++trials_;
     return trial;
 }

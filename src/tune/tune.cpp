@@ -1,7 +1,6 @@
 #include "embq/tune.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -9,10 +8,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
 #include "embq/model.hpp"
-#include "embq/quantize.hpp"
 #include "embq/report.hpp"
 #include "tune/search_common.hpp"
 #include "tune/trial.hpp"
@@ -20,12 +19,6 @@
 namespace embq {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // A gate the search steers by: an agreement metric with a threshold below FP32's own
 // value. `slack` is how much loss the gate allows (0.03 for recall@10 >= 0.97).
@@ -129,9 +122,8 @@ std::map<std::pair<std::string, std::string>, double> Tuner::layer_speedups(
         spdlog::info("timing every layer under {} (speed objective)", s->name());
         std::vector<LayerGroupSpeed> groups;
         try {
-            Plan plan = plan_for(inventory, single_scheme_config(inventory, *s),
-                                 runner_->has_calibration());
-            resolve_engine(plan);
+            const Plan plan = plan_for(inventory, single_scheme_config(inventory, *s),
+                                       runner_->has_calibration());
             groups = check_plan_speed(plan, options_.speed).groups;
         } catch (const Error& e) {
             // A layer its default options do not fit: its speed counts as FP32's.
