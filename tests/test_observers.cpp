@@ -629,13 +629,15 @@ TEST(OutlierChannels, FlagsChannelsFarAboveTheMedian) {
     ASSERT_EQ(find_outlier_channels(max_abs, 15.0).size(), 1u);
 }
 
-TEST(OutlierChannels, ChannelAbsMaxSkipsNonFiniteValues) {
-    ChannelAbsMax tracker(3);
+TEST(OutlierChannels, ChannelRangeSkipsNonFiniteValues) {
+    ChannelRange tracker(3);
     const std::vector<float> rows = {1.0f,  -2.0f, 0.5f,   //
                                      -4.0f, kNaN,  0.25f,  //
                                      0.0f,  1.0f,  -kInf};
     tracker.observe(rows.data(), 3);
     EXPECT_EQ(tracker.max_abs(), (std::vector<float>{4.0f, 2.0f, 0.5f}));
+    EXPECT_EQ(tracker.min(), (std::vector<float>{-4.0f, -2.0f, 0.25f}));
+    EXPECT_EQ(tracker.max(), (std::vector<float>{1.0f, 1.0f, 0.5f}));
 }
 
 TEST(OutlierChannels, ZeroMedianAndBadInput) {

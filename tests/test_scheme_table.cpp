@@ -38,7 +38,7 @@ TEST(SchemeTable, EveryRowHasAUniqueNameASummaryAndAKind) {
         EXPECT_NE(supported_kinds(*s), "no") << s->name();
         EXPECT_EQ(find_scheme(s->name()), s);
         // Bias correction shifts a quantized weight's output: only options-taking schemes.
-        if (s->corrects_bias()) {
+        if (s->quantizes_linear_weight()) {
             EXPECT_TRUE(s->takes_options()) << s->name();
         }
     }
@@ -81,7 +81,7 @@ TEST(SchemeTable, BiasCorrectionMessageIsGeneratedFromTheTable) {
             const bool named = listed.find(" " + name + ",") != std::string::npos ||
                                listed.find(" " + name + " ") != std::string::npos ||
                                listed.find("(" + name) != std::string::npos;
-            EXPECT_EQ(named, s->corrects_bias()) << name << " in: " << message;
+            EXPECT_EQ(named, s->quantizes_linear_weight()) << name << " in: " << message;
         }
     }
 }

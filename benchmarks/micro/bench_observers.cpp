@@ -1,7 +1,7 @@
 // Activation observers (include/embq/observers.hpp): `embq calibrate` streams every
 // watched layer's input through Observer::observe, batch after batch, so observe() is
 // the calibration hot loop; range() runs once per layer at the end, and for the mse and
-// entropy kinds it is an O(bins^2) search over the 2,048-bin histogram. ChannelAbsMax
+// entropy kinds it is an O(bins^2) search over the 2,048-bin histogram. ChannelRange
 // runs beside them to flag outlier channels.
 // A batch is 32 sentences x 20 tokens x 384 features of N(0, 1) with a few outliers
 // (+-40, as LLM.int8()-style outlier features give); 8 distinct batches, fixed seeds.
@@ -58,18 +58,18 @@ void BM_ObserverRange(benchmark::State& state, const std::string& kind) {
     }
 }
 
-void BM_ChannelAbsMax(benchmark::State& state) {
-    embq::ChannelAbsMax channels(kFeatures);
+void BM_ChannelRange(benchmark::State& state) {
+    embq::ChannelRange channels(kFeatures);
     const auto& data = batches();
     size_t b = 0;
     for (auto _ : state) {
         channels.observe(data[b].data(), kSentences * kTokens);
         b = (b + 1) % kBatches;
     }
-    benchmark::DoNotOptimize(channels.max_abs().data());
+    benchmark::DoNotOptimize(channels.max().data());
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatchValues));
 }
-BENCHMARK(BM_ChannelAbsMax)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ChannelRange)->Unit(benchmark::kMicrosecond);
 
 // One observe and one range benchmark per kind in the observer table, so a new kind is
 // benchmarked without touching this file.

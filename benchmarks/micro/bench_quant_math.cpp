@@ -45,7 +45,7 @@ BENCHMARK(BM_QuantizeGroups)->Unit(benchmark::kMicrosecond);
 void BM_DequantizeGroups(benchmark::State& state) {
     const auto q = quantized();
     for (auto _ : state) {
-        auto w = embq::dequantize_groups(q, kGroup);
+        auto w = embq::dequantize_groups(q);
         benchmark::DoNotOptimize(w.data_ptr());
     }
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * kRows * kCols * 4);

@@ -27,11 +27,15 @@ struct CalibrateOptions {
     int64_t batch_size = kDefaultCalibrationBatch;
     double convergence_tolerance = 0.01;  // warn when a range moved more over the last 10%
     double outlier_factor = 8.0;          // channel max |x| over the median channel's
+    // Also sum X^T X of every linear layer's input (GPTQ rounding needs it): d x d floats
+    // per layer in memory and in the sidecar, and about one extra matmul per layer per batch.
+    bool input_gram = false;
     std::function<void(size_t done)> on_progress;
 };
 
 struct CalibrationRun {
-    nlohmann::json document;            // the calibration file's content
+    nlohmann::json document;            // the calibration file's content (sidecar not named yet)
+    InputGrams grams;                   // with CalibrateOptions::input_gram, by layer
     std::vector<std::string> warnings;  // also stored in the document
     size_t samples = 0;                 // texts run through the model
     size_t layers = 0;                  // linear layers observed
@@ -49,5 +53,10 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
                          const EmbeddingModelOptions& model_options,
                          const std::filesystem::path& data, DatasetFormat format,
                          const CalibrateOptions& options);
+
+// Writes the run's document to `path` and, when it has Gram matrices, the sidecar beside
+// it (include/embq/calibration.hpp), each through a temporary file: a failed write leaves
+// neither.
+void write_calibration(const CalibrationRun& run, const std::filesystem::path& path);
 
 }  // namespace embq

@@ -265,15 +265,20 @@ std::vector<std::string> observer_names();
 // Outlier channels: a few input features with activations far larger than the rest ruin
 // a per-tensor activation scale (the LLM.int8() observation); flag them.
 
-// Running max |x| per channel over row-major [rows, channels] batches; NaN/Inf skipped.
-class ChannelAbsMax {
+// Running min and max per channel over row-major [rows, channels] batches; NaN/Inf
+// skipped. Outlier detection reads max |x|; SmoothQuant reads the ranges.
+class ChannelRange {
 public:
-    explicit ChannelAbsMax(size_t channels);
+    explicit ChannelRange(size_t channels);
     void observe(const float* rows_by_channels, size_t rows);
-    const std::vector<float>& max_abs() const { return max_abs_; }
+    // 0 for a channel that saw no finite value.
+    const std::vector<float>& min() const { return min_; }
+    const std::vector<float>& max() const { return max_; }
+    std::vector<float> max_abs() const;
 
 private:
-    std::vector<float> max_abs_;
+    std::vector<float> min_, max_;
+    std::vector<bool> seen_;
 };
 
 struct OutlierChannel {

@@ -21,8 +21,10 @@ struct LayerPlan {
     std::string
         chosen_by;  // "rule 2 (encoder.*.query)", "default for linear", "kept: no rule or default"
     int64_t bytes_after = 0;
-    // Its scheme needs calibration or its options ask for bias correction.
+    // Its scheme needs calibration or its options do (bias correction, GPTQ, smoothing).
     bool needs_calibration() const;
+    // Its rounding needs the calibration inputs' Gram matrix (GPTQ).
+    bool needs_input_gram() const;
 };
 
 struct PlanOptions {
@@ -37,6 +39,7 @@ struct Plan {
     std::vector<std::string> warnings;  // e.g. rules that matched nothing, when allowed
 
     bool needs_calibration() const;  // some layer does (the one check every caller uses)
+    bool needs_input_gram() const;   // some layer does
     int64_t bytes_before() const;    // layers + kept, as the model stores them now
     int64_t bytes_after() const;     // layers as planned + kept
     const LayerPlan* find(const std::string& path) const;

@@ -43,6 +43,16 @@ enum class ActivationRange { Grid, Exact };
 const char* to_string(ActivationRange range) noexcept;  // "grid", "exact"
 std::optional<ActivationRange> parse_activation_range(std::string_view text);
 
+// How a linear layer's weight is rounded onto its scheme's grid. Nearest rounds every
+// weight alone. Gptq (OPTQ, Frantar et al. 2023) rounds column by column and moves each
+// column's rounding error onto the columns not yet rounded, weighted by the inverse of
+// the calibration inputs' Gram matrix X^T X, so the layer's *output* error on data like
+// the calibration's is what is minimised (src/quantize/gptq.cpp). Needs a calibration
+// recorded with the input Gram matrices (`embq calibrate --input-gram`).
+enum class Rounding { Nearest, Gptq };
+const char* to_string(Rounding rounding) noexcept;  // "nearest", "gptq"
+std::optional<Rounding> parse_rounding(std::string_view text);
+
 // Per-layer options a config rule may set. Unset fields take the scheme's defaults.
 struct SchemeOptions {
     std::optional<Granularity> granularity;
@@ -52,6 +62,12 @@ struct SchemeOptions {
     // output shift the quantized weight causes on the calibration data. Needs calibration.
     std::optional<bool> bias_correction;
     std::optional<ActivationRange> activation_range;
+    std::optional<Rounding> rounding;  // weight-quantized linear layers only
+    // int8 linear layers only: SmoothQuant's migration strength alpha in (0, 1]. Input
+    // channel j is divided by s_j = max|x_j|^alpha / max|W_:j|^(1-alpha) and weight
+    // column j multiplied by it, so outlier channels' range moves into the weights.
+    // Needs calibration (the per-channel input ranges).
+    std::optional<double> smoothing;
 };
 
 // Options with every field decided (the scheme's defaults filled in).
@@ -61,6 +77,8 @@ struct ResolvedOptions {
     bool reduce_range = false;
     bool bias_correction = false;
     ActivationRange activation_range = ActivationRange::Exact;  // meaningful where picked
+    Rounding rounding = Rounding::Nearest;
+    double smoothing = 0.0;  // 0: none
 };
 
 class RewriteContext;  // src/quantize/rewrite_context.hpp: the graph, the node, the layer's tensors
@@ -79,8 +97,10 @@ public:
     // Whether it runs a quantized engine's kernels (oneDNN, QNNPACK, FBGEMM), so that
     // the engine decides whether it runs at all.
     virtual bool needs_quantized_engine() const { return false; }
-    // Whether "bias_correction" applies: it quantizes a linear layer's weight.
-    virtual bool corrects_bias() const { return false; }
+    // Whether "bias_correction" and "rounding" apply: it quantizes a linear layer's weight.
+    virtual bool quantizes_linear_weight() const { return false; }
+    // Whether "smoothing" applies: it computes a linear layer in int8, activations too.
+    virtual bool smooths_activations() const { return false; }
     // Whether "activation_range" applies: it quantizes activations with a range it picks
     // on every call.
     virtual bool picks_activation_range() const { return false; }

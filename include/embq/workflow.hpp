@@ -51,7 +51,15 @@ PlannedModel load_and_plan(const QuantizeRequest& request);
 Plan plan_and_check_engine(const Config& config, const ModelInventory& inventory,
                            const PlanOptions& options);
 
-// Step 4: the calibration `planned.plan` needs, or nullopt when it needs none.
+// Reads a calibration file for the model at `model`: an Input error naming both SHA-256s
+// when the file calibrated another model. Selects `observer` when it is not empty.
+Calibration load_calibration_for(const std::filesystem::path& file,
+                                 const std::filesystem::path& model, const std::string& observer);
+
+// Step 4: the calibration `planned.plan` needs, or nullopt when it needs none: the file
+// (load_calibration_for), else the config's inline block, run with the input Gram
+// matrices when a layer's rounding needs them. A file without them, for such a plan, is
+// a Usage error that says how to record them.
 // `on_warning` receives the inline calibration's warnings (ranges still moving, ...).
 std::optional<Calibration> obtain_calibration(
     const QuantizeRequest& request, const PlannedModel& planned,

@@ -26,9 +26,11 @@ struct ActivationRecord {
     bool is_input = false;
     int64_t channels = 0;
     uint64_t rows = 0;
-    uint64_t last_batch = 0;                     // the batch whose samples were last counted
-    std::unique_ptr<ChannelAbsMax> channel_max;  // inputs only
-    std::vector<double> channel_sum;             // inputs only
+    uint64_t last_batch = 0;                    // the batch whose samples were last counted
+    std::unique_ptr<ChannelRange> channel_range;  // inputs only
+    std::vector<double> channel_sum;            // inputs only
+    bool with_gram = false;                     // inputs only, when asked
+    at::Tensor gram;                            // double [channels, channels]
 
     void observe(const at::Tensor& rows_by_channels, size_t samples) {
         const at::Tensor r = rows_by_channels.contiguous();
@@ -36,8 +38,9 @@ struct ActivationRecord {
         if (channels == 0) {
             channels = c;
             if (is_input) {
-                channel_max = std::make_unique<ChannelAbsMax>(static_cast<size_t>(c));
+                channel_range = std::make_unique<ChannelRange>(static_cast<size_t>(c));
                 channel_sum.assign(static_cast<size_t>(c), 0.0);
+                if (with_gram) gram = at::zeros({c, c}, at::kDouble);
             }
         }
         if (c != channels)
@@ -49,7 +52,12 @@ struct ActivationRecord {
         // (embedding itself ran faster on 1 thread than on 2), so they run in turn.
         for (Observer& o : observers) o.observe(data, static_cast<size_t>(n * c), samples);
         if (is_input) {
-            channel_max->observe(data, static_cast<size_t>(n));
+            channel_range->observe(data, static_cast<size_t>(n));
+            if (with_gram) {
+                // A NaN/Inf would poison every entry; the observers already count them.
+                const at::Tensor finite = at::nan_to_num(r, 0.0, 0.0, 0.0);
+                gram += finite.t().mm(finite).to(at::kDouble);
+            }
             // One batch's sums in float (a few thousand rows), the running totals in
             // double: 10,000 texts x 20 tokens of float sums would lose digits.
             const at::Tensor sums = r.sum(0);
@@ -92,6 +100,8 @@ json activation_json(const ActivationRecord& rec) {
     for (size_t i = 0; i < mean.size(); ++i)
         mean[i] = rec.rows ? rec.channel_sum[i] / static_cast<double>(rec.rows) : 0.0;
     out["channel_mean"] = mean;
+    out["channel_min"] = rec.channel_range ? rec.channel_range->min() : std::vector<float>{};
+    out["channel_max"] = rec.channel_range ? rec.channel_range->max() : std::vector<float>{};
     return out;
 }
 
@@ -124,9 +134,9 @@ public:
                 moving_.push_back(name + " (" + first.spec() + " moved " +
                                   format_percent(movement.get<double>(), 1.0) + ")");
         }
-        if (!rec.is_input || !rec.channel_max) return;
+        if (!rec.is_input || !rec.channel_range) return;
         const auto outliers =
-            find_outlier_channels(rec.channel_max->max_abs(), options_.outlier_factor);
+            find_outlier_channels(rec.channel_range->max_abs(), options_.outlier_factor);
         json list = json::array();
         std::vector<std::string> shown;
         for (const auto& oc : outliers) {
@@ -192,7 +202,7 @@ struct Records {
 };
 
 Records make_records(const std::vector<ObservedSite>& sites,
-                     const std::vector<std::string>& specs) {
+                     const std::vector<std::string>& specs, bool input_gram) {
     Records records;
     for (const ObservedSite& site : sites) {
         LayerRecord& layer = records.layers[site.layer];
@@ -200,6 +210,7 @@ Records make_records(const std::vector<ObservedSite>& sites,
         ActivationRecord& rec = site.output ? layer.output : layer.input;
         if (rec.observers.empty()) rec.observers = make_observers(specs);
         rec.is_input = !site.output;
+        rec.with_gram = rec.is_input && input_gram;
         records.by_site.push_back(&rec);
     }
     return records;
@@ -259,6 +270,20 @@ json layers_json(const std::map<std::string, LayerRecord>& layers, Diagnosis& di
     return docs;
 }
 
+InputGrams grams_of(const std::map<std::string, LayerRecord>& layers) {
+    InputGrams grams;
+    for (const auto& [path, layer] : layers) {
+        if (!layer.input.gram.defined()) continue;  // the data never reached it
+        auto gram = std::make_shared<InputGram>();
+        gram->dim = layer.input.channels;
+        gram->rows = layer.input.rows;
+        const at::Tensor g = layer.input.gram.to(at::kFloat).contiguous();
+        gram->values.assign(g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
+        grams[path] = std::move(gram);
+    }
+    return grams;
+}
+
 }  // namespace
 
 CalibrationRun calibrate(const std::filesystem::path& model_path,
@@ -271,7 +296,7 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
     const std::vector<ObservedSite> sites = instrument_linear_layers(model.embedder.module());
     if (sites.empty())
         throw input_error(model_path.string() + ": the model has no linear layer to calibrate");
-    Records records = make_records(sites, specs);
+    Records records = make_records(sites, specs, options.input_gram);
     const EmbedStats stats = observe_data(model, sites, records, data, format, options);
 
     CalibrationRun run;
@@ -308,6 +333,7 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
         {"layers", std::move(layer_docs)},
         {"warnings", run.warnings},
     };
+    if (options.input_gram) run.grams = grams_of(records.layers);
     run.seconds = seconds_since(start);
     return run;
 }

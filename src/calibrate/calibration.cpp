@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calibrate/gram_file.hpp"
 #include "core/text_table.hpp"
 #include "embq/error.hpp"
 
@@ -46,7 +47,8 @@ private:
 
 }  // namespace
 
-Calibration Calibration::from_json(const json& doc, const std::string& origin) {
+Calibration Calibration::from_json(const json& doc, const std::string& origin,
+                                   InputGrams grams) {
     const Reader reader(origin);
     if (!doc.is_object() || doc.value("format", "") != kCalibrationFormat)
         throw input_error(origin + ": not an embq calibration file (no \"format\": \"" +
@@ -89,11 +91,24 @@ Calibration Calibration::from_json(const json& doc, const std::string& origin) {
                 if (!mean.is_array())
                     throw reader.fail(where + ".input.channel_mean", "expected an array");
                 for (const auto& m : mean) layer.input_mean.push_back(m.get<double>());
+                // Absent in files written before smoothing existed; smoothing says so.
+                for (const auto& v : activation.value("channel_min", json::array()))
+                    layer.input_min.push_back(v.get<double>());
+                for (const auto& v : activation.value("channel_max", json::array()))
+                    layer.input_max.push_back(v.get<double>());
             }
         }
         cal.layers_[path] = std::move(layer);
     }
+    cal.grams_ = std::move(grams);
     return cal;
+}
+
+void Calibration::check_model(const std::string& model_sha256, const std::string& model_path) const {
+    if (model_sha256 == model_sha256_) return;
+    throw input_error(origin_ + " was calibrated on a model with SHA-256 " + model_sha256_ +
+                      ", not " + model_path + " (SHA-256 " + model_sha256 +
+                      "); calibrate this model with 'embq calibrate'");
 }
 
 Calibration Calibration::load(const std::filesystem::path& path) {
@@ -111,8 +126,10 @@ Calibration Calibration::load(const std::filesystem::path& path) {
         throw input_error(origin + ": not valid JSON (" + e.what() + ")");
     }
     try {
-        return from_json(doc, origin);
-    } catch (const json::type_error& e) {
+        InputGrams grams;
+        if (doc.is_object() && doc.contains("input_gram")) grams = read_grams(doc["input_gram"], path);
+        return from_json(doc, origin, std::move(grams));
+    } catch (const json::exception& e) {
         throw input_error(origin + ": a value has the wrong type (" + e.what() +
                           "); rerun 'embq calibrate' to write a valid file");
     }
@@ -151,7 +168,15 @@ std::optional<LayerCalibration> Calibration::layer(const std::string& path) cons
     const auto in = layer.input.ranges.find(selected_);
     const auto out = layer.output.ranges.find(selected_);
     if (in == layer.input.ranges.end() || out == layer.output.ranges.end()) return std::nullopt;
-    return LayerCalibration{path, in->second, out->second, layer.input_mean, layer.samples};
+    const auto gram = grams_.find(path);
+    return LayerCalibration{path,
+                            in->second,
+                            out->second,
+                            layer.input_mean,
+                            layer.input_min,
+                            layer.input_max,
+                            gram == grams_.end() ? nullptr : gram->second,
+                            layer.samples};
 }
 
 namespace {

@@ -14,17 +14,31 @@ namespace embq {
 // ---------------------------------------------------------------------------------------
 // Outlier channels
 
-ChannelAbsMax::ChannelAbsMax(size_t channels) : max_abs_(channels, 0.0f) {}
+ChannelRange::ChannelRange(size_t channels)
+    : min_(channels, 0.0f), max_(channels, 0.0f), seen_(channels, false) {}
 
-void ChannelAbsMax::observe(const float* rows_by_channels, size_t rows) {
-    const size_t channels = max_abs_.size();
+void ChannelRange::observe(const float* rows_by_channels, size_t rows) {
+    const size_t channels = min_.size();
     for (size_t r = 0; r < rows; ++r) {
         const float* row = rows_by_channels + r * channels;
         for (size_t c = 0; c < channels; ++c) {
-            const float magnitude = std::abs(row[c]);
-            if (std::isfinite(magnitude) && magnitude > max_abs_[c]) max_abs_[c] = magnitude;
+            const float v = row[c];
+            if (!std::isfinite(v)) continue;
+            if (!seen_[c]) {
+                min_[c] = max_[c] = v;
+                seen_[c] = true;
+            } else {
+                min_[c] = std::min(min_[c], v);
+                max_[c] = std::max(max_[c], v);
+            }
         }
     }
+}
+
+std::vector<float> ChannelRange::max_abs() const {
+    std::vector<float> out(min_.size());
+    for (size_t c = 0; c < out.size(); ++c) out[c] = std::max(std::abs(min_[c]), std::abs(max_[c]));
+    return out;
 }
 
 namespace {

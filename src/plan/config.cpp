@@ -23,11 +23,12 @@ const std::vector<std::string> kEngines = {"auto", "onednn", "qnnpack", "fbgemm"
 const std::vector<std::string> kTopKeys = {"$schema",    "description", "engine",
                                            "defaults",   "rules",       "allow_unmatched_rules",
                                            "calibration"};
-const std::vector<std::string> kChoiceKeys = {"scheme",          "granularity",     "symmetric",
-                                              "reduce_range",    "bias_correction", "activation_range"};
-const std::vector<std::string> kRuleKeys = {"match",           "kind",           "scheme",
-                                            "granularity",     "symmetric",      "reduce_range",
-                                            "bias_correction", "activation_range"};
+const std::vector<std::string> kChoiceKeys = {
+    "scheme",          "granularity",      "symmetric", "reduce_range",
+    "bias_correction", "activation_range", "rounding",  "smoothing"};
+const std::vector<std::string> kRuleKeys = {
+    "match",        "kind",         "scheme",          "granularity",      "symmetric",
+    "reduce_range", "bias_correction", "activation_range", "rounding",     "smoothing"};
 const std::vector<std::string> kCalibrationKeys = {"data", "samples", "observer", "batch_size"};
 
 std::string join(const std::vector<std::string>& words) {
@@ -195,6 +196,19 @@ private:
             choice.options.activation_range = parse_activation_range(text);
             if (!choice.options.activation_range)
                 throw fail(path + ".activation_range: '" + text + "' is not grid or exact");
+        }
+        if (object.contains("rounding")) {
+            const std::string text = string(object["rounding"], path + ".rounding");
+            choice.options.rounding = parse_rounding(text);
+            if (!choice.options.rounding)
+                throw fail(path + ".rounding: '" + text + "' is not nearest or gptq");
+        }
+        if (object.contains("smoothing")) {
+            const json& alpha = object["smoothing"];
+            if (!alpha.is_number() || !(alpha.get<double>() > 0.0 && alpha.get<double>() <= 1.0))
+                throw fail(path + ".smoothing must be SmoothQuant's alpha, a number in (0, 1] "
+                           "such as 0.5, not " + describe(alpha));
+            choice.options.smoothing = alpha.get<double>();
         }
         return choice;
     }

@@ -106,11 +106,24 @@ LayerPlan plan_layer(const Config& config, const Layer& layer, const Choice& cho
     }
     if (choice.options.bias_correction.value_or(false)) {
         // Only schemes that quantize a linear layer's weight shift its output.
-        if (layer.kind != LayerKind::Linear || !plan.scheme->corrects_bias())
+        if (layer.kind != LayerKind::Linear || !plan.scheme->quantizes_linear_weight())
             throw option_not_taken(config, choice, layer, "bias_correction",
                                    "weight-quantized linear layers",
-                                   [](const Scheme& s) { return s.corrects_bias(); });
+                                   [](const Scheme& s) { return s.quantizes_linear_weight(); });
         plan.options.bias_correction = true;
+    }
+    if (choice.options.rounding) {
+        if (layer.kind != LayerKind::Linear || !plan.scheme->quantizes_linear_weight())
+            throw option_not_taken(config, choice, layer, "rounding",
+                                   "weight-quantized linear layers",
+                                   [](const Scheme& s) { return s.quantizes_linear_weight(); });
+        plan.options.rounding = *choice.options.rounding;
+    }
+    if (choice.options.smoothing) {
+        if (!plan.scheme->smooths_activations())
+            throw option_not_taken(config, choice, layer, "smoothing", "int8 linear layers",
+                                   [](const Scheme& s) { return s.smooths_activations(); });
+        plan.options.smoothing = *choice.options.smoothing;
     }
     if (choice.options.activation_range) {
         if (!plan.scheme->picks_activation_range())
@@ -149,6 +162,13 @@ void check_unmatched_rules(const Config& config, const ModelInventory& inventory
     }
 }
 
+// The option that makes a layer need calibration when its scheme alone does not.
+std::string calibrated_option(const ResolvedOptions& o) {
+    if (o.bias_correction) return "bias_correction";
+    if (o.rounding == Rounding::Gptq) return "rounding gptq";
+    return "smoothing";
+}
+
 void check_calibration(const Config& config, const Plan& plan, const PlanOptions& options) {
     if (options.have_calibration) return;
     for (const auto& first : plan.layers) {
@@ -158,7 +178,7 @@ void check_calibration(const Config& config, const Plan& plan, const PlanOptions
             if (lp.needs_calibration()) layers.push_back(lp.layer.path);
         const std::string what = first.scheme->needs_calibration()
                                      ? "scheme '" + std::string(first.scheme->name()) + "'"
-                                     : std::string("bias_correction");
+                                     : calibrated_option(first.options);
         throw config_error(
             config.origin + ": " + what + " (" + first.chosen_by + ", layers " +
             format_list(layers) +
@@ -173,6 +193,8 @@ std::string options_text(const LayerPlan& lp) {
         lp.options.granularity.to_string() + (lp.options.symmetric ? " sym" : " asym");
     if (lp.options.reduce_range) text += " reduce_range";
     if (lp.options.bias_correction) text += " bias_correction";
+    if (lp.options.rounding == Rounding::Gptq) text += " gptq";
+    if (lp.options.smoothing > 0) text += " smooth:" + format_fixed(lp.options.smoothing, 2);
     if (lp.scheme->picks_activation_range())
         text += std::string(" range:") + to_string(lp.options.activation_range);
     return text;
@@ -211,12 +233,21 @@ std::string format_scheme_totals(const Plan& plan) {
 }  // namespace
 
 bool LayerPlan::needs_calibration() const {
-    return scheme->needs_calibration() || options.bias_correction;
+    return scheme->needs_calibration() || options.bias_correction || needs_input_gram() ||
+           options.smoothing > 0;
 }
+
+bool LayerPlan::needs_input_gram() const { return options.rounding == Rounding::Gptq; }
 
 bool Plan::needs_calibration() const {
     for (const auto& lp : layers)
         if (lp.needs_calibration()) return true;
+    return false;
+}
+
+bool Plan::needs_input_gram() const {
+    for (const auto& lp : layers)
+        if (lp.needs_input_gram()) return true;
     return false;
 }
 
@@ -286,6 +317,11 @@ nlohmann::json plan_to_json(const Plan& plan) {
              {"symmetric", options ? nlohmann::json(lp.options.symmetric) : nlohmann::json()},
              {"reduce_range", options ? nlohmann::json(lp.options.reduce_range) : nlohmann::json()},
              {"bias_correction", lp.options.bias_correction},
+             {"rounding", lp.layer.kind == LayerKind::Linear && lp.scheme->quantizes_linear_weight()
+                              ? nlohmann::json(to_string(lp.options.rounding))
+                              : nlohmann::json()},
+             {"smoothing", lp.options.smoothing > 0 ? nlohmann::json(lp.options.smoothing)
+                                                    : nlohmann::json()},
              {"activation_range", lp.scheme->picks_activation_range()
                                       ? nlohmann::json(to_string(lp.options.activation_range))
                                       : nlohmann::json()},

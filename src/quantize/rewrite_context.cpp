@@ -4,6 +4,7 @@
 #include <torch/jit.h>
 
 #include "embq/error.hpp"
+#include "quantize/gptq.hpp"
 
 namespace embq {
 
@@ -71,6 +72,25 @@ c10::optional<at::Tensor> RewriteContext::output_bias(const ResolvedOptions& opt
     const at::Tensor shift = at::matmul(w.to(at::kDouble) - dequantized.to(at::kDouble), mean);
     const at::Tensor base = b ? b->to(at::kDouble) : at::zeros({w.size(0)}, at::kDouble);
     return (base + shift).to(at::kFloat);
+}
+
+at::Tensor RewriteContext::round_weight(const ResolvedOptions& options, const at::Tensor& weight,
+                                        const GroupQuantized& grid,
+                                        const at::Tensor& input_scale) const {
+    if (options.rounding == Rounding::Nearest) return nearest_codes(weight, grid);
+    const LayerCalibration cal = calibration();
+    if (!cal.input_gram)
+        throw config_error("layer '" + layer_.path + "': rounding gptq needs its input Gram matrix, "
+                           "which " + calibration_->origin() +
+                           " lacks; recalibrate with 'embq calibrate --input-gram'");
+    const InputGram& g = *cal.input_gram;
+    if (g.dim != weight.size(1))
+        throw config_error("layer '" + layer_.path + "': the calibration's Gram matrix is " +
+                           std::to_string(g.dim) + " wide but the layer takes " +
+                           std::to_string(weight.size(1)) + " inputs; recalibrate on this model");
+    at::Tensor gram = at::from_blob(const_cast<float*>(g.values.data()), {g.dim, g.dim}, at::kFloat);
+    if (input_scale.defined()) gram = gram * at::outer(input_scale, input_scale);
+    return gptq_codes(weight, gram, grid);
 }
 
 torch::jit::Value* RewriteContext::attribute(const std::string& name,

@@ -13,6 +13,7 @@
 #include "embq/calibration.hpp"
 #include "embq/layers.hpp"
 #include "embq/scheme.hpp"
+#include "quantize/quant_math.hpp"
 
 namespace embq {
 
@@ -41,6 +42,15 @@ public:
     // is needed.
     c10::optional<at::Tensor> output_bias(const ResolvedOptions& options,
                                           const at::Tensor& dequantized) const;
+
+    // Codes for `weight` on `grid` as options.rounding asks: round to nearest, or GPTQ on
+    // the calibration's input Gram matrix of this layer. `weight` is the layer's weight or
+    // one whose inputs are the layer's inputs times `input_scale` per channel (smoothing);
+    // the Gram matrix is scaled to match. Config errors name the layer when the Gram
+    // matrix is missing or of another width.
+    at::Tensor round_weight(const ResolvedOptions& options, const at::Tensor& weight,
+                            const GroupQuantized& grid,
+                            const at::Tensor& input_scale = at::Tensor()) const;
 
     // A value that reads attribute `name` of this layer, stored on the model's root
     // module. `make` runs only the first time: a layer called twice shares the tensors.

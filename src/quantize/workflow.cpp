@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/sha256.hpp"
 #include "embq/calibrate.hpp"
 #include "embq/dataset.hpp"
 #include "embq/error.hpp"
+#include "embq/format.hpp"
 
 namespace embq {
 
@@ -25,14 +27,38 @@ Plan plan_and_check_engine(const Config& config, const ModelInventory& inventory
     return plan;
 }
 
+Calibration load_calibration_for(const std::filesystem::path& file,
+                                 const std::filesystem::path& model, const std::string& observer) {
+    Calibration calibration = Calibration::load(file);
+    calibration.check_model(sha256_file(model), model.string());
+    if (!observer.empty()) calibration.select(observer);
+    return calibration;
+}
+
+namespace {
+
+std::string gptq_layers(const Plan& plan) {
+    std::vector<std::string> layers;
+    for (const auto& lp : plan.layers)
+        if (lp.needs_input_gram()) layers.push_back(lp.layer.path);
+    return format_list(layers);
+}
+
+}  // namespace
+
 std::optional<Calibration> obtain_calibration(
     const QuantizeRequest& request, const PlannedModel& planned,
     const std::function<void(const std::string&)>& on_warning) {
     if (!planned.plan.needs_calibration()) return std::nullopt;
     const Config& config = planned.config;
     if (!request.calibration_file.empty()) {
-        Calibration calibration = Calibration::load(request.calibration_file);
-        if (!request.observer.empty()) calibration.select(request.observer);
+        Calibration calibration =
+            load_calibration_for(request.calibration_file, request.model, request.observer);
+        if (planned.plan.needs_input_gram() && !calibration.has_input_grams())
+            throw usage_error(request.calibration_file.string() +
+                              " has no input Gram matrices, which rounding gptq needs (layers " +
+                              gptq_layers(planned.plan) +
+                              "); recalibrate with 'embq calibrate --input-gram'");
         if (config.calibration)
             spdlog::info("using {}; the config's \"calibration\" is not run",
                          request.calibration_file.string());
@@ -45,13 +71,14 @@ std::optional<Calibration> obtain_calibration(
     options.samples = spec.samples;
     options.observers = {request.observer.empty() ? spec.observer : request.observer};
     options.batch_size = spec.batch_size;
+    options.input_gram = planned.plan.needs_input_gram();
     spdlog::info("calibrating on the first {} texts of {} ({})", spec.samples, spec.data.string(),
                  options.observers.front());
     const CalibrationRun run = calibrate(request.model, request.calibration_model, spec.data,
                                          dataset_format_for(spec.data), options);
     if (on_warning)
         for (const auto& w : run.warnings) on_warning(w);
-    return Calibration::from_json(run.document, config.origin + " calibration");
+    return Calibration::from_json(run.document, config.origin + " calibration", run.grams);
 }
 
 }  // namespace embq

@@ -12,6 +12,14 @@
 
 namespace embq {
 
+// The lines of a `rows` function (see replace_lookup) that unpack the 4-bit codes of the
+// rows `ids` selects from params[0] (two codes a byte, low nibble first) into `codes`.
+inline constexpr const char* kUnpackInt4Rows = R"TS(
+    packed = torch.embedding(params[0], ids)
+    codes = torch.stack([torch.bitwise_and(packed, 15), torch.bitwise_right_shift(packed, 4)], -1)
+    codes = codes.flatten(-2)
+)TS";
+
 // Compiles `source` once (cached by its text) and returns function `name` from it.
 const torch::jit::Function& script_function(const std::string& source, const std::string& name);
 

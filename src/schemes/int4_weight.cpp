@@ -1,5 +1,6 @@
 // int4_weight: 4-bit weight codes, two to a byte, with an FP16 scale and offset per
-// group of N input elements (group:32/64/128; 4.5 bits/weight at group:64). The
+// group of N input elements (group:32/64/128; 4.5 bits/weight at group:64), rounded to
+// nearest or by GPTQ ("rounding": "gptq"). The
 // weight is dequantized to FP32 at run time and multiplied with the stock FP32
 // linear: it buys size, not speed. Symmetric (0.0 exact) or affine (full range).
 #include "embq/error.hpp"
@@ -32,7 +33,7 @@ public:
                "time";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
-    bool corrects_bias() const override { return true; }
+    bool quantizes_linear_weight() const override { return true; }
     std::string_view options_help() const override {
         return "group:N (default group:64) or per_channel; symmetric (default) or not";
     }
@@ -70,8 +71,11 @@ public:
         const int64_t group = o.granularity.group_size;
         GroupQuantized q;
         auto quantized = [&]() -> const GroupQuantized& {
-            if (!q.codes.defined())
-                q = quantize_groups(ctx.weight(), group, 4, o.symmetric, at::kHalf);
+            if (!q.codes.defined()) {
+                const at::Tensor w = ctx.weight();
+                q = quantize_groups(w, group, 4, o.symmetric, at::kHalf);
+                q.codes = ctx.round_weight(o, w, q);
+            }
             return q;
         };
         torch::jit::Value* packed =
@@ -81,7 +85,7 @@ public:
         torch::jit::Value* bias = nullptr;
         if (o.bias_correction)
             bias = ctx.attribute(
-                "bias", [&] { return *ctx.output_bias(o, dequantize_groups(quantized(), group)); });
+                "bias", [&] { return *ctx.output_bias(o, dequantize_groups(quantized())); });
         replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, offset},
                        bias);
     }

@@ -42,11 +42,6 @@ def with_range_rows(x: Tensor, steps: float) -> Tensor:
     r = torch.exp2(torch.ceil(torch.log2(torch.maximum(hi, -lo).clamp_min(1e-30)) * steps) / steps)
     low = torch.where(lo >= r * -0.125, r * -0.125, -r)
     return torch.cat([rows, torch.stack([r, low]).unsqueeze(1).expand(2, k)])
-
-def without_range_rows(y: Tensor, x: Tensor) -> Tensor:
-    shape = x.size()[:-1]
-    shape.append(y.size(1))
-    return y[:-2].reshape(shape)
 )TS";
 // 8 steps per octave measured slower (more ranges per layer than the kernel cache keeps:
 // 0.67x FP32 at batch 1) and no more accurate on USE-Lite (recall@10 0.933).
@@ -61,8 +56,9 @@ public:
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
     bool needs_quantized_engine() const override { return true; }
-    bool corrects_bias() const override { return true; }
+    bool quantizes_linear_weight() const override { return true; }
     bool picks_activation_range() const override { return true; }
+    bool smooths_activations() const override { return true; }
     std::string_view options_help() const override {
         return "per_channel (default) or per_tensor; reduce_range";
     }
@@ -79,45 +75,27 @@ public:
     }
 
     std::optional<std::string> unavailable_reason(const std::string& engine) const override {
-        try {
-            use_engine(engine);
-            const c10::IValue packed =
-                prepack_int8_linear(quantize_int8_weight(at::randn({8, 8}), true), c10::nullopt);
-            static const auto op =
-                c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_dynamic", "");
-            torch::jit::Stack stack{at::randn({2, 8}), packed, false};
-            op.callBoxed(&stack);
-            return std::nullopt;
-        } catch (const std::exception& e) {
-            return "quantized::linear_dynamic does not run on engine '" + engine + "' (" +
-                   first_line_of(e) + ")";
-        }
+        return int8_linear_unavailable_reason(engine);
     }
 
     void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {
+        const Int8Weight weight = make_int8_weight(ctx, o);
         torch::jit::Value* packed = ctx.attribute("packed", [&] {
             use_engine(ctx.engine());
-            const at::Tensor q = quantize_int8_weight(
-                ctx.weight(), o.granularity.kind == Granularity::Kind::PerChannel);
-            return prepack_int8_linear(q, ctx.output_bias(o, q.dequantize()));
+            return prepack_int8_linear(weight.qweight, ctx.output_bias(o, weight.dequantized));
         });
         // The packed weights' class cannot be named in a script function compiled here, so
-        // linear_dynamic is inserted directly, between the grid's two halves.
-        const bool grid = o.activation_range == ActivationRange::Grid;
+        // linear_dynamic is inserted directly, between the grid's range rows and their removal.
         torch::jit::Value* x = ctx.node()->input(0);
-        torch::jit::Value* rows =
-            grid ? ctx.call(script_function(kGridRangeSource, "with_range_rows"),
-                            {x, ctx.constant(kRangeSteps)})
-                       .at(0)
-                 : x;
-        torch::jit::Value* y = nullptr;
-        {
-            torch::jit::WithInsertPoint guard(ctx.node());
-            y = ctx.graph().insert(c10::Symbol::fromQualString("quantized::linear_dynamic"),
-                                   {rows, packed, ctx.constant(o.reduce_range)});
+        torch::jit::Value* input = smoothed_input(ctx, weight);
+        if (o.activation_range == ActivationRange::Exact) {
+            ctx.replace_node_output(insert_linear_dynamic(ctx, input, packed, o.reduce_range));
+            return;
         }
-        if (grid) y = ctx.call(script_function(kGridRangeSource, "without_range_rows"), {y, x}).at(0);
-        ctx.replace_node_output(y);
+        torch::jit::Value* rows = ctx.call(script_function(kGridRangeSource, "with_range_rows"),
+                                           {input, ctx.constant(kRangeSteps)})
+                                      .at(0);
+        ctx.replace_node_output(linear_dynamic_on_range_rows(ctx, rows, packed, x, o.reduce_range));
     }
 };
 

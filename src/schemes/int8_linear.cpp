@@ -1,7 +1,10 @@
 #include "schemes/int8_linear.hpp"
 
 #include "embq/error.hpp"
+#include "model/torch_util.hpp"
+#include "quantize/engine.hpp"
 #include "quantize/quant_math.hpp"
+#include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"
 
 namespace embq {
@@ -13,6 +16,109 @@ at::Tensor quantize_int8_weight(const at::Tensor& w, bool per_channel) {
                                         at::zeros({w.size(0)}, at::kLong), 0, at::kQInt8);
     }
     return at::quantize_per_tensor(w, scales.item<double>(), 0, at::kQInt8);
+}
+
+namespace {
+
+// Per-channel input ranges of the layer, checked against its width.
+at::Tensor channel_bound(const RewriteContext& ctx, const std::vector<double>& values) {
+    const int64_t width = ctx.layer().weight_shape.at(1);
+    if (static_cast<int64_t>(values.size()) != width)
+        throw config_error("layer '" + ctx.layer().path + "': smoothing needs the calibration's "
+                           "per-channel input ranges (" + std::to_string(width) +
+                           " channels), which this file does not have; recalibrate with this "
+                           "embq on this model");
+    return at::tensor(values, at::kDouble).to(at::kFloat);
+}
+
+}  // namespace
+
+Int8Weight make_int8_weight(const RewriteContext& ctx, const ResolvedOptions& o) {
+    at::Tensor w = ctx.weight();
+    Int8Weight out;
+    if (o.smoothing > 0) {
+        const LayerCalibration cal = ctx.calibration();
+        const at::Tensor max_abs = at::maximum(channel_bound(ctx, cal.input_min).abs(),
+                                               channel_bound(ctx, cal.input_max).abs());
+        const at::Tensor s = smoothing_factors(w, max_abs, o.smoothing);
+        out.input_scale = s.reciprocal();
+        w = w * s.unsqueeze(0);
+    }
+    const bool per_channel = o.granularity.kind == Granularity::Kind::PerChannel;
+    const GroupQuantized grid = symmetric_int8_grid(w, per_channel);
+    const at::Tensor values =
+        (ctx.round_weight(o, w, grid, out.input_scale).to(at::kInt) - 128).to(at::kChar);
+    const at::Tensor scale = grid.scale.reshape({-1}).to(at::kDouble);
+    out.qweight = per_channel
+                      ? at::_make_per_channel_quantized_tensor(
+                            values, scale, at::zeros({w.size(0)}, at::kLong), 0)
+                      : at::_make_per_tensor_quantized_tensor(values, scale[0].item<double>(), 0);
+    out.dequantized = out.qweight.dequantize();
+    if (out.input_scale.defined()) out.dequantized = out.dequantized * out.input_scale.unsqueeze(0);
+    return out;
+}
+
+torch::jit::Value* smoothed_input(RewriteContext& ctx, const Int8Weight& weight) {
+    torch::jit::Value* x = ctx.node()->input(0);
+    if (!weight.input_scale.defined()) return x;
+    torch::jit::Value* scale = ctx.attribute("input_scale", [&] { return weight.input_scale; });
+    torch::jit::WithInsertPoint guard(ctx.node());
+    return ctx.graph().insert(c10::aten::mul, {x, scale});
+}
+
+ClipRange smoothed_input_range(const LayerCalibration& cal, const at::Tensor& input_scale) {
+    const at::Tensor lo = at::tensor(cal.input_min, at::kDouble) * input_scale.to(at::kDouble);
+    const at::Tensor hi = at::tensor(cal.input_max, at::kDouble) * input_scale.to(at::kDouble);
+    return {lo.min().item<double>(), hi.max().item<double>()};
+}
+
+const char* const kFixedRangeRowsSource = R"TS(
+def with_fixed_range_rows(x: Tensor, lo: float, hi: float) -> Tensor:
+    k = x.size(-1)
+    rows = x.reshape(-1, k).clamp(lo, hi)
+    ends = torch.tensor([hi, lo], dtype=x.dtype).unsqueeze(1).expand(2, k)
+    return torch.cat([rows, ends])
+)TS";
+
+namespace {
+
+const char* kWithoutRangeRowsSource = R"TS(
+def without_range_rows(y: Tensor, x: Tensor) -> Tensor:
+    shape = x.size()[:-1]
+    shape.append(y.size(1))
+    return y[:-2].reshape(shape)
+)TS";
+
+}  // namespace
+
+torch::jit::Value* insert_linear_dynamic(RewriteContext& ctx, torch::jit::Value* input,
+                                         torch::jit::Value* packed, bool reduce_range) {
+    torch::jit::WithInsertPoint guard(ctx.node());
+    return ctx.graph().insert(c10::Symbol::fromQualString("quantized::linear_dynamic"),
+                              {input, packed, ctx.constant(reduce_range)});
+}
+
+torch::jit::Value* linear_dynamic_on_range_rows(RewriteContext& ctx, torch::jit::Value* rows,
+                                                torch::jit::Value* packed, torch::jit::Value* x,
+                                                bool reduce_range) {
+    torch::jit::Value* y = insert_linear_dynamic(ctx, rows, packed, reduce_range);
+    return ctx.call(script_function(kWithoutRangeRowsSource, "without_range_rows"), {y, x}).at(0);
+}
+
+std::optional<std::string> int8_linear_unavailable_reason(const std::string& engine) {
+    try {
+        use_engine(engine);
+        const c10::IValue packed =
+            prepack_int8_linear(quantize_int8_weight(at::randn({8, 8}), true), c10::nullopt);
+        static const auto op =
+            c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_dynamic", "");
+        torch::jit::Stack stack{at::randn({2, 8}), packed, false};
+        op.callBoxed(&stack);
+        return std::nullopt;
+    } catch (const std::exception& e) {
+        return "quantized::linear_dynamic does not run on engine '" + engine + "' (" +
+               first_line_of(e) + ")";
+    }
 }
 
 c10::IValue prepack_int8_linear(const at::Tensor& qweight, const c10::optional<at::Tensor>& bias) {

@@ -8,8 +8,25 @@
 #include <torch/script.h>
 
 #include "embq/scheme.hpp"
+#include "quantize/rewrite_context.hpp"
 
 namespace embq {
+
+// A linear layer's int8 weight as its options ask: smoothed (SmoothQuant), rounded to
+// nearest or by GPTQ.
+struct Int8Weight {
+    at::Tensor qweight;      // qint8, symmetric, per channel or per tensor
+    at::Tensor dequantized;  // the FP32 weight the layer now computes with, on its own inputs
+    at::Tensor input_scale;  // 1 / s per input channel with smoothing; undefined without
+};
+Int8Weight make_int8_weight(const RewriteContext& ctx, const ResolvedOptions& options);
+
+// The layer's input, multiplied by the weight's input_scale when it has one.
+torch::jit::Value* smoothed_input(RewriteContext& ctx, const Int8Weight& weight);
+
+// The range of the smoothed input x * input_scale, from the calibration's per-channel
+// minima and maxima (exact min/max: no observer saw the smoothed values).
+ClipRange smoothed_input_range(const LayerCalibration& calibration, const at::Tensor& input_scale);
 
 // Symmetric int8 weight (zero point 0, codes -127..127), per output channel or per tensor.
 at::Tensor quantize_int8_weight(const at::Tensor& weight, bool per_channel);
@@ -21,6 +38,23 @@ c10::IValue prepack_int8_linear(const at::Tensor& qweight, const c10::optional<a
 // tensor or per channel); reduce_range is left to the caller.
 ResolvedOptions resolve_int8_weight(std::string_view scheme, const Layer& layer,
                                     const SchemeOptions& options);
+
+// TorchScript with_fixed_range_rows(x: Tensor, lo: float, hi: float) -> Tensor: x
+// flattened to [n, k], clipped to [lo, hi], with the rows [hi...] and [lo...] appended, so
+// that linear_dynamic, which quantizes with its input's min and max, uses that range.
+extern const char* const kFixedRangeRowsSource;
+
+// quantized::linear_dynamic on `rows` (x flattened plus two range rows), and its output
+// back in x's shape without those two rows.
+torch::jit::Value* linear_dynamic_on_range_rows(RewriteContext& ctx, torch::jit::Value* rows,
+                                                torch::jit::Value* packed, torch::jit::Value* x,
+                                                bool reduce_range);
+// quantized::linear_dynamic inserted before the node.
+torch::jit::Value* insert_linear_dynamic(RewriteContext& ctx, torch::jit::Value* input,
+                                         torch::jit::Value* packed, bool reduce_range);
+
+// Why quantized::linear_dynamic cannot run on `engine`, or nullopt when it can.
+std::optional<std::string> int8_linear_unavailable_reason(const std::string& engine);
 
 // Bytes of int8 codes, their qparams (as PyTorch serialises per-channel qtensors: a double
 // scale and an int64 zero point each) and the FP32 bias.

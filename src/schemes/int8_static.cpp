@@ -1,14 +1,22 @@
 // int8_static: int8 weights (symmetric, per channel or per tensor) and int8 activations
-// with the scale and zero point calibration chose (quint8 affine, from the selected
-// observer's range of the layer's input, and of its output for the result). The layer
-// quantizes its input, runs the engine's `quantized::linear` and dequantizes the result;
-// no per-batch range search, unlike int8_dynamic. Needs a calibration and a quantized
-// engine (the preflight runs the three ops on a tiny layer).
+// whose range calibration chose (the selected observer's range of the layer's input), so
+// nothing about the quantization is decided per call. The input is clipped to that range
+// and the engine's `quantized::linear_dynamic` runs with it imposed (two extra rows
+// holding its ends, as int8_dynamic's grid does), which returns the FP32 accumulation.
+//
+// Why not `quantized::linear` with a calibrated *output* scale, the textbook static
+// layer (and embq's first int8_static)? Re-quantizing the output to 8 bits is what lost
+// the quality: USE-Lite's output.dense layers produce [-76, 29] into the residual, a step
+// of 0.41. On USE-Lite + WordNet (configs as in benchmarks/recovery.sh) recall@10 went
+// from 0.864 (output quantized) to 0.935 with the FP32 output. One fixed range per layer
+// is also one oneDNN kernel per layer, built once: fast at batch 1.
+// Needs a calibration and a quantized engine (the preflight runs the op on a tiny layer).
 #include "embq/error.hpp"
 #include "embq/observers.hpp"
 #include "model/torch_util.hpp"
 #include "quantize/engine.hpp"
 #include "quantize/rewrite_context.hpp"
+#include "schemes/glue.hpp"
 #include "schemes/int8_linear.hpp"
 #include "schemes/schemes.hpp"
 
@@ -22,12 +30,14 @@ class Int8StaticScheme final : public Scheme {
 public:
     std::string_view name() const override { return "int8_static"; }
     std::string_view summary() const override {
-        return "int8 weights and activations, activation scales from calibration, int8 matmul";
+        return "int8 weights and activations, activation range from calibration, int8 matmul, "
+               "FP32 output";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
     bool needs_calibration() const override { return true; }
     bool needs_quantized_engine() const override { return true; }
-    bool corrects_bias() const override { return true; }
+    bool quantizes_linear_weight() const override { return true; }
+    bool smooths_activations() const override { return true; }
     std::string_view options_help() const override { return "per_channel (default) or per_tensor"; }
 
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
@@ -40,48 +50,29 @@ public:
     }
 
     int64_t stored_bytes(const Layer& layer, const ResolvedOptions& o) const override {
-        return int8_linear_bytes(layer, o) + 2 * 16;  // + input and output scale/zero point
+        return int8_linear_bytes(layer, o);  // the input range is two constants in the graph
     }
 
     std::optional<std::string> unavailable_reason(const std::string& engine) const override {
-        try {
-            use_engine(engine);
-            const c10::IValue packed =
-                prepack_int8_linear(quantize_int8_weight(at::randn({8, 8}), true), c10::nullopt);
-            const at::Tensor x = at::quantize_per_tensor(at::randn({2, 8}), 0.05, 128, at::kQUInt8);
-            static const auto op =
-                c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear", "");
-            torch::jit::Stack stack{x, packed, 0.05, int64_t{128}};
-            op.callBoxed(&stack);
-            stack.at(0).toTensor().dequantize();
-            return std::nullopt;
-        } catch (const std::exception& e) {
-            return "quantized::linear does not run on engine '" + engine + "' (" +
-                   first_line_of(e) + ")";
-        }
+        return int8_linear_unavailable_reason(engine);
     }
 
     void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {
         const LayerCalibration cal = ctx.calibration();
-        const QParams in = qparams_for(cal.input, QuantTarget::Quint8Affine);
-        const QParams out = qparams_for(cal.output, QuantTarget::Quint8Affine);
+        const Int8Weight weight = make_int8_weight(ctx, o);
+        const ClipRange range = weight.input_scale.defined()
+                                    ? smoothed_input_range(cal, weight.input_scale)
+                                    : cal.input;
         Value* packed = ctx.attribute("packed", [&] {
             use_engine(ctx.engine());
-            const at::Tensor q = quantize_int8_weight(
-                ctx.weight(), o.granularity.kind == Granularity::Kind::PerChannel);
-            return prepack_int8_linear(q, ctx.output_bias(o, q.dequantize()));
+            return prepack_int8_linear(weight.qweight, ctx.output_bias(o, weight.dequantized));
         });
-        torch::jit::Node* node = ctx.node();
-        torch::jit::Graph& graph = ctx.graph();
-        torch::jit::WithInsertPoint guard(node);
-        Value* xq = graph.insert(c10::aten::quantize_per_tensor,
-                                 {node->input(0), ctx.constant(in.scale),
-                                  ctx.constant(static_cast<int64_t>(in.zero_point)),
-                                  ctx.constant(static_cast<int64_t>(at::kQUInt8))});
-        Value* yq = graph.insert(c10::Symbol::fromQualString("quantized::linear"),
-                                 {xq, packed, ctx.constant(out.scale),
-                                  ctx.constant(static_cast<int64_t>(out.zero_point))});
-        ctx.replace_node_output(graph.insert(c10::aten::dequantize, {yq}));
+        Value* x = ctx.node()->input(0);
+        Value* rows = ctx.call(script_function(kFixedRangeRowsSource, "with_fixed_range_rows"),
+                               {smoothed_input(ctx, weight), ctx.constant(range.lo),
+                                ctx.constant(range.hi)})
+                          .at(0);
+        ctx.replace_node_output(linear_dynamic_on_range_rows(ctx, rows, packed, x, false));
     }
 };
 

@@ -20,6 +20,16 @@ std::optional<ActivationRange> parse_activation_range(std::string_view text) {
     return std::nullopt;
 }
 
+const char* to_string(Rounding rounding) noexcept {
+    return rounding == Rounding::Gptq ? "gptq" : "nearest";
+}
+
+std::optional<Rounding> parse_rounding(std::string_view text) {
+    if (text == "nearest") return Rounding::Nearest;
+    if (text == "gptq") return Rounding::Gptq;
+    return std::nullopt;
+}
+
 std::optional<Granularity> Granularity::parse(std::string_view text) {
     if (text == "per_tensor") return per_tensor();
     if (text == "per_channel") return per_channel();
@@ -54,6 +64,7 @@ const std::vector<const Scheme*>& all_schemes() {
         v.push_back(make_int4_weight_scheme());
         v.push_back(make_int8_rowwise_scheme());
         v.push_back(make_int4_rowwise_scheme());
+        v.push_back(make_nf4_scheme());
         return v;
     }();
     static const std::vector<const Scheme*> view = [] {
@@ -100,7 +111,8 @@ std::string format_scheme_table() {
     TextTable table({"scheme", "layers", "options", "needs", "what it does"});
     for (const Scheme* s : all_schemes()) {
         std::string options = s->takes_options() ? std::string(s->options_help()) : "-";
-        if (s->corrects_bias()) options += "; bias_correction";
+        if (s->quantizes_linear_weight()) options += "; bias_correction; rounding nearest|gptq";
+        if (s->smooths_activations()) options += "; smoothing ALPHA";
         if (s->picks_activation_range()) options += "; activation_range grid (default) or exact";
         table.add_row({std::string(s->name()), supported_kinds(*s), options, needs_text(*s),
                        std::string(s->summary())});

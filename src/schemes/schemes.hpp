@@ -15,6 +15,7 @@ std::unique_ptr<Scheme> make_int8_static_scheme();
 std::unique_ptr<Scheme> make_int4_weight_scheme();
 std::unique_ptr<Scheme> make_int8_rowwise_scheme();
 std::unique_ptr<Scheme> make_int4_rowwise_scheme();
+std::unique_ptr<Scheme> make_nf4_scheme();
 
 // For schemes without options (fp32, fp16, bf16): a Config error naming the layer
 // when a rule sets granularity, symmetric or reduce_range anyway.

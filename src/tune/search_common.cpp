@@ -40,9 +40,7 @@ std::optional<Calibration> load_search_calibration(const SearchInputs& inputs,
                                   "calibrate')");
         return std::nullopt;
     }
-    Calibration calibration = Calibration::load(inputs.calibration_file);
-    if (!inputs.observer.empty()) calibration.select(inputs.observer);
-    return calibration;
+    return load_calibration_for(inputs.calibration_file, inputs.model, inputs.observer);
 }
 
 std::vector<std::string> layers_supporting(const ModelInventory& inventory,

@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
-#include "embq/atomic_file.hpp"
 #include "embq/calibrate.hpp"
 #include "embq/calibration.hpp"
 #include "embq/observers.hpp"
@@ -45,9 +44,10 @@ int run_calibrate(CalibrateCommandOptions& opt) {
     progress.finish();
     for (const auto& w : run.warnings) spdlog::warn("{}", w);
     std::cout << format_calibration(run.document);
-    write_file_atomically(opt.output, run.document.dump(2) + "\n");
-    spdlog::info("calibrated {} linear layers on {} texts ({} tokens) in {:.1f} s; wrote {}",
-                 run.layers, run.samples, run.tokens, run.seconds, opt.output);
+    write_calibration(run, opt.output);
+    spdlog::info("calibrated {} linear layers on {} texts ({} tokens) in {:.1f} s; wrote {}{}",
+                 run.layers, run.samples, run.tokens, run.seconds, opt.output,
+                 run.grams.empty() ? "" : " and its input Gram sidecar");
     return 0;
 }
 
@@ -58,7 +58,8 @@ Command add_calibrate_command(CLI::App& parent) {
     CLI::App* app = parent.add_subcommand(
         "calibrate",
         "Measure the activation ranges of every linear layer on sample texts and "
-        "write a calibration file (for int8_static and bias correction).");
+        "write a calibration file (for int8_static, bias correction, smoothing and, with "
+        "--input-gram, GPTQ rounding).");
     app->add_option("model", opt->model, "TorchScript model file (.pt), FP32")->required();
     app->add_option("--data", opt->data,
                     "Sample texts: .txt (one per line) or .jsonl; use text "
@@ -71,6 +72,10 @@ Command add_calibrate_command(CLI::App& parent) {
         ->capture_default_str();
     app->add_option("--observer", opt->calibrate.observers, observer_help())
         ->default_str(kDefaultObserver);
+    app->add_flag("--input-gram", opt->calibrate.input_gram,
+                  "Also record X^T X of every linear layer's input, which \"rounding\": \"gptq\" "
+                  "needs, in a sidecar beside the output (calib.json -> calib.gram.bin; "
+                  "d x d floats per layer)");
     add_batch_size_option(*app, opt->calibrate.batch_size);
     add_model_text_options(*app, opt->text);
     app->add_option("--format", opt->format, "Input format when the extension does not say it")
