@@ -305,6 +305,149 @@ TEST(BiasCorrection, OnlyForWeightQuantizedLinearsAndNeedsCalibration) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Recovery without training: GPTQ rounding, smoothing, group-wise tables. Each on the
+// fixture whose LayerNorm has outlier channels (gain 20 on two), calibrated on one set of
+// texts and measured on another: the 5th percentile of per-text cosine to FP32.
+
+double cosine_p5(const std::filesystem::path& model, const std::filesystem::path& texts,
+                 const at::Tensor& fp32) {
+    const at::Tensor cos = at::cosine_similarity(embed_file(model, texts), fp32, 1);
+    return at::quantile(cos, 0.05).item<double>();
+}
+
+struct RecoveryCase {
+    CalibrationData calib{300, 31}, eval{200, 32};
+    Calibration cal;
+    at::Tensor fp32 = embed_file(fixture("bert_traced.pt"), eval.texts);
+    RecoveryCase() {
+        CalibrateOptions options;
+        options.samples = 300;
+        options.input_gram = true;
+        const CalibrationRun run = calibrate_fixture("bert_traced.pt", calib.texts, options);
+        cal = Calibration::from_json(run.document, "calib", run.grams);
+    }
+    double p5(const json& doc, const std::string& name) {
+        return cosine_p5(quantize_with("bert_traced.pt", doc, &cal, calib.dir, name).path,
+                         eval.texts, fp32);
+    }
+};
+
+json linear_default(json choice) { return {{"defaults", {{"linear", std::move(choice)}}}}; }
+
+TEST(Recovery, GptqRoundingRaisesCosineOverNearest) {
+    RecoveryCase c;
+    for (const char* scheme : {"int4_weight", "nf4"}) {
+        const double nearest = c.p5(linear_default({{"scheme", scheme}}), "nearest.pt");
+        const double gptq =
+            c.p5(linear_default({{"scheme", scheme}, {"rounding", "gptq"}}), "gptq.pt");
+        EXPECT_GT(gptq, nearest + 0.002) << scheme << ": nearest " << nearest << ", gptq " << gptq;
+    }
+}
+
+TEST(Recovery, SmoothingRaisesInt8StaticCosine) {
+    RecoveryCase c;
+    const json plain = linear_default({{"scheme", "int8_static"}, {"granularity", "per_tensor"}});
+    json smoothed = plain;
+    smoothed["defaults"]["linear"]["smoothing"] = 0.5;
+    const double before = c.p5(plain, "plain.pt"), after = c.p5(smoothed, "smoothed.pt");
+    EXPECT_GT(after, before) << "plain " << before << ", smoothed " << after;
+}
+
+TEST(Recovery, GroupScalesRaiseA4BitTablesCosine) {
+    RecoveryCase c;
+    const json per_row = {{"defaults", {{"embedding", {{"scheme", "int4_rowwise"}}}}}};
+    const json grouped = {
+        {"defaults", {{"embedding", {{"scheme", "int4_rowwise"}, {"granularity", "group:16"}}}}}};
+    const double before = c.p5(per_row, "rows.pt"), after = c.p5(grouped, "groups.pt");
+    EXPECT_GT(after, before) << "per row " << before << ", group:16 " << after;
+}
+
+TEST(Recovery, GptqWithoutGramMatricesSaysHowToRecordThem) {
+    CalibrationData data(40);
+    const auto calib = data.dir / "calib.json";
+    const std::string model = fixture("bert_traced.pt").string();
+    ASSERT_EQ(test::run_embq({"calibrate", model, "--data", data.texts.string(), "--tokenizer",
+                              fixture("vocab.txt").string(), "-o", calib.string()})
+                  .exit_code,
+              0);
+    test::write_file(data.dir / "gptq.json",
+                     R"({"defaults": {"linear": {"scheme": "int4_weight", "rounding": "gptq"}}})");
+    const auto r = test::run_embq({"quantize", model, (data.dir / "gptq.json").string(),
+                                   "--calibration", calib.string(), "-o",
+                                   (data.dir / "q.pt").string()});
+    EXPECT_EQ(r.exit_code, 2);
+    test::expect_contains(r.err, {"no input Gram matrices", "--input-gram", "rounding gptq"});
+    EXPECT_FALSE(std::filesystem::exists(data.dir / "q.pt"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The Gram sidecar and the model check.
+
+TEST(CalibrationFile, GramSidecarRoundTripsAndIsChecked) {
+    CalibrationData data(60);
+    CalibrateOptions options;
+    options.samples = 60;
+    options.input_gram = true;
+    const CalibrationRun run = calibrate_fixture("bert_traced.pt", data.texts, options);
+    ASSERT_EQ(run.grams.size(), linear_layers("bert_traced.pt").size());
+    const auto path = data.dir / "calib.json";
+    write_calibration(run, path);
+    const auto sidecar = data.dir / "calib.gram.bin";
+    ASSERT_TRUE(std::filesystem::exists(sidecar));
+
+    const Calibration loaded = Calibration::load(path);
+    ASSERT_TRUE(loaded.has_input_grams());
+    for (const auto& [layer, gram] : run.grams) {
+        SCOPED_TRACE(layer);
+        const auto read = loaded.layer(layer)->input_gram;
+        ASSERT_TRUE(read);
+        EXPECT_EQ(read->values, gram->values);
+        EXPECT_EQ(read->rows, run.document["layers"][layer]["input"]["rows"].get<uint64_t>());
+        // X^T X: symmetric, with a non-negative diagonal.
+        const at::Tensor g = at::from_blob(const_cast<float*>(read->values.data()),
+                                           {read->dim, read->dim}, at::kFloat);
+        EXPECT_TRUE(at::allclose(g, g.t(), 1e-4, 1e-3));
+        EXPECT_TRUE((g.diagonal() >= 0).all().item<bool>());
+    }
+
+    const std::string bytes = test::read_file(sidecar);
+    auto expect_refused = [&](const std::string& content, const std::string& says) {
+        test::write_file(sidecar, content);
+        const Error e = test::error_from([&] { Calibration::load(path); });
+        EXPECT_EQ(e.category(), ErrorCategory::Input);
+        test::expect_contains(e.what(), {"calib.gram.bin", says, "--input-gram"});
+    };
+    std::string edited = bytes;
+    edited[edited.size() / 2] ^= 1;
+    expect_refused(edited, "SHA-256");
+    expect_refused(bytes.substr(0, bytes.size() - 4), "bytes");
+    std::filesystem::remove(sidecar);
+    const Error missing = test::error_from([&] { Calibration::load(path); });
+    test::expect_contains(missing.what(), {"calib.gram.bin", "cannot read"});
+}
+
+TEST(CalibrationFile, AnotherModelsCalibrationIsAnErrorNamingBothHashes) {
+    CalibrationData data(30);
+    const auto calib = data.dir / "calib.json";
+    ASSERT_EQ(test::run_embq({"calibrate", fixture("bert_traced.pt").string(), "--data",
+                              data.texts.string(), "--tokenizer", fixture("vocab.txt").string(),
+                              "-o", calib.string()})
+                  .exit_code,
+              0);
+    test::write_file(data.dir / "static.json",
+                     R"({"defaults": {"linear": {"scheme": "int8_static"}}})");
+    const auto r = test::run_embq({"quantize", fixture("bert_scripted.pt").string(),
+                                   (data.dir / "static.json").string(), "--calibration",
+                                   calib.string(), "-o", (data.dir / "q.pt").string()});
+    EXPECT_EQ(r.exit_code, 2);
+    const json doc = json::parse(test::read_file(calib));
+    test::expect_contains(r.err, {"calibrated on a model with SHA-256",
+                                  doc["model"]["sha256"].get<std::string>(), "bert_scripted.pt",
+                                  "embq calibrate"});
+    EXPECT_FALSE(std::filesystem::exists(data.dir / "q.pt"));
+}
+
+// ---------------------------------------------------------------------------------------
 // The CLI.
 
 TEST(CalibrateCli, WritesTheFileQuantizeReusesIt) {

@@ -2,6 +2,7 @@
 // against slow independent implementations, streaming, bounded memory, bad data,
 // convergence, outlier channels and the factory.
 #include "embq/observers.hpp"
+#include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -49,20 +50,7 @@ std::vector<float> uniform(size_t n, double lo, double hi, unsigned seed) {
     return out;
 }
 
-// The embq::Error `f` throws (fails the test when it throws nothing or something else).
-template <class F>
-Error error_from(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "not an embq::Error: " << e.what();
-        return runtime_failure("wrong exception");
-    }
-    ADD_FAILURE() << "nothing thrown";
-    return runtime_failure("nothing thrown");
-}
+using test::error_from;
 
 void expect_contains(const std::string& text, const std::string& part) {
     EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;

@@ -219,6 +219,69 @@ TEST(Scheme, RowwiseEmbeddingsMatchRowwiseReference) {
     }
 }
 
+// Group-wise affine reference: every group of `group` elements of a row its own
+// min..max with `levels` codes, the scale and offset rounded to FP16 first.
+at::Tensor reference_grouped(const at::Tensor& table, int64_t group, int levels) {
+    const int64_t rows = table.size(0), cols = table.size(1);
+    const at::Tensor t = table.reshape({rows, cols / group, group});
+    const at::Tensor lo = t.amin(-1, true).to(at::kHalf).to(at::kFloat);
+    const at::Tensor scale =
+        ((t.amax(-1, true) - t.amin(-1, true)) / (levels - 1)).to(at::kHalf).to(at::kFloat);
+    return (at::round((t - lo) / scale).clamp(0, levels - 1) * scale + lo).reshape({rows, cols});
+}
+
+TEST(Scheme, GroupedRowwiseEmbeddingsMatchGroupedReference) {
+    TableCase c;
+    for (const auto& [scheme, levels] :
+         {std::pair<std::string, int>{"int8_rowwise", 256}, {"int4_rowwise", 16}}) {
+        test::TempDir dir;
+        auto q = quantize_with(one_layer_model(kEmbedding, c.table, c10::nullopt, kCallEmbedding),
+                               scheme, {{"granularity", "group:8"}}, dir);
+        const at::Tensor reference = at::embedding(reference_grouped(c.table, 8, levels), c.ids);
+        EXPECT_TRUE(at::allclose(run(q, {c.ids}), reference, 1e-4, 1e-4)) << scheme;
+    }
+}
+
+// NF4 reference: the nearest of the 16 published levels to w / absmax of its group.
+at::Tensor reference_nf4(const at::Tensor& w, int64_t group) {
+    const std::vector<float> levels = {
+        -1.0f,       -0.6961928f, -0.5250731f, -0.3949175f, -0.2844414f, -0.1847734f,
+        -0.0910500f, 0.0f,        0.0795803f,  0.1609302f,  0.2461123f,  0.3379152f,
+        0.4407098f,  0.5626170f,  0.7229568f,  1.0f};
+    at::Tensor out = at::empty_like(w);
+    auto src = w.accessor<float, 2>();
+    auto dst = out.accessor<float, 2>();
+    for (int64_t r = 0; r < w.size(0); ++r) {
+        for (int64_t g0 = 0; g0 < w.size(1); g0 += group) {
+            float absmax = 0;
+            for (int64_t i = g0; i < g0 + group; ++i) absmax = std::max(absmax, std::abs(src[r][i]));
+            absmax = at::tensor(absmax).to(at::kHalf).item<float>();  // stored in fp16
+            for (int64_t i = g0; i < g0 + group; ++i) {
+                float best = levels[0];
+                for (float l : levels)
+                    if (std::abs(src[r][i] / absmax - l) < std::abs(src[r][i] / absmax - best)) best = l;
+                dst[r][i] = best * absmax;
+            }
+        }
+    }
+    return out;
+}
+
+TEST(Scheme, Nf4LinearAndTableMatchTheNf4Reference) {
+    LinearCase lc;
+    test::TempDir dir;
+    auto linear = quantize_with(one_layer_model(kLinear, lc.w, lc.b, kCallLayer), "nf4",
+                                {{"granularity", "group:32"}}, dir);
+    EXPECT_TRUE(at::allclose(run(linear, {lc.x}), at::linear(lc.x, reference_nf4(lc.w, 32), lc.b),
+                             1e-4, 1e-4));
+    TableCase tc;
+    test::TempDir dir2;
+    auto table = quantize_with(one_layer_model(kEmbedding, tc.table, c10::nullopt, kCallEmbedding),
+                               "nf4", {{"granularity", "group:8"}}, dir2);
+    EXPECT_TRUE(at::allclose(run(table, {tc.ids}), at::embedding(reference_nf4(tc.table, 8), tc.ids),
+                             1e-5, 1e-5));
+}
+
 TEST(Scheme, Fp16EmbeddingReturnsHalfRoundedRows) {
     TableCase c;
     test::TempDir dir;

@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json_fwd.hpp>
 
 #include "embq/calibration.hpp"
+#include "embq/error.hpp"
 #include "embq/quantize.hpp"
 
 namespace embq::test {
@@ -54,5 +56,20 @@ void write_file(const std::filesystem::path& path, const std::string& content);
 QuantizeResult quantize_file(const std::filesystem::path& model, const nlohmann::json& doc,
                              const std::filesystem::path& output,
                              const Calibration* calibration = nullptr);
+
+// The embq::Error `f` throws (fails the test when it throws nothing or something else).
+template <class F>
+Error error_from(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e;
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "not an embq::Error: " << e.what();
+        return runtime_failure("wrong exception");
+    }
+    ADD_FAILURE() << "nothing thrown";
+    return runtime_failure("nothing thrown");
+}
 
 }  // namespace embq::test

@@ -4,6 +4,9 @@
 // target ending with exit 1 and no config written.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "embq/error.hpp"
@@ -124,6 +127,44 @@ TEST(Sensitivity, BadSchemeOrRankMetricIsAUsageErrorBeforeAnyWork) {
     EXPECT_THROW(run_sensitivity(texts.inputs(), opt, options()), Error);
 }
 
+TEST(Sensitivity, CandidatesCarryOptionsAndTheirSpecsAreChecked) {
+    const Texts texts(200);
+    SearchInputs in = texts.inputs();
+    in.schemes = {"nf4/granularity=group:32", "nf4", "int8_dynamic/activation_range=exact"};
+    SensitivityOptions opt;
+    opt.samples = 100;
+    opt.groups = {false, false, false, {}};
+    const SensitivityResult r = run_sensitivity(in, opt, options());
+    std::set<std::string> measured;
+    for (const auto& e : r.entries) {
+        EXPECT_TRUE(e.error.empty()) << e.scheme << ": " << e.error;
+        measured.insert(e.scheme);
+    }
+    EXPECT_EQ(measured, (std::set<std::string>{"nf4/granularity=group:32", "nf4",
+                                               "int8_dynamic/activation_range=exact"}));
+    // group:32 stores a scale per 32 weights: more bytes than nf4's default group:64.
+    std::map<std::string, int64_t> bytes;
+    for (const auto& e : r.entries)
+        if (e.target.name == "blocks.0.fc") bytes[e.scheme] = e.bytes_after;
+    EXPECT_GT(bytes.at("nf4/granularity=group:32"), bytes.at("nf4"));
+
+    auto usage = [&](const std::string& spec, const std::vector<std::string>& says) {
+        SearchInputs bad = texts.inputs();
+        bad.schemes = {spec};
+        try {
+            run_sensitivity(bad, opt, options());
+            ADD_FAILURE() << spec << ": no error";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.category(), ErrorCategory::Usage) << spec;
+            test::expect_contains(e.what(), says);
+        }
+    };
+    usage("nf4/roundng=gptq", {"--schemes nf4/roundng=gptq", "roundng"});
+    usage("nf4/rounding", {"not KEY=VALUE"});
+    usage("int4_weight/rounding=gptq", {"int4_weight/rounding=gptq needs calibration",
+                                        "--input-gram"});
+}
+
 TuneInputs split(const Texts& texts) {
     TuneInputs in;
     in.search = texts.inputs();
@@ -238,6 +279,26 @@ TEST(TuneCli, WritesAConfigQuantizeUsesAsItIs) {
                                            out.string(), "-o", (dir / "q.pt").string()});
     EXPECT_EQ(quantized.exit_code, 0) << quantized.err;
     EXPECT_TRUE(fs::exists(dir / "q.pt"));
+}
+
+TEST(TuneCli, ACandidatesOptionsReachTheWrittenConfig) {
+    const Texts texts(300);
+    const fs::path out = texts.dir / "tuned.json";
+    const auto r = test::run_embq(
+        {"tune", fixture("fragile.pt").string(), "--data", texts.corpus.string(), "--tokenizer",
+         fixture("vocab.txt").string(), "--gate", "recall@10>=0.5", "--schemes",
+         "int4_weight/granularity=group:32,int8_rowwise", "--sensitivity-samples", "150",
+         "--max-evals", "3", "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json config = nlohmann::json::parse(test::read_file(out));
+    int grouped = 0;
+    for (const auto& rule : config.at("rules"))
+        if (rule.at("scheme") == "int4_weight") {
+            EXPECT_EQ(rule.at("granularity"), "group:32");
+            ++grouped;
+        }
+    EXPECT_GE(grouped, 1);
+    EXPECT_EQ(test::run_embq({"plan", fixture("fragile.pt").string(), out.string()}).exit_code, 0);
 }
 
 TEST(TuneCli, AnImpossibleTargetExitsOneWithTheBestPointAndWritesNoConfig) {

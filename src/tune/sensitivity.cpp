@@ -157,7 +157,7 @@ SensitivityResult run_sensitivity(const SearchInputs& inputs, const SensitivityO
         throw usage_error("--rank-by " + options.rank_by +
                           ": rank by an agreement metric (recall@K, eps_recall@K, cosine.p5, "
                           "hit@K_delta, ...), not a size, speed or single-model score");
-    const std::vector<const Scheme*> schemes = candidate_schemes(inputs.schemes);
+    const std::vector<Candidate> candidates = candidate_schemes(inputs.schemes);
     const ModelInventory inventory = take_inventory(load_model(inputs.model).module);
     const std::vector<SensitivityTarget> targets = sensitivity_targets(inventory, options.groups);
 
@@ -170,7 +170,7 @@ SensitivityResult run_sensitivity(const SearchInputs& inputs, const SensitivityO
     if (options.samples > 0) eval.selection.limit = options.samples;
     if (progress.start) progress.start("FP32", 0);
     TrialRunner runner(inputs.model, eval, eval_options, gates,
-                       load_search_calibration(inputs, schemes), progress.update);
+                       load_search_calibration(inputs, candidates), progress.update);
     result.baseline_seconds = seconds_since(t0);
     result.fp32_bytes = runner.fp32_bytes();
 
@@ -178,30 +178,29 @@ SensitivityResult run_sensitivity(const SearchInputs& inputs, const SensitivityO
     // layer on the scheme.
     std::map<std::pair<std::string, std::string>, std::vector<double>> speedups;
     if (options.speed)
-        for (const Scheme* s : schemes) {
+        for (const Candidate& c : candidates) {
             try {
-                const Plan plan = plan_for(inventory, single_scheme_config(inventory, *s),
+                const Plan plan = plan_for(inventory, single_scheme_config(inventory, c),
                                            runner.has_calibration());
                 for (const auto& g : check_plan_speed(plan, *options.speed).groups)
-                    for (const auto& layer : g.layers)
-                        speedups[{layer, std::string(s->name())}] = g.speedup;
+                    for (const auto& layer : g.layers) speedups[{layer, c.name}] = g.speedup;
             } catch (const Error& e) {
-                // A layer its default options do not fit (a group size): untimed, not fatal.
-                spdlog::warn("{} not timed: {}", s->name(), e.what());
+                // A layer its options do not fit (a group size): untimed, not fatal.
+                spdlog::warn("{} not timed: {}", c.name, e.what());
             }
         }
 
-    std::vector<std::pair<const SensitivityTarget*, const Scheme*>> work;
+    std::vector<std::pair<const SensitivityTarget*, const Candidate*>> work;
     for (const auto& t : targets)
-        for (const Scheme* s : schemes)
-            if (!layers_supporting(inventory, t.layers, *s).empty()) work.push_back({&t, s});
+        for (const Candidate& c : candidates)
+            if (!layers_supporting(inventory, t.layers, *c.scheme).empty()) work.push_back({&t, &c});
 
     size_t index = 0;
-    for (const auto& [target, scheme] : work) {
+    for (const auto& [target, candidate] : work) {
         SensitivityEntry entry;
         entry.target = *target;
-        entry.scheme = std::string(scheme->name());
-        entry.layers = layers_supporting(inventory, target->layers, *scheme);
+        entry.scheme = candidate->name;
+        entry.layers = layers_supporting(inventory, target->layers, *candidate->scheme);
         ++index;
         if (progress.start)
             progress.start(std::to_string(index) + "/" + std::to_string(work.size()) + " " +
@@ -209,7 +208,7 @@ SensitivityResult run_sensitivity(const SearchInputs& inputs, const SensitivityO
                                target->name,
                            runner.texts());
         try {
-            nlohmann::json config = config_for_layers(entry.layers, entry.scheme);
+            nlohmann::json config = config_for_layers(entry.layers, *candidate);
             const Trial trial = runner.run(config, progress.update);
             for (const auto& path : entry.layers) {
                 const LayerPlan* lp = trial.plan.find(path);

@@ -27,9 +27,9 @@ struct SteeringGate {
     double slack;
 };
 
-// One choice for one layer: a scheme, what it costs and what it loses.
+// One choice for one layer: a candidate, what it costs and what it loses.
 struct Rung {
-    const Scheme* scheme = nullptr;
+    const Candidate* candidate = nullptr;
     int64_t bytes = 0;
     double cost = 0;  // the objective: bytes, or predicted time
     double loss = 0;  // max over steering gates of (single-layer loss / slack); 0 for fp16/fp32
@@ -68,7 +68,7 @@ private:
     double slack_per_energy() const;
     void build_ladders(const ModelInventory& inventory);
     std::map<std::pair<std::string, std::string>, double> layer_speedups(
-        const ModelInventory& inventory, const std::vector<const Scheme*>& schemes) const;
+        const ModelInventory& inventory, const std::vector<const Candidate*>& candidates) const;
     Assignment allocate(double lambda) const;
     double predicted_loss(const Assignment& a) const;
     double predicted_cost(const Assignment& a) const;
@@ -86,7 +86,8 @@ private:
     const EvalOptions& eval_options_;
     const SearchProgress& progress_;
     std::vector<SteeringGate> steering_;
-    std::vector<const Scheme*> schemes_;
+    std::vector<Candidate> candidates_;  // measured by sensitivity
+    std::vector<Candidate> safe_;        // fp16 and fp32 when not among them: assumed lossless
     std::vector<Ladder> ladders_;
     std::unique_ptr<TrialRunner> runner_;
     std::map<Assignment, size_t> seen_;
@@ -116,24 +117,24 @@ void Tuner::check_options() {
 }
 
 std::map<std::pair<std::string, std::string>, double> Tuner::layer_speedups(
-    const ModelInventory& inventory, const std::vector<const Scheme*>& schemes) const {
+    const ModelInventory& inventory, const std::vector<const Candidate*>& candidates) const {
     std::map<std::pair<std::string, std::string>, double> out;
-    for (const Scheme* s : schemes) {
-        spdlog::info("timing every layer under {} (speed objective)", s->name());
+    for (const Candidate* c : candidates) {
+        spdlog::info("timing every layer under {} (speed objective)", c->name);
         std::vector<LayerGroupSpeed> groups;
         try {
-            const Plan plan = plan_for(inventory, single_scheme_config(inventory, *s),
+            const Plan plan = plan_for(inventory, single_scheme_config(inventory, *c),
                                        runner_->has_calibration());
             groups = check_plan_speed(plan, options_.speed).groups;
         } catch (const Error& e) {
-            // A layer its default options do not fit: its speed counts as FP32's.
-            spdlog::warn("{} not timed: {}", s->name(), e.what());
+            // A layer its options do not fit: its speed counts as FP32's.
+            spdlog::warn("{} not timed: {}", c->name, e.what());
         }
         for (const auto& g : groups) {
             double log_sum = 0;  // geometric mean over the batch sizes
             for (const double x : g.speedup) log_sum += std::log(x);
             const double mean = std::exp(log_sum / static_cast<double>(g.speedup.size()));
-            for (const auto& layer : g.layers) out[{layer, std::string(s->name())}] = mean;
+            for (const auto& layer : g.layers) out[{layer, c->name}] = mean;
         }
     }
     return out;
@@ -171,18 +172,15 @@ double Tuner::slack_per_energy() const {
 
 void Tuner::build_ladders(const ModelInventory& inventory) {
     const SensitivityResult& sens = result_.sensitivity;
-    std::vector<const Scheme*> rung_schemes = schemes_;
-    for (const char* safe : {"fp16", "fp32"}) {
-        const Scheme* s = find_scheme(safe);
-        if (std::find(rung_schemes.begin(), rung_schemes.end(), s) == rung_schemes.end())
-            rung_schemes.push_back(s);
-    }
+    std::vector<const Candidate*> rungs;
+    for (const Candidate& c : candidates_) rungs.push_back(&c);
+    for (const Candidate& c : safe_) rungs.push_back(&c);
     std::map<std::pair<std::string, std::string>, double> speedup;
     double linear_params = 0;
     if (options_.objective == TuneObjective::Speed) {
-        std::vector<const Scheme*> timed;
-        for (const Scheme* s : rung_schemes)
-            if (s->rewrites()) timed.push_back(s);
+        std::vector<const Candidate*> timed;
+        for (const Candidate* c : rungs)
+            if (c->scheme->rewrites()) timed.push_back(c);
         speedup = layer_speedups(inventory, timed);
         for (const auto& l : inventory.layers)
             if (l.kind == LayerKind::Linear) linear_params += static_cast<double>(l.params);
@@ -192,18 +190,19 @@ void Tuner::build_ladders(const ModelInventory& inventory) {
 
     for (const auto& layer : inventory.layers) {
         Ladder ladder{&layer, {}};
-        for (const Scheme* s : rung_schemes) {
-            if (!s->supports(layer.kind)) continue;
+        for (const Candidate* c : rungs) {
+            if (!c->scheme->supports(layer.kind)) continue;
             Rung r;
-            r.scheme = s;
+            r.candidate = c;
             try {
-                r.bytes = stored_bytes_with_defaults(layer, *s);
+                r.bytes = c->stored_bytes(layer);
             } catch (const Error&) {
-                continue;  // its default options do not fit this layer (a group size)
+                continue;  // its options do not fit this layer (a group size)
             }
-            const std::string name(s->name());
-            if (name == "fp32" || (name == "fp16" &&
-                                   std::find(schemes_.begin(), schemes_.end(), s) == schemes_.end())) {
+            const std::string& name = c->name;
+            const bool assumed = std::any_of(safe_.begin(), safe_.end(),
+                                             [&](const Candidate& safe) { return &safe == c; });
+            if (assumed) {
                 r.headline = name == "fp32" ? "FP32 as it is" : "fp16 (agreement not measured: "
                                                                 "fp16 weights keep cosine 1.0000)";
                 r.evidence = r.headline;
@@ -290,10 +289,10 @@ std::vector<LayerChoice> Tuner::choices_of(const Assignment& a) const {
     for (size_t i = 0; i < a.size(); ++i) {
         const Ladder& l = ladders_[i];
         const Rung& r = l.rungs[a[i]];
-        LayerChoice c{l.layer->path, std::string(r.scheme->name()), r.bytes, r.loss, r.evidence};
+        LayerChoice c{l.layer->path, r.candidate->name, r.bytes, r.loss, r.evidence};
         if (a[i] > 0) {
             const Rung& smaller = l.rungs[a[i] - 1];
-            c.evidence += "; smaller " + std::string(smaller.scheme->name()) + " " + smaller.headline;
+            c.evidence += "; smaller " + smaller.candidate->name + " " + smaller.headline;
         }
         out.push_back(std::move(c));
     }
@@ -302,8 +301,12 @@ std::vector<LayerChoice> Tuner::choices_of(const Assignment& a) const {
 
 nlohmann::json Tuner::config_of(const Assignment& a) const {
     nlohmann::json rules = nlohmann::json::array();
-    for (const auto& c : choices_of(a))
-        rules.push_back({{"match", c.layer}, {"scheme", c.scheme}, {"$comment", c.evidence}});
+    const std::vector<LayerChoice> choices = choices_of(a);
+    for (size_t i = 0; i < a.size(); ++i) {
+        nlohmann::json rule = ladders_[i].rungs[a[i]].candidate->rule(choices[i].layer);
+        rule["$comment"] = choices[i].evidence;
+        rules.push_back(std::move(rule));
+    }
     return {{"engine", "auto"}, {"rules", rules}};
 }
 
@@ -446,8 +449,8 @@ void Tuner::refine() {
             if (fail_lambda_ && predicted_loss(a) > 2 * *fail_lambda_) continue;
             const Ladder& l = ladders_[m.layer];
             const std::string move = l.layer->path + ": " +
-                                     std::string(l.rungs[a[m.layer] + 1].scheme->name()) +
-                                     " -> " + std::string(l.rungs[a[m.layer]].scheme->name());
+                                     l.rungs[a[m.layer] + 1].candidate->name + " -> " +
+                                     l.rungs[a[m.layer]].candidate->name;
             if (seen_.count(a)) continue;  // verified before, in the budget search
             const Assignment previous = *best_;
             const size_t i = verify(a, move);
@@ -473,7 +476,7 @@ void Tuner::check_holdout() {
     if (options_.search_samples > 0 && holdout.selection.limit == 0)
         holdout.selection.limit = options_.search_samples;
     TrialRunner runner(inputs_.search.model, holdout, eval_options_, options_.gates,
-                       load_search_calibration(inputs_.search, schemes_), progress_.update);
+                       load_search_calibration(inputs_.search, candidates_), progress_.update);
     // The best config first; if it fails there, the next best that passed the search.
     std::vector<size_t> order;
     for (size_t i = 0; i < result_.candidates.size(); ++i)
@@ -501,7 +504,16 @@ void Tuner::check_holdout() {
 
 TuneResult Tuner::run() {
     check_options();
-    schemes_ = candidate_schemes(inputs_.search.schemes);
+    candidates_ = candidate_schemes(inputs_.search.schemes);
+    for (const char* safe : {"fp16", "fp32"}) {
+        const bool named = std::any_of(candidates_.begin(), candidates_.end(),
+                                       [&](const Candidate& c) { return c.name == safe; });
+        if (named) continue;
+        Candidate c;
+        c.name = safe;
+        c.scheme = find_scheme(safe);
+        safe_.push_back(std::move(c));
+    }
     result_.options = options_;
 
     // 1. Sensitivity of each layer alone, on a subset of the search texts.
@@ -518,7 +530,7 @@ TuneResult Tuner::run() {
     if (progress_.start) progress_.start("FP32 (search texts)", 0);
     runner_ = std::make_unique<TrialRunner>(inputs_.search.model, search, eval_options_,
                                             options_.gates,
-                                            load_search_calibration(inputs_.search, schemes_),
+                                            load_search_calibration(inputs_.search, candidates_),
                                             progress_.update);
     result_.fp32_bytes = runner_->fp32_bytes();
     result_.search_texts = static_cast<int64_t>(runner_->texts());

@@ -12,11 +12,14 @@ void SearchArguments::add_to(CLI::App& app, bool with_gates) {
     std::string defaults;
     for (const auto& s : default_candidate_schemes()) defaults += (defaults.empty() ? "" : ",") + s;
     app.add_option("--schemes", schemes,
-                   "Candidate schemes, comma-separated; each is tried on the layers of the kinds "
+                   "Candidates, comma-separated: a scheme, with options as a config rule sets "
+                   "them after '/' (nf4/rounding=gptq, int8_static/smoothing=0.5, "
+                   "int4_rowwise/granularity=group:32); each is tried on the layers of the kinds "
                    "it supports (default: " + defaults + ")")
         ->delimiter(',');
     app.add_option("--calibration", calibration,
-                   "Calibration file from 'embq calibrate' (int8_static and bias_correction)");
+                   "Calibration file from 'embq calibrate' (int8_static, bias_correction, "
+                   "smoothing; rounding=gptq needs it written with --input-gram)");
     app.add_option("--observer", observer, "Which of the calibration file's observers to use");
 }
 
