@@ -351,6 +351,11 @@ TEST(Recovery, SmoothingRaisesInt8StaticCosine) {
     smoothed["defaults"]["linear"]["smoothing"] = 0.5;
     const double before = c.p5(plain, "plain.pt"), after = c.p5(smoothed, "smoothed.pt");
     EXPECT_GT(after, before) << "plain " << before << ", smoothed " << after;
+    // "auto" picks alpha per layer from the calibration statistics alone.
+    json searched = plain;
+    searched["defaults"]["linear"]["smoothing"] = "auto";
+    const double chosen = c.p5(searched, "searched.pt");
+    EXPECT_GT(chosen, before) << "plain " << before << ", auto " << chosen;
 }
 
 TEST(Recovery, GroupScalesRaiseA4BitTablesCosine) {

@@ -66,9 +66,12 @@ struct SchemeOptions {
     // int8 linear layers only: SmoothQuant's migration strength alpha in (0, 1]. Input
     // channel j is divided by s_j = max|x_j|^alpha / max|W_:j|^(1-alpha) and weight
     // column j multiplied by it, so outlier channels' range moves into the weights.
-    // Needs calibration (the per-channel input ranges).
+    // Needs calibration (the per-channel input ranges). kSearchedSmoothing ("auto"):
+    // alpha chosen per layer (src/schemes/int8_linear.cpp), which needs the Gram matrix.
     std::optional<double> smoothing;
 };
+
+inline constexpr double kSearchedSmoothing = -1.0;
 
 // Options with every field decided (the scheme's defaults filled in).
 struct ResolvedOptions {
@@ -78,7 +81,7 @@ struct ResolvedOptions {
     bool bias_correction = false;
     ActivationRange activation_range = ActivationRange::Exact;  // meaningful where picked
     Rounding rounding = Rounding::Nearest;
-    double smoothing = 0.0;  // 0: none
+    double smoothing = 0.0;  // 0: none; alpha; or kSearchedSmoothing
 };
 
 class RewriteContext;  // src/quantize/rewrite_context.hpp: the graph, the node, the layer's tensors

@@ -205,10 +205,15 @@ private:
         }
         if (object.contains("smoothing")) {
             const json& alpha = object["smoothing"];
-            if (!alpha.is_number() || !(alpha.get<double>() > 0.0 && alpha.get<double>() <= 1.0))
+            if (alpha == "auto") {
+                choice.options.smoothing = kSearchedSmoothing;
+            } else if (alpha.is_number() && alpha.get<double>() > 0.0 &&
+                       alpha.get<double>() <= 1.0) {
+                choice.options.smoothing = alpha.get<double>();
+            } else {
                 throw fail(path + ".smoothing must be SmoothQuant's alpha, a number in (0, 1] "
-                           "such as 0.5, not " + describe(alpha));
-            choice.options.smoothing = alpha.get<double>();
+                           "such as 0.5, or \"auto\", not " + describe(alpha));
+            }
         }
         return choice;
     }

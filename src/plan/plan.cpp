@@ -166,7 +166,7 @@ void check_unmatched_rules(const Config& config, const ModelInventory& inventory
 std::string calibrated_option(const ResolvedOptions& o) {
     if (o.bias_correction) return "bias_correction";
     if (o.rounding == Rounding::Gptq) return "rounding gptq";
-    return "smoothing";
+    return "smoothing";  // an alpha, or "auto"
 }
 
 void check_calibration(const Config& config, const Plan& plan, const PlanOptions& options) {
@@ -194,6 +194,7 @@ std::string options_text(const LayerPlan& lp) {
     if (lp.options.reduce_range) text += " reduce_range";
     if (lp.options.bias_correction) text += " bias_correction";
     if (lp.options.rounding == Rounding::Gptq) text += " gptq";
+    if (lp.options.smoothing == kSearchedSmoothing) text += " smooth:auto";
     if (lp.options.smoothing > 0) text += " smooth:" + format_fixed(lp.options.smoothing, 2);
     if (lp.scheme->picks_activation_range())
         text += std::string(" range:") + to_string(lp.options.activation_range);
@@ -234,10 +235,12 @@ std::string format_scheme_totals(const Plan& plan) {
 
 bool LayerPlan::needs_calibration() const {
     return scheme->needs_calibration() || options.bias_correction || needs_input_gram() ||
-           options.smoothing > 0;
+           options.smoothing != 0;
 }
 
-bool LayerPlan::needs_input_gram() const { return options.rounding == Rounding::Gptq; }
+bool LayerPlan::needs_input_gram() const {
+    return options.rounding == Rounding::Gptq || options.smoothing == kSearchedSmoothing;
+}
 
 bool Plan::needs_calibration() const {
     for (const auto& lp : layers)
@@ -320,8 +323,9 @@ nlohmann::json plan_to_json(const Plan& plan) {
              {"rounding", lp.layer.kind == LayerKind::Linear && lp.scheme->quantizes_linear_weight()
                               ? nlohmann::json(to_string(lp.options.rounding))
                               : nlohmann::json()},
-             {"smoothing", lp.options.smoothing > 0 ? nlohmann::json(lp.options.smoothing)
-                                                    : nlohmann::json()},
+             {"smoothing", lp.options.smoothing == kSearchedSmoothing ? nlohmann::json("auto")
+                           : lp.options.smoothing > 0 ? nlohmann::json(lp.options.smoothing)
+                                                      : nlohmann::json()},
              {"activation_range", lp.scheme->picks_activation_range()
                                       ? nlohmann::json(to_string(lp.options.activation_range))
                                       : nlohmann::json()},

@@ -56,7 +56,8 @@ std::optional<Calibration> obtain_calibration(
             load_calibration_for(request.calibration_file, request.model, request.observer);
         if (planned.plan.needs_input_gram() && !calibration.has_input_grams())
             throw usage_error(request.calibration_file.string() +
-                              " has no input Gram matrices, which rounding gptq needs (layers " +
+                              " has no input Gram matrices, which rounding gptq and smoothing "
+                              "auto need (layers " +
                               gptq_layers(planned.plan) +
                               "); recalibrate with 'embq calibrate --input-gram'");
         if (config.calibration)

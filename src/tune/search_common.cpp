@@ -29,7 +29,9 @@ bool Candidate::needs_calibration() const {
            needs_input_gram() || parsed.smoothing.has_value();
 }
 
-bool Candidate::needs_input_gram() const { return parsed.rounding == Rounding::Gptq; }
+bool Candidate::needs_input_gram() const {
+    return parsed.rounding == Rounding::Gptq || parsed.smoothing == kSearchedSmoothing;
+}
 
 nlohmann::json Candidate::rule(const std::string& layer) const {
     nlohmann::json r = options;
