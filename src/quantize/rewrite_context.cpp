@@ -74,21 +74,28 @@ c10::optional<at::Tensor> RewriteContext::output_bias(const ResolvedOptions& opt
     return (base + shift).to(at::kFloat);
 }
 
+std::pair<at::Tensor, uint64_t> RewriteContext::input_gram(const std::string& needed_by) const {
+    const LayerCalibration cal = calibration();
+    if (!cal.input_gram)
+        throw config_error("layer '" + layer_.path + "': " + needed_by +
+                           " needs its input Gram matrix, which " + calibration_->origin() +
+                           " lacks; recalibrate with 'embq calibrate --input-gram'");
+    const InputGram& g = *cal.input_gram;
+    const int64_t width = layer_.weight_shape.at(1);
+    if (g.dim != width)
+        throw config_error("layer '" + layer_.path + "': the calibration's Gram matrix is " +
+                           std::to_string(g.dim) + " wide but the layer takes " +
+                           std::to_string(width) + " inputs; recalibrate on this model");
+    // The calibration outlives every rewrite, so its values can back the tensor.
+    return {at::from_blob(const_cast<float*>(g.values.data()), {g.dim, g.dim}, at::kFloat),
+            g.rows};
+}
+
 at::Tensor RewriteContext::round_weight(const ResolvedOptions& options, const at::Tensor& weight,
                                         const GroupQuantized& grid,
                                         const at::Tensor& input_scale) const {
     if (options.rounding == Rounding::Nearest) return nearest_codes(weight, grid);
-    const LayerCalibration cal = calibration();
-    if (!cal.input_gram)
-        throw config_error("layer '" + layer_.path + "': rounding gptq needs its input Gram matrix, "
-                           "which " + calibration_->origin() +
-                           " lacks; recalibrate with 'embq calibrate --input-gram'");
-    const InputGram& g = *cal.input_gram;
-    if (g.dim != weight.size(1))
-        throw config_error("layer '" + layer_.path + "': the calibration's Gram matrix is " +
-                           std::to_string(g.dim) + " wide but the layer takes " +
-                           std::to_string(weight.size(1)) + " inputs; recalibrate on this model");
-    at::Tensor gram = at::from_blob(const_cast<float*>(g.values.data()), {g.dim, g.dim}, at::kFloat);
+    at::Tensor gram = input_gram("rounding gptq").first;
     if (input_scale.defined()) gram = gram * at::outer(input_scale, input_scale);
     return gptq_codes(weight, gram, grid);
 }

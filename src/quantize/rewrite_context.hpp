@@ -43,6 +43,11 @@ public:
     c10::optional<at::Tensor> output_bias(const ResolvedOptions& options,
                                           const at::Tensor& dequantized) const;
 
+    // The calibration's input Gram matrix X^T X of this layer as a [d, d] tensor (a view
+    // of the calibration's values) and the rows it sums over. Config errors name the layer
+    // and `needed_by` when it is missing or of another width than the layer's input.
+    std::pair<at::Tensor, uint64_t> input_gram(const std::string& needed_by) const;
+
     // Codes for `weight` on `grid` as options.rounding asks: round to nearest, or GPTQ on
     // the calibration's input Gram matrix of this layer. `weight` is the layer's weight or
     // one whose inputs are the layer's inputs times `input_scale` per channel (smoothing);

@@ -47,16 +47,9 @@ at::Tensor channel_bound(const RewriteContext& ctx, const std::vector<double>& v
 // even when GPTQ rounds afterwards: it orders the alphas the same way and costs a matmul.
 double searched_alpha(const RewriteContext& ctx, const at::Tensor& w, const at::Tensor& lo,
                       const at::Tensor& hi, bool per_channel) {
-    const LayerCalibration cal = ctx.calibration();
-    if (!cal.input_gram || cal.input_gram->dim != w.size(1))
-        throw config_error("layer '" + ctx.layer().path + "': smoothing \"auto\" needs the "
-                           "calibration's input Gram matrix of this layer; recalibrate with "
-                           "'embq calibrate --input-gram' on this model");
-    const InputGram& g = *cal.input_gram;
-    const at::Tensor gram =
-        at::from_blob(const_cast<float*>(g.values.data()), {g.dim, g.dim}, at::kFloat);
+    const auto [gram, gram_rows] = ctx.input_gram("smoothing \"auto\"");
     const at::Tensor max_abs = at::maximum(lo.abs(), hi.abs());
-    const double rows = std::max<double>(1.0, static_cast<double>(g.rows));
+    const double rows = std::max<double>(1.0, static_cast<double>(gram_rows));
     double best_alpha = 0, best_error = std::numeric_limits<double>::infinity();
     for (int step = 0; step <= 9; ++step) {
         const double alpha = step / 10.0;
