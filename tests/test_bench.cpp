@@ -20,11 +20,7 @@ BenchOptions quick_options() {
     return o;
 }
 
-EmbeddingModelOptions fixture_text() {
-    EmbeddingModelOptions text;
-    text.tokenizer = test::fixture("vocab.txt").string();
-    return text;
-}
+using test::fixture_text;
 
 TEST(Bench, EveryModelTimedAtEveryBatchSizeAgainstTheFirst) {
     test::TempDir dir;

@@ -31,7 +31,8 @@ struct CalibrationData {
     }
 };
 
-EmbeddingModelOptions fixture_text() { return {"", fixture("vocab.txt"), 0}; }
+using test::embed_file;
+using test::fixture_text;
 
 CalibrationRun calibrate_fixture(const std::string& model, const std::filesystem::path& data,
                                  CalibrateOptions options = {}) {
@@ -209,17 +210,6 @@ Quantized quantize_with(const std::string& model, const json& doc, const Calibra
     const auto out = dir / name;
     QuantizeResult result = test::quantize_file(fixture(model), doc, out, cal);
     return {out, std::move(result)};
-}
-
-at::Tensor embed_file(const std::filesystem::path& model, const std::filesystem::path& texts) {
-    EmbeddingModel m = open_embedding_model(model, fixture_text());
-    std::vector<std::string> lines;
-    std::istringstream in(test::read_file(texts));
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    const Vectors v = embed_texts(m, lines, {});
-    return at::from_blob(const_cast<float*>(v.data.data()), {static_cast<int64_t>(v.rows), v.dim},
-                         at::kFloat)
-        .clone();
 }
 
 class Int8StaticOnFixtures : public ::testing::TestWithParam<std::string> {};

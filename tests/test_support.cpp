@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "embq/config.hpp"
+#include "embq/embed.hpp"
 #include "embq/model.hpp"
 #include "embq/plan.hpp"
 
@@ -108,6 +109,23 @@ QuantizeResult quantize_file(const std::filesystem::path& model, const nlohmann:
     Plan plan = make_plan(config, take_inventory(loaded.module), options);
     resolve_engine(plan);
     return quantize_model(std::move(loaded), plan, doc, output, calibration);
+}
+
+EmbeddingModelOptions fixture_text() {
+    EmbeddingModelOptions text;
+    text.tokenizer = fixture("vocab.txt").string();
+    return text;
+}
+
+at::Tensor embed_file(const fs::path& model, const fs::path& texts) {
+    EmbeddingModel m = open_embedding_model(model, fixture_text());
+    std::vector<std::string> lines;
+    std::istringstream in(read_file(texts));
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    const Vectors v = embed_texts(m, lines, {});
+    return at::from_blob(const_cast<float*>(v.data.data()), {static_cast<int64_t>(v.rows), v.dim},
+                         at::kFloat)
+        .clone();
 }
 
 }  // namespace embq::test

@@ -11,6 +11,7 @@
 
 #include "embq/calibration.hpp"
 #include "embq/error.hpp"
+#include "embq/model_options.hpp"
 #include "embq/quantize.hpp"
 
 namespace embq::test {
@@ -56,6 +57,12 @@ void write_file(const std::filesystem::path& path, const std::string& content);
 QuantizeResult quantize_file(const std::filesystem::path& model, const nlohmann::json& doc,
                              const std::filesystem::path& output,
                              const Calibration* calibration = nullptr);
+
+// How the fixture models read text: the fixture WordPiece vocabulary.
+EmbeddingModelOptions fixture_text();
+
+// The vectors of every line of `texts` through `model` (fixture_text()), [lines, dim].
+at::Tensor embed_file(const std::filesystem::path& model, const std::filesystem::path& texts);
 
 // The embq::Error `f` throws (fails the test when it throws nothing or something else).
 template <class F>

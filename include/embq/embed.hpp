@@ -28,8 +28,9 @@ public:
     Embedder(torch::jit::Module model, ModelCard card);
 
     // Vectors [rows, dim] for `batch` (one id sequence each, already truncated): pads
-    // to the longest, builds the inputs the card names, runs forward in inference mode,
-    // selects the output, pools over the attention mask and L2-normalises if asked.
+    // to the longest, builds the inputs the card names, runs forward (in inference mode
+    // unless set_gradients), selects the output, pools over the attention mask and
+    // L2-normalises if asked.
     at::Tensor embed(const std::vector<const Encoding*>& batch);
 
     const ModelCard& card() const { return card_; }
@@ -40,6 +41,9 @@ public:
     void set_before_forward(std::function<void(const at::Tensor& attention_mask)> hook) {
         before_forward_ = std::move(hook);
     }
+    // With gradients on, embed() records autograd history (fine-tuning's student);
+    // off (the default), it runs in inference mode.
+    void set_gradients(bool on) { gradients_ = on; }
     int64_t pad_id() const { return pad_id_; }
     void set_pad_id(int64_t id) { pad_id_ = id; }
 
@@ -47,6 +51,7 @@ private:
     torch::jit::Module model_;
     ModelCard card_;
     int64_t pad_id_ = 0;
+    bool gradients_ = false;
     std::function<void(const at::Tensor&)> before_forward_;
 };
 

@@ -35,10 +35,12 @@ struct QuantizeResult {
 // verified to load). `config_source` and the plan are stored in the archive under
 // extra/embq.json. The input file is never written. `calibration` (the selected
 // observer's ranges) is needed by int8_static and bias_correction; null when the plan
-// has neither.
+// has neither. `provenance` (an object) is merged into the stored metadata: what was
+// done to the weights before quantizing (finetune's record).
 QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                               const nlohmann::json& config_source,
                               const std::filesystem::path& output,
-                              const Calibration* calibration = nullptr);
+                              const Calibration* calibration = nullptr,
+                              const nlohmann::json& provenance = nlohmann::json::object());
 
 }  // namespace embq

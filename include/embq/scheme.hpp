@@ -85,6 +85,7 @@ struct ResolvedOptions {
 };
 
 class RewriteContext;  // src/quantize/rewrite_context.hpp: the graph, the node, the layer's tensors
+class SimulationContext;  // src/finetune/simulation.hpp: how fine-tuning simulates the layer
 
 class Scheme {
 public:
@@ -131,6 +132,16 @@ public:
     // Rewrites one use of the layer in the model's forward graph (implemented in the
     // scheme's own file, where libtorch is included).
     virtual void rewrite(RewriteContext& ctx, const ResolvedOptions& options) const = 0;
+
+    // How quantization-aware fine-tuning (`embq finetune`) simulates the layer in FP32:
+    // the weight its stored codes dequantize to (rounded to nearest, on the grid rewrite()
+    // would choose from that weight) and how its inputs are rounded at run time. Returns
+    // false when the scheme cannot be simulated (finetune refuses such a plan up front).
+    virtual bool simulate(SimulationContext& ctx, const ResolvedOptions& options) const {
+        (void)ctx;
+        (void)options;
+        return false;
+    }
 };
 
 // Every registered scheme, in the order the table lists them.

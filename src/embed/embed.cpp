@@ -128,7 +128,7 @@ at::Tensor Embedder::embed(const std::vector<const Encoding*>& batch) {
         inputs.emplace_back(name == "input_ids" ? ids : name == "attention_mask" ? mask : types);
 
     if (before_forward_) before_forward_(mask);
-    c10::InferenceMode guard;
+    c10::InferenceMode guard(!gradients_);
     c10::IValue result;
     try {
         result = model_.forward(inputs);

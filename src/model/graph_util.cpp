@@ -1,5 +1,8 @@
 #include "model/graph_util.hpp"
 
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/jit.h>
+
 namespace embq {
 
 std::string join_path(const std::string& parent, const std::string& name) {
@@ -67,6 +70,27 @@ std::vector<WeightUse> find_weight_uses(torch::jit::Graph& graph) {
         if (owner && !owner->empty()) uses.push_back({node, std::move(*owner)});
     });
     return uses;
+}
+
+torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path) {
+    torch::jit::Module m = root;
+    size_t start = 0;
+    while (start <= path.size() && !path.empty()) {
+        const size_t dot = path.find('.', start);
+        m = m.attr(path.substr(start, dot - start)).toModule();
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return m;
+}
+
+std::vector<torch::jit::Value*> insert_call(torch::jit::Graph& graph, torch::jit::Node* before,
+                                            const torch::jit::Function& fn,
+                                            const std::vector<torch::jit::Value*>& inputs) {
+    torch::jit::WithInsertPoint guard(before);
+    auto callee = torch::jit::toGraphFunction(fn).graph()->copy();
+    torch::jit::Inline(*callee);
+    return torch::jit::insertGraph(graph, *callee, inputs);
 }
 
 }  // namespace embq

@@ -46,6 +46,15 @@ const WeightOp* weight_op(const torch::jit::Node* node);  // nullptr for other o
 std::optional<std::string> attribute_owner(const torch::jit::Value* v, const std::string& name,
                                            const ModulePaths& paths);
 
+// The submodule of `root` at `path` ("encoder.layer.0.fc"; "" is the root itself).
+torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path);
+
+// Splices `fn` (a compiled TorchScript function, its own calls inlined so the graph stands
+// alone) into `graph` before `before` and returns its outputs.
+std::vector<torch::jit::Value*> insert_call(torch::jit::Graph& graph, torch::jit::Node* before,
+                                            const torch::jit::Function& fn,
+                                            const std::vector<torch::jit::Value*>& inputs);
+
 // One call site of a layer in an inlined forward graph: the op that applies its weight.
 struct WeightUse {
     torch::jit::Node* node;

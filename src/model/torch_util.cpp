@@ -1,5 +1,8 @@
 #include "model/torch_util.hpp"
 
+#include <sstream>
+#include <vector>
+
 namespace embq {
 
 std::string dtype_name(c10::ScalarType type) {
@@ -28,15 +31,16 @@ namespace embq {
 std::string first_line_of(const std::exception& e) {
     const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
     const std::string what = c10_error ? c10_error->what_without_backtrace() : e.what();
-    size_t start = 0;
-    while (start < what.size()) {
-        const size_t end = what.find('\n', start);
-        const std::string line = what.substr(start, end == std::string::npos ? end : end - start);
-        if (line.find_first_not_of(" \t") != std::string::npos) return line;
-        if (end == std::string::npos) break;
-        start = end + 1;
-    }
-    return what;
+    std::vector<std::string> lines;
+    std::istringstream in(what);
+    for (std::string line; std::getline(in, line);)
+        if (line.find_first_not_of(" \t") != std::string::npos) lines.push_back(line);
+    if (lines.empty()) return what;
+    // The interpreter's first line only says that an op failed; the cause ("RuntimeError:
+    // index out of range in self") is the last line, after the TorchScript traceback.
+    static const std::string kInterpreter = "The following operation failed in the TorchScript";
+    if (lines.front().rfind(kInterpreter, 0) == 0 && lines.size() > 1) return lines.back();
+    return lines.front();
 }
 
 }  // namespace embq

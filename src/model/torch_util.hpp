@@ -16,8 +16,10 @@ std::string dtype_name(c10::ScalarType type);
 
 namespace embq {
 
-// The first non-empty line of an exception's message: libtorch's errors carry a
-// multi-line backtrace that users of a CLI do not need.
+// The one line of an exception's message that says what went wrong: libtorch's errors
+// carry a multi-line backtrace that users of a CLI do not need. The first non-empty line,
+// except for the TorchScript interpreter's errors, whose first line only says that an op
+// failed: there it is the last line, the cause.
 std::string first_line_of(const std::exception& e);
 
 }  // namespace embq

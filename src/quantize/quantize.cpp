@@ -51,18 +51,6 @@ void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
                                const torch::jit::Module& root,
                                const std::map<std::string, int>& rewritten);
 
-torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path) {
-    torch::jit::Module m = root;
-    size_t start = 0;
-    while (start <= path.size() && !path.empty()) {
-        const size_t dot = path.find('.', start);
-        m = m.attr(path.substr(start, dot - start)).toModule();
-        if (dot == std::string::npos) break;
-        start = dot + 1;
-    }
-    return m;
-}
-
 void fold_weight_dtype_queries(std::shared_ptr<torch::jit::Graph>& graph,
                                const torch::jit::Module& root,
                                const std::map<std::string, int>& rewritten) {
@@ -183,7 +171,7 @@ void resolve_engine(Plan& plan) {
 
 QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                               const nlohmann::json& config_source, const fs::path& output,
-                              const Calibration* calibration) {
+                              const Calibration* calibration, const nlohmann::json& provenance) {
     EMBQ_ASSERT(plan.engine != "auto");  // resolve_engine() first
     const std::string& engine = plan.engine;
     std::error_code ec;
@@ -235,6 +223,7 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
     if (calibration)
         meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
                                {"observer", calibration->selected_observer()}};
+    meta.update(provenance);
     save_atomically(root, {{kMetadataEntry, meta.dump(2)}}, output);
     result.output_file_bytes = bytes_on_disk(output);
     return result;

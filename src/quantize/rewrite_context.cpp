@@ -1,9 +1,7 @@
 #include "quantize/rewrite_context.hpp"
 
-#include <torch/csrc/jit/passes/inliner.h>
-#include <torch/jit.h>
-
 #include "embq/error.hpp"
+#include "model/graph_util.hpp"
 #include "quantize/gptq.hpp"
 
 namespace embq {
@@ -113,11 +111,7 @@ torch::jit::Value* RewriteContext::attribute(const std::string& name,
 
 std::vector<torch::jit::Value*> RewriteContext::call(
     const torch::jit::Function& fn, const std::vector<torch::jit::Value*>& inputs) {
-    torch::jit::WithInsertPoint guard(node_);
-    auto callee = torch::jit::toGraphFunction(fn).graph()->copy();
-    // Calls to helper functions must be inlined: the saved model has to stand alone.
-    torch::jit::Inline(*callee);
-    return torch::jit::insertGraph(graph_, *callee, inputs);
+    return insert_call(graph_, node_, fn, inputs);
 }
 
 torch::jit::Value* RewriteContext::constant(const c10::IValue& value) {

@@ -3,6 +3,7 @@
 // AVX512-BF16 or AMX; elsewhere libtorch emulates them and bf16 is slower than FP32
 // (see configs/README.md).
 #include "embq/error.hpp"
+#include "finetune/simulation.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"
 
@@ -31,6 +32,12 @@ public:
     int64_t stored_bytes(const Layer& layer, const ResolvedOptions&) const override {
         return weight_elements(layer) * 2 + bias_elements(layer) * 4;
     }
+    bool simulate(SimulationContext& ctx, const ResolvedOptions&) const override {
+        ctx.store_weight_as([](const at::Tensor& w) { return w.to(at::kBFloat16).to(at::kFloat); });
+        ctx.round_inputs(InputRounding::BFloat16);
+        return true;
+    }
+
     void rewrite(RewriteContext& ctx, const ResolvedOptions&) const override {
         torch::jit::Value* weight =
             ctx.attribute("weight_bf16", [&] { return ctx.weight().to(at::kBFloat16); });

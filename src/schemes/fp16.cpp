@@ -3,6 +3,7 @@
 // matrices. No quantized engine is needed. (An FP16 *compute* linear would need
 // fbgemm's linear_dynamic_fp16, which this libtorch build lacks.)
 #include "embq/error.hpp"
+#include "finetune/simulation.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"
 
@@ -33,6 +34,11 @@ public:
     int64_t stored_bytes(const Layer& layer, const ResolvedOptions&) const override {
         return weight_elements(layer) * 2 + bias_elements(layer) * 4;
     }
+    bool simulate(SimulationContext& ctx, const ResolvedOptions&) const override {
+        ctx.store_weight_as([](const at::Tensor& w) { return w.to(at::kHalf).to(at::kFloat); });
+        return true;
+    }
+
     void rewrite(RewriteContext& ctx, const ResolvedOptions&) const override {
         torch::jit::Value* weight =
             ctx.attribute("weight_fp16", [&] { return ctx.weight().to(at::kHalf); });

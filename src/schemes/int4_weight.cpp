@@ -4,6 +4,7 @@
 // weight is dequantized to FP32 at run time and multiplied with the stock FP32
 // linear: it buys size, not speed. Symmetric (0.0 exact) or affine (full range).
 #include "embq/error.hpp"
+#include "finetune/simulation.hpp"
 #include "quantize/quant_math.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"
@@ -24,6 +25,11 @@ def linear(x: Tensor, packed: Tensor, scale: Tensor, offset: Tensor,
 )TS";
 
 constexpr int kDefaultGroup = 64;
+
+// The grid rewrite() stores and simulate() trains on, codes rounded to nearest.
+GroupQuantized int4_grid(const at::Tensor& weight, const ResolvedOptions& o) {
+    return quantize_groups(weight, o.granularity.group_size, 4, o.symmetric, at::kHalf);
+}
 
 class Int4WeightScheme final : public Scheme {
 public:
@@ -68,12 +74,11 @@ public:
     }
 
     void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {
-        const int64_t group = o.granularity.group_size;
         GroupQuantized q;
         auto quantized = [&]() -> const GroupQuantized& {
             if (!q.codes.defined()) {
                 const at::Tensor w = ctx.weight();
-                q = quantize_groups(w, group, 4, o.symmetric, at::kHalf);
+                q = int4_grid(w, o);
                 q.codes = ctx.round_weight(o, w, q);
             }
             return q;
@@ -88,6 +93,11 @@ public:
                 "bias", [&] { return *ctx.output_bias(o, dequantize_groups(quantized())); });
         replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, offset},
                        bias);
+    }
+
+    bool simulate(SimulationContext& ctx, const ResolvedOptions& o) const override {
+        ctx.store_weight_as([o](const at::Tensor& w) { return dequantize_groups(int4_grid(w, o)); });
+        return true;
     }
 };
 

@@ -3,6 +3,7 @@
 // matmul runs in int8 (`quantized::linear_dynamic`). oneDNN uses VNNI where the CPU
 // has it. Needs a quantized engine: the preflight packs and runs a tiny layer on it.
 #include "embq/error.hpp"
+#include "finetune/simulation.hpp"
 #include "model/torch_util.hpp"
 #include "quantize/engine.hpp"
 #include "quantize/rewrite_context.hpp"
@@ -76,6 +77,16 @@ public:
 
     std::optional<std::string> unavailable_reason(const std::string& engine) const override {
         return int8_linear_unavailable_reason(engine);
+    }
+
+    // Smoothing is refused by finetune before this is asked (training moves the same
+    // outliers); the input range is simulated as each call's exact min..max.
+    bool simulate(SimulationContext& ctx, const ResolvedOptions& o) const override {
+        const bool per_channel = o.granularity.kind == Granularity::Kind::PerChannel;
+        ctx.store_weight_as(
+            [per_channel](const at::Tensor& w) { return nearest_int8_weight(w, per_channel); });
+        ctx.round_inputs(InputRounding::PerCall8, o.reduce_range ? 127 : 255);
+        return true;
     }
 
     void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {

@@ -55,10 +55,7 @@ double searched_alpha(const RewriteContext& ctx, const at::Tensor& w, const at::
         const double alpha = step / 10.0;
         const at::Tensor s = alpha > 0 ? smoothing_factors(w, max_abs, alpha) : at::ones({w.size(1)});
         const at::Tensor ws = w * s.unsqueeze(0), inv = s.reciprocal();
-        const GroupQuantized grid = symmetric_int8_grid(ws, per_channel);
-        GroupQuantized q = grid;
-        q.codes = nearest_codes(ws, grid);
-        const at::Tensor dw = (ws - dequantize_groups(q)).to(at::kDouble);
+        const at::Tensor dw = (ws - nearest_int8_weight(ws, per_channel)).to(at::kDouble);
         const at::Tensor gs = (gram * at::outer(inv, inv)).to(at::kDouble);
         const double weight_error = (dw.mm(gs) * dw).sum().item<double>() / rows;
         const double span = std::max(0.0, (hi * inv).max().item<double>()) -
@@ -76,6 +73,12 @@ double searched_alpha(const RewriteContext& ctx, const at::Tensor& w, const at::
 }
 
 }  // namespace
+
+at::Tensor nearest_int8_weight(const at::Tensor& weight, bool per_channel) {
+    GroupQuantized q = symmetric_int8_grid(weight, per_channel);
+    q.codes = nearest_codes(weight, q);
+    return dequantize_groups(q);
+}
 
 Int8Weight make_int8_weight(const RewriteContext& ctx, const ResolvedOptions& o) {
     at::Tensor w = ctx.weight();

@@ -28,6 +28,9 @@ torch::jit::Value* smoothed_input(RewriteContext& ctx, const Int8Weight& weight)
 // minima and maxima (exact min/max: no observer saw the smoothed values).
 ClipRange smoothed_input_range(const LayerCalibration& calibration, const at::Tensor& input_scale);
 
+// The FP32 weight that symmetric int8 codes rounded to nearest dequantize to.
+at::Tensor nearest_int8_weight(const at::Tensor& weight, bool per_channel);
+
 // Symmetric int8 weight (zero point 0, codes -127..127), per output channel or per tensor.
 at::Tensor quantize_int8_weight(const at::Tensor& weight, bool per_channel);
 

@@ -5,6 +5,7 @@
 // time and run the stock FP32 linear (size, not speed), rounded to nearest or by GPTQ;
 // tables dequantize only the rows a batch looks up.
 #include "embq/error.hpp"
+#include "finetune/simulation.hpp"
 #include "quantize/quant_math.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"
@@ -75,6 +76,14 @@ public:
     int64_t stored_bytes(const Layer& layer, const ResolvedOptions& o) const override {
         const int64_t w = weight_elements(layer);
         return w / 2 + w / o.granularity.group_size * 2 + 16 * 4 + bias_elements(layer) * 4;
+    }
+
+    bool simulate(SimulationContext& ctx, const ResolvedOptions& o) const override {
+        const int64_t group = o.granularity.group_size;
+        ctx.store_weight_as([group](const at::Tensor& w) {
+            return dequantize_groups(quantize_nf4_groups(w, group, at::kHalf));
+        });
+        return true;
     }
 
     void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {

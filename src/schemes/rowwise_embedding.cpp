@@ -4,6 +4,7 @@
 // offset: 5 bits/element for 4-bit codes at group:32). Lookups dequantize only the rows
 // a batch touches.
 #include "embq/error.hpp"
+#include "finetune/simulation.hpp"
 #include "quantize/quant_math.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"
@@ -83,11 +84,7 @@ public:
         const bool grouped = o.granularity.kind == Granularity::Kind::Group;
         GroupQuantized q;
         auto quantized = [&]() -> const GroupQuantized& {
-            if (!q.codes.defined()) {
-                const at::Tensor w = ctx.weight();
-                q = quantize_groups(w, grouped ? o.granularity.group_size : w.size(1), bits_,
-                                    o.symmetric, grouped ? at::kHalf : at::kFloat);
-            }
+            if (!q.codes.defined()) q = grid(ctx.weight(), o);
             return q;
         };
         torch::jit::Value* codes = ctx.attribute(
@@ -97,7 +94,19 @@ public:
         replace_lookup(ctx, rows_source(bits_, grouped), {codes, scale, offset});
     }
 
+    bool simulate(SimulationContext& ctx, const ResolvedOptions& o) const override {
+        ctx.store_weight_as([this, o](const at::Tensor& w) { return dequantize_groups(grid(w, o)); });
+        return true;
+    }
+
 private:
+    // The codes rewrite() stores and simulate() trains on.
+    GroupQuantized grid(const at::Tensor& w, const ResolvedOptions& o) const {
+        const bool grouped = o.granularity.kind == Granularity::Kind::Group;
+        return quantize_groups(w, grouped ? o.granularity.group_size : w.size(1), bits_,
+                               o.symmetric, grouped ? at::kHalf : at::kFloat);
+    }
+
     int bits_;
 };
 
