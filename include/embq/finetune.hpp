@@ -5,8 +5,13 @@
 // The best student on held-out text then goes through the normal quantize path, so the
 // output is the same plain TorchScript `embq quantize` writes.
 //
-// Loss per batch of n texts, s_i and t_i the student's and teacher's L2-normalised vectors:
+// Loss per batch of n texts, s_i and t_i the student's and teacher's L2-normalised vectors,
+// S_l and T_l the student's and teacher's outputs of linear layer l (every position):
 //   mean_i (1 - s_i . t_i)  +  similarity_weight * mean_ij (s_i . s_j - t_i . t_j)^2
+//     + layer_weight * mean_l ||S_l - T_l||^2 / ||T_l||^2
+// The last term (layer-wise distillation, as TernaryBERT and BinaryBERT train low-bit
+// BERTs) tells each layer what its own output should have been, which the final vectors
+// alone say only through every layer after it.
 // Deterministic: texts in file order, no dropout, no random initialisation; the same
 // inputs and thread count give the same output file.
 #pragma once
@@ -33,6 +38,7 @@ struct FinetuneOptions {
     double learning_rate = 1e-4;
     int64_t warmup_steps = -1;  // -1: 10% of steps; then cosine decay to 0
     double similarity_weight = 1.0;
+    double layer_weight = 1.0;
     double clip_norm = 1.0;  // gradient norm clipping
     int64_t eval_every = 50;
     // Evaluations without a better held-out score before the run stops early.

@@ -5,6 +5,7 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include "calibrate/instrument.hpp"
 #include "core/clock.hpp"
 #include "core/sha256.hpp"
 #include "embq/embed.hpp"
@@ -108,6 +109,48 @@ at::Tensor distillation_loss(const at::Tensor& student, const at::Tensor& teache
     return cosine_term + similarity_weight * similarity_term;
 }
 
+// Every linear layer's output in one forward pass, by observe site (student and teacher
+// are instrumented alike, so their sites match).
+class LayerOutputs {
+public:
+    LayerOutputs(torch::jit::Module& teacher, torch::jit::Module& student) {
+        const auto teacher_sites = instrument_linear_layers(teacher);
+        const auto student_sites = instrument_linear_layers(student);
+        EMBQ_ASSERT(teacher_sites.size() == student_sites.size());
+        for (size_t i = 0; i < teacher_sites.size(); ++i) {
+            EMBQ_ASSERT(teacher_sites[i].layer == student_sites[i].layer);
+            if (teacher_sites[i].output) outputs_.push_back(static_cast<int64_t>(i));
+        }
+    }
+
+    // Runs `forward` with the outputs recorded; they keep their autograd history.
+    at::Tensor record(const std::function<at::Tensor()>& forward, std::vector<at::Tensor>& seen) {
+        seen.assign(outputs_.size(), at::Tensor());
+        ScopedActivationTap tap([&](int64_t site, const at::Tensor& activation) {
+            const auto it = std::find(outputs_.begin(), outputs_.end(), site);
+            if (it != outputs_.end()) seen[static_cast<size_t>(it - outputs_.begin())] = activation;
+        });
+        return forward();
+    }
+
+private:
+    std::vector<int64_t> outputs_;  // the sites that see a layer's output
+};
+
+// mean_l ||S_l - T_l||^2 / ||T_l||^2 over the layers both passes reached.
+at::Tensor layer_loss(const std::vector<at::Tensor>& student, const std::vector<at::Tensor>& teacher) {
+    at::Tensor total = at::zeros({});
+    int64_t layers = 0;
+    for (size_t l = 0; l < student.size(); ++l) {
+        if (!student[l].defined() || !teacher[l].defined()) continue;
+        total = total + (student[l] - teacher[l]).pow(2).sum() / teacher[l].pow(2).sum().clamp_min(1e-12);
+        ++layers;
+    }
+    // The taps see nothing when a model ran before it was instrumented.
+    if (layers == 0) throw runtime_failure("internal: no layer outputs were recorded");
+    return total / layers;
+}
+
 // Linear warm-up, then cosine decay to 0 at the last step.
 double learning_rate_at(int64_t step, const FinetuneOptions& o, int64_t warmup) {
     if (step <= warmup) return o.learning_rate * static_cast<double>(step) / (warmup + 1);
@@ -155,6 +198,8 @@ void check_options(const FinetuneOptions& o) {
         throw usage_error("--lr must be a positive number");
     if (!(o.similarity_weight >= 0) || !std::isfinite(o.similarity_weight))
         throw usage_error("--similarity-weight must be 0 or more");
+    if (!(o.layer_weight >= 0) || !std::isfinite(o.layer_weight))
+        throw usage_error("--layer-weight must be 0 or more");
     if (o.holdout < 2 * kRecallK)
         throw usage_error("--holdout must be at least " + std::to_string(2 * kRecallK) +
                           " texts (recall@10 is scored among them)");
@@ -203,6 +248,9 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
     Embedder learner(student.module(), teacher.embedder.card());
     learner.set_pad_id(teacher.embedder.pad_id());
     learner.set_gradients(true);
+    // Instrumented before either model runs: a graph executor keeps the graph it first ran.
+    std::optional<LayerOutputs> layer_outputs;
+    if (o.layer_weight > 0) layer_outputs.emplace(teacher.embedder.module(), student.module());
     TrainingTexts texts(o, teacher.tokenizer.get(),
                         static_cast<size_t>(teacher.embedder.card().max_length));
 
@@ -233,9 +281,22 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
     for (int64_t step = 1; step <= o.steps; ++step) {
         const std::vector<Encoding> batch = texts.next_batch(static_cast<size_t>(o.batch_size));
         const auto rows = pointers(batch, 0, batch.size());
-        const at::Tensor target = teacher.embedder.embed(rows).clone();  // out of inference mode
-        student.refresh();
-        const at::Tensor loss = distillation_loss(learner.embed(rows), target, o.similarity_weight);
+        std::vector<at::Tensor> teacher_layers, student_layers;
+        at::Tensor target, output;
+        if (layer_outputs) {
+            target = layer_outputs->record([&] { return teacher.embedder.embed(rows); },
+                                           teacher_layers);
+            for (auto& t : teacher_layers)
+                if (t.defined()) t = t.clone();  // out of inference mode
+            student.refresh();
+            output = layer_outputs->record([&] { return learner.embed(rows); }, student_layers);
+        } else {
+            target = teacher.embedder.embed(rows);
+            student.refresh();
+            output = learner.embed(rows);
+        }
+        at::Tensor loss = distillation_loss(output, target.clone(), o.similarity_weight);
+        if (layer_outputs) loss = loss + o.layer_weight * layer_loss(student_layers, teacher_layers);
         const double value = loss.item<double>();
         if (!std::isfinite(value))
             throw runtime_failure("the fine-tuning loss is " + std::to_string(value) + " at step " +
@@ -291,7 +352,8 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
           {"batch_size", o.batch_size},
           {"learning_rate", o.learning_rate},
           {"warmup_steps", warmup},
-          {"loss", {{"cosine", 1.0}, {"similarity", o.similarity_weight}}},
+          {"loss",
+           {{"cosine", 1.0}, {"similarity", o.similarity_weight}, {"layers", o.layer_weight}}},
           {"simulated_layers", result.simulated_layers},
           {"rounded_inputs", result.rounded_inputs},
           {"trained_tensors", result.trained_tensors},

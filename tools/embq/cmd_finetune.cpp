@@ -90,6 +90,10 @@ Command add_finetune_command(CLI::App& parent) {
     app->add_option("--similarity-weight", f.similarity_weight,
                     "Weight of the in-batch similarity term against the cosine term")
         ->capture_default_str();
+    app->add_option("--layer-weight", f.layer_weight,
+                    "Weight of the layer-wise term: each linear layer's output against the "
+                    "FP32 model's (0: vectors only)")
+        ->capture_default_str();
     app->add_option("--eval-every", f.eval_every, "Score the held-out texts every N steps")
         ->capture_default_str();
     app->add_option("--patience", f.patience,
