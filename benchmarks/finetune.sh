@@ -6,7 +6,7 @@
 # (.cache/wordnet/calib.txt; its first 512 are held out to pick the best step).
 #
 #   benchmarks/finetune.sh [OUT_DIR]      (default build/bench/finetune)
-# FINETUNE_FLAGS overrides the fine-tuning options (default below). Prints the Markdown
+# FINETUNE_FLAGS adds fine-tuning options (default: none, embq finetune's defaults). Prints the Markdown
 # table; OUT_DIR keeps the models, the logs and eval's reports. Needs tools/setup.sh to
 # have run. About 30 minutes on 2 CPUs.
 set -euo pipefail
@@ -17,14 +17,14 @@ mkdir -p "$out"
 model="$repo/.cache/use-lite/use_lite.pt"
 card="$repo/.cache/use-lite/card.json"
 wordnet="$repo/.cache/wordnet"
-read -r -a flags <<< "${FINETUNE_FLAGS:---steps 1200 --eval-every 100 --lr 5e-5}"
+read -r -a flags <<< "${FINETUNE_FLAGS:-}"
 configs=(int4-weights int8)
 
 for name in "${configs[@]}"; do
   config="$repo/configs/$name.json"
   "$embq" quantize "$model" "$config" -o "$out/$name.ptq.pt" > /dev/null 2> "$out/$name.ptq.err"
   start=$(date +%s)
-  "$embq" finetune "$model" "$config" --card "$card" --data "$wordnet/calib.txt" "${flags[@]}" \
+  "$embq" finetune "$model" "$config" --card "$card" --data "$wordnet/calib.txt" ${flags[@]+"${flags[@]}"} \
     -o "$out/$name.tuned.pt" > "$out/$name.finetune.out" 2> "$out/$name.finetune.err"
   echo $(( $(date +%s) - start )) > "$out/$name.finetune.seconds"
   for kind in ptq tuned; do
@@ -35,7 +35,7 @@ for name in "${configs[@]}"; do
 done
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs"
-echo "finetune flags: ${flags[*]}"
+echo "finetune flags: ${flags[*]:-(the defaults)}"
 python3 - "$out" "${configs[@]}" <<'PY'
 import json, sys, zipfile
 out, names = sys.argv[1], sys.argv[2:]

@@ -185,6 +185,15 @@ TEST(Finetune, CommandLineReportsBeforeAndAfterAndExitsTwoOnUsageErrors) {
     test::expect_contains(ok.out, {"before (post-training quantization)", "after", "recall@10"});
     EXPECT_TRUE(std::filesystem::exists(out));
 
+    // -o naming an input (here the training text) is refused and the input kept.
+    const std::string text = test::read_file(c.train);
+    args = common;
+    args.back() = c.train.string();
+    const auto onto_input = test::run_embq(args);
+    EXPECT_EQ(onto_input.exit_code, 2);
+    test::expect_contains(onto_input.err, {"would overwrite the input"});
+    EXPECT_EQ(test::read_file(c.train), text);
+
     args = common;
     args.insert(args.end(), {"--batch-size", "1"});
     std::filesystem::remove(out);

@@ -33,14 +33,14 @@ struct FinetuneOptions {
     DatasetFormat format = DatasetFormat::Text;
     // The first `holdout` records are never trained on: they score the student.
     size_t holdout = 512;
-    int64_t steps = 600;
+    int64_t steps = 1000;
     int64_t batch_size = 32;
-    double learning_rate = 1e-4;
+    double learning_rate = 5e-5;
     int64_t warmup_steps = -1;  // -1: 10% of steps; then cosine decay to 0
     double similarity_weight = 1.0;
     double layer_weight = 1.0;
     double clip_norm = 1.0;  // gradient norm clipping
-    int64_t eval_every = 50;
+    int64_t eval_every = 100;
     // Evaluations without a better held-out score before the run stops early.
     int64_t patience = 4;
 };

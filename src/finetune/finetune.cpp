@@ -137,13 +137,31 @@ private:
     std::vector<int64_t> outputs_;  // the sites that see a layer's output
 };
 
-// mean_l ||S_l - T_l||^2 / ||T_l||^2 over the layers both passes reached.
-at::Tensor layer_loss(const std::vector<at::Tensor>& student, const std::vector<at::Tensor>& teacher) {
+// 1 for each real token of the batch, 0 for padding: [texts, longest].
+at::Tensor token_mask(const std::vector<Encoding>& batch) {
+    size_t longest = 1;
+    for (const auto& e : batch) longest = std::max(longest, e.ids.size());
+    at::Tensor mask = at::zeros({static_cast<int64_t>(batch.size()), static_cast<int64_t>(longest)});
+    for (size_t r = 0; r < batch.size(); ++r)
+        mask[static_cast<int64_t>(r)].narrow(0, 0, static_cast<int64_t>(batch[r].ids.size())).fill_(1);
+    return mask;
+}
+
+// mean_l ||S_l - T_l||^2 / ||T_l||^2 over the layers both passes reached, padding
+// positions left out as calibration leaves them out (when the activation is laid out
+// [texts, tokens, features]; other layouts count every row).
+at::Tensor layer_loss(const std::vector<at::Tensor>& student, const std::vector<at::Tensor>& teacher,
+                      const at::Tensor& mask) {
     at::Tensor total = at::zeros({});
     int64_t layers = 0;
     for (size_t l = 0; l < student.size(); ++l) {
         if (!student[l].defined() || !teacher[l].defined()) continue;
-        total = total + (student[l] - teacher[l]).pow(2).sum() / teacher[l].pow(2).sum().clamp_min(1e-12);
+        at::Tensor error = (student[l] - teacher[l]).pow(2), energy = teacher[l].pow(2);
+        if (error.dim() == 3 && error.size(0) == mask.size(0) && error.size(1) == mask.size(1)) {
+            error = error * mask.unsqueeze(-1);
+            energy = energy * mask.unsqueeze(-1);
+        }
+        total = total + error.sum() / energy.sum().clamp_min(1e-12);
         ++layers;
     }
     // The taps see nothing when a model ran before it was instrumented.
@@ -237,6 +255,12 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
                         const fs::path& output,
                         const std::function<void(const FinetuneProgress&)>& on_progress) {
     check_options(o);
+    for (const fs::path& input : {request.config, o.data}) {
+        std::error_code ec;
+        if (fs::exists(output, ec) && fs::equivalent(output, input, ec))
+            throw usage_error(output.string() + ": the output would overwrite the input " +
+                              input.string() + "; choose another -o path");
+    }
     const auto start = Clock::now();
     PlannedModel planned = load_and_plan(request);
     Student student(request.model, planned.plan);  // refuses what it cannot simulate
@@ -296,7 +320,9 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
             output = learner.embed(rows);
         }
         at::Tensor loss = distillation_loss(output, target.clone(), o.similarity_weight);
-        if (layer_outputs) loss = loss + o.layer_weight * layer_loss(student_layers, teacher_layers);
+        if (layer_outputs)
+            loss = loss + o.layer_weight *
+                              layer_loss(student_layers, teacher_layers, token_mask(batch));
         const double value = loss.item<double>();
         if (!std::isfinite(value))
             throw runtime_failure("the fine-tuning loss is " + std::to_string(value) + " at step " +
