@@ -7,19 +7,13 @@
 
 #include <functional>
 #include <utility>
+#include <vector>
 
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "embq/layers.hpp"
 
 namespace embq {
-
-// How a quantized layer's inputs differ from FP32 ones at run time.
-enum class InputRounding {
-    None,      // the layer computes on its FP32 inputs
-    PerCall8,  // 8-bit affine over each call's own min..max (int8_dynamic)
-    BFloat16,  // cast to bfloat16 (bf16 matmuls)
-};
 
 class SimulationContext {
 public:
@@ -32,21 +26,24 @@ public:
     // `stored` maps an FP32 weight to the FP32 weight the output would compute with
     // (its codes dequantized). Fine-tuning calls it on every step, without gradients.
     void store_weight_as(StoredWeight stored) { stored_ = std::move(stored); }
-    // Inputs rounded as `rounding` says; quant_max is 255 for 8 bits, 127 with reduce_range.
-    void round_inputs(InputRounding rounding, int quant_max = 255) {
-        rounding_ = rounding;
-        quant_max_ = quant_max;
+
+    // The layer's input passes through fn(x, constants...) before the layer: the rounding
+    // the quantized layer applies to its inputs at run time, written in TorchScript by the
+    // scheme (next to its rewrite, so the two stay alike), its gradient straight through.
+    void round_inputs(const torch::jit::Function& fn, std::vector<c10::IValue> constants = {}) {
+        input_rounding_ = &fn;
+        input_constants_ = std::move(constants);
     }
 
     const StoredWeight& stored_weight() const { return stored_; }
-    InputRounding input_rounding() const { return rounding_; }
-    int input_quant_max() const { return quant_max_; }
+    const torch::jit::Function* input_rounding() const { return input_rounding_; }
+    const std::vector<c10::IValue>& input_constants() const { return input_constants_; }
 
 private:
     const Layer& layer_;
     StoredWeight stored_;
-    InputRounding rounding_ = InputRounding::None;
-    int quant_max_ = 255;
+    const torch::jit::Function* input_rounding_ = nullptr;  // null: FP32 inputs
+    std::vector<c10::IValue> input_constants_;
 };
 
 }  // namespace embq

@@ -8,26 +8,10 @@
 #include "embq/format.hpp"
 #include "embq/model.hpp"
 #include "model/graph_util.hpp"
-#include "schemes/glue.hpp"
 
 namespace embq {
 
 namespace {
-
-// Input rounding spliced in before a simulated linear layer. The per-call range is the
-// batch's own min..max (with 0 inside, as the dynamic quantizer takes it); gradients
-// pass straight through inside the range (fake_quantize's own backward).
-const char* kInputRoundingSource = R"TS(
-def per_call_8bit(x: Tensor, quant_max: int) -> Tensor:
-    lo = torch.clamp(x.detach().min(), max=0.0)
-    hi = torch.clamp(x.detach().max(), min=0.0)
-    scale = torch.clamp((hi - lo) / quant_max, min=1e-8).reshape([1])
-    zero_point = torch.clamp(torch.round(-lo / scale), 0, quant_max).int()
-    return torch.fake_quantize_per_tensor_affine(x, scale, zero_point, 0, quant_max)
-
-def rounded_to(x: Tensor, dtype: int) -> Tensor:
-    return x.to(dtype).to(x.dtype)
-)TS";
 
 // Why the options of a planned layer cannot be fine-tuned, or "" when they can: each of
 // these is a post-training correction that fine-tuning replaces, and the output must be
@@ -102,20 +86,16 @@ Student::Student(const std::filesystem::path& model_path, const Plan& plan)
     for (const WeightUse& use : find_weight_uses(*graph)) {
         const auto it = simulations.find(use.layer);
         if (it == simulations.end()) continue;
-        const InputRounding rounding = it->second.input_rounding();
-        if (rounding == InputRounding::None || it->second.layer().kind != LayerKind::Linear)
-            continue;
+        const torch::jit::Function* rounding = it->second.input_rounding();
+        if (!rounding || it->second.layer().kind != LayerKind::Linear) continue;
         const size_t data = weight_op(use.node)->weight_input == 0 ? 1 : 0;
         std::vector<torch::jit::Value*> inputs = {use.node->input(data)};
         {
             torch::jit::WithInsertPoint guard(use.node);
-            inputs.push_back(rounding == InputRounding::PerCall8
-                                 ? graph->insertConstant(int64_t{it->second.input_quant_max()})
-                                 : graph->insertConstant(c10::ScalarType::BFloat16));
+            for (const auto& c : it->second.input_constants())
+                inputs.push_back(graph->insertConstant(c));
         }
-        const auto& fn = script_function(
-            kInputRoundingSource, rounding == InputRounding::PerCall8 ? "per_call_8bit" : "rounded_to");
-        use.node->replaceInput(data, insert_call(*graph, use.node, fn, inputs).at(0));
+        use.node->replaceInput(data, insert_call(*graph, use.node, *rounding, inputs).at(0));
         ++rounded_inputs_;
     }
 

@@ -17,6 +17,9 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
     if bias is not None:
         y = y + bias
     return y
+
+def rounded_input(x: Tensor, dtype: int) -> Tensor:
+    return x.to(dtype).to(x.dtype)
 )TS";
 
 class Bf16Scheme final : public Scheme {
@@ -34,7 +37,8 @@ public:
     }
     bool simulate(SimulationContext& ctx, const ResolvedOptions&) const override {
         ctx.store_weight_as([](const at::Tensor& w) { return w.to(at::kBFloat16).to(at::kFloat); });
-        ctx.round_inputs(InputRounding::BFloat16);
+        ctx.round_inputs(script_function(kLinearSource, "rounded_input"),
+                         {c10::IValue(c10::ScalarType::BFloat16)});
         return true;
     }
 

@@ -35,14 +35,31 @@ namespace {
 // lies just below -R/8. On USE-Lite with configs/int8.json: recall@10 0.936 against 0.942
 // exact (benchmarks/real_model_quality.sh), at 0.89x/1.74x/2.96x FP32 (batch 1/8/32)
 // against 0.44x/1.51x/2.88x (benchmarks/speed.sh).
+//
+// rounded_input is fine-tuning's simulation of what linear_dynamic does to its input:
+// 8-bit affine over the call's range (0 inside it; the grid's range when steps > 0), its
+// gradient straight through inside the range (fake_quantize's backward).
 const char* kGridRangeSource = R"TS(
+def grid_range(lo: Tensor, hi: Tensor, steps: float) -> Tuple[Tensor, Tensor]:
+    r = torch.exp2(torch.ceil(torch.log2(torch.maximum(hi, -lo).clamp_min(1e-30)) * steps) / steps)
+    low = torch.where(lo >= r * -0.125, r * -0.125, -r)
+    return low, r
+
 def with_range_rows(x: Tensor, steps: float) -> Tensor:
     k = x.size(-1)
     rows = x.reshape(-1, k)
     lo, hi = torch.aminmax(rows)
-    r = torch.exp2(torch.ceil(torch.log2(torch.maximum(hi, -lo).clamp_min(1e-30)) * steps) / steps)
-    low = torch.where(lo >= r * -0.125, r * -0.125, -r)
+    low, r = grid_range(lo, hi, steps)
     return torch.cat([rows, torch.stack([r, low]).unsqueeze(1).expand(2, k)])
+
+def rounded_input(x: Tensor, quant_max: int, steps: float) -> Tensor:
+    lo = torch.clamp(x.detach().min(), max=0.0)
+    hi = torch.clamp(x.detach().max(), min=0.0)
+    if steps > 0.0:
+        lo, hi = grid_range(lo, hi, steps)
+    scale = torch.clamp((hi - lo) / quant_max, min=1e-8).reshape([1])
+    zero_point = torch.clamp(torch.round(-lo / scale), 0, quant_max).int()
+    return torch.fake_quantize_per_tensor_affine(x, scale, zero_point, 0, quant_max)
 )TS";
 // 8 steps per octave measured slower (more ranges per layer than the kernel cache keeps:
 // 0.67x FP32 at batch 1) and no more accurate on USE-Lite (recall@10 0.933).
@@ -80,12 +97,14 @@ public:
     }
 
     // Smoothing is refused by finetune before this is asked (training moves the same
-    // outliers); the input range is simulated as each call's exact min..max.
+    // outliers).
     bool simulate(SimulationContext& ctx, const ResolvedOptions& o) const override {
         const bool per_channel = o.granularity.kind == Granularity::Kind::PerChannel;
         ctx.store_weight_as(
             [per_channel](const at::Tensor& w) { return nearest_int8_weight(w, per_channel); });
-        ctx.round_inputs(InputRounding::PerCall8, o.reduce_range ? 127 : 255);
+        const double steps = o.activation_range == ActivationRange::Grid ? kRangeSteps : 0.0;
+        ctx.round_inputs(script_function(kGridRangeSource, "rounded_input"),
+                         {int64_t{o.reduce_range ? 127 : 255}, steps});
         return true;
     }
 
