@@ -27,6 +27,13 @@ for name in "${configs[@]}"; do
   "$embq" finetune "$model" "$config" --card "$card" --data "$wordnet/calib.txt" ${flags[@]+"${flags[@]}"} \
     -o "$out/$name.tuned.pt" > "$out/$name.finetune.out" 2> "$out/$name.finetune.err"
   echo $(( $(date +%s) - start )) > "$out/$name.finetune.seconds"
+  # The written files on the held-out texts, against what training reported (simulated).
+  head -512 "$wordnet/calib.txt" > "$out/held_out.txt"
+  for kind in ptq tuned; do
+    "$embq" eval --baseline "$model" --candidate "$out/$name.$kind.pt" --card "$card" \
+      --data "$out/held_out.txt" --queries-sample 0 --k 10 \
+      --report-json "$out/$name.$kind.held_out.json" > /dev/null 2> "$out/$name.$kind.held_out.err"
+  done
   for kind in ptq tuned; do
     "$embq" eval --baseline "$model" --candidate "$out/$name.$kind.pt" --card "$card" \
       --data "$wordnet/corpus.txt" --pairs "$wordnet/pairs.tsv" --k 1,10 \
@@ -62,4 +69,19 @@ for name in names:
           f"({tuned['hit@1_baseline']:.4f}) | {held['before']['recall@10']:.4f} -> "
           f"{held['best']['recall@10']:.4f} | {ft['best_step']} / {ft['steps_run']} | "
           f"{minutes:.1f} |")
+PY
+echo
+python3 - "$out" "${configs[@]}" <<'PY'
+import json, sys, zipfile
+out, names = sys.argv[1], sys.argv[2:]
+print("| config | held-out recall@10 PTQ: simulated / written | fine-tuned: simulated / written |")
+print("| --- | ---: | ---: |")
+for name in names:
+    with zipfile.ZipFile(f"{out}/{name}.tuned.pt") as z:
+        entry = next(n for n in z.namelist() if n.endswith("extra/embq.json"))
+        held = json.loads(z.read(entry))["finetune"]["held_out"]
+    written = {k: json.load(open(f"{out}/{name}.{k}.held_out.json"))["metrics"]["recall@10"]
+               for k in ("ptq", "tuned")}
+    print(f"| {name} | {held['before']['recall@10']:.4f} / {written['ptq']:.4f} | "
+          f"{held['best']['recall@10']:.4f} / {written['tuned']:.4f} |")
 PY

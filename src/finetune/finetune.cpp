@@ -249,6 +249,57 @@ std::vector<std::string> changed_tensors(const std::map<std::string, at::Tensor>
     return changed;
 }
 
+// The three models training runs: the frozen FP32 teacher, the student and the Embedder
+// that runs it, and (with a layer term) the taps on both models' linear layers.
+struct Models {
+    EmbeddingModel& teacher;
+    Student& student;
+    Embedder& learner;
+    std::optional<LayerOutputs>& layer_outputs;
+};
+
+// The loss in finetune.hpp's header comment for one batch, with its autograd history.
+at::Tensor batch_loss(Models& m, const std::vector<Encoding>& batch, const FinetuneOptions& o) {
+    const auto rows = pointers(batch, 0, batch.size());
+    if (!m.layer_outputs) {
+        const at::Tensor target = m.teacher.embedder.embed(rows).clone();  // out of inference mode
+        m.student.refresh();
+        return distillation_loss(m.learner.embed(rows), target, o.similarity_weight);
+    }
+    std::vector<at::Tensor> teacher_layers, student_layers;
+    const at::Tensor target =
+        m.layer_outputs->record([&] { return m.teacher.embedder.embed(rows); }, teacher_layers)
+            .clone();
+    for (auto& t : teacher_layers)
+        if (t.defined()) t = t.clone();
+    m.student.refresh();
+    const at::Tensor output =
+        m.layer_outputs->record([&] { return m.learner.embed(rows); }, student_layers);
+    return distillation_loss(output, target, o.similarity_weight) +
+           o.layer_weight * layer_loss(student_layers, teacher_layers, token_mask(batch));
+}
+
+// What the output's metadata records under "finetune".
+nlohmann::json provenance_json(const FinetuneResult& r, const FinetuneOptions& o, int64_t warmup) {
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& s : r.history) history.push_back(score_json(s));
+    return {{"data", {{"file", o.data.filename().string()}, {"sha256", sha256_file(o.data)}}},
+            {"held_out_texts", o.holdout},
+            {"steps_run", r.steps_run},
+            {"best_step", r.best.step},
+            {"batch_size", o.batch_size},
+            {"learning_rate", o.learning_rate},
+            {"warmup_steps", warmup},
+            {"loss",
+             {{"cosine", 1.0}, {"similarity", o.similarity_weight}, {"layers", o.layer_weight}}},
+            {"simulated_layers", r.simulated_layers},
+            {"rounded_inputs", r.rounded_inputs},
+            {"trained_tensors", r.trained_tensors},
+            {"changed_tensors", r.changed_tensors.size()},
+            {"held_out", {{"before", score_json(r.before)}, {"best", score_json(r.best)}}},
+            {"history", history}};
+}
+
 }  // namespace
 
 FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o,
@@ -299,30 +350,13 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
     std::vector<at::Tensor> params = student.parameters();
     torch::optim::AdamW optimizer(params,
                                   torch::optim::AdamWOptions(o.learning_rate).weight_decay(0));
+    Models models{teacher, student, learner, layer_outputs};
     const auto train_start = Clock::now();
     double loss_sum = 0;
     int64_t loss_count = 0, without_gain = 0;
     for (int64_t step = 1; step <= o.steps; ++step) {
         const std::vector<Encoding> batch = texts.next_batch(static_cast<size_t>(o.batch_size));
-        const auto rows = pointers(batch, 0, batch.size());
-        std::vector<at::Tensor> teacher_layers, student_layers;
-        at::Tensor target, output;
-        if (layer_outputs) {
-            target = layer_outputs->record([&] { return teacher.embedder.embed(rows); },
-                                           teacher_layers);
-            for (auto& t : teacher_layers)
-                if (t.defined()) t = t.clone();  // out of inference mode
-            student.refresh();
-            output = layer_outputs->record([&] { return learner.embed(rows); }, student_layers);
-        } else {
-            target = teacher.embedder.embed(rows);
-            student.refresh();
-            output = learner.embed(rows);
-        }
-        at::Tensor loss = distillation_loss(output, target.clone(), o.similarity_weight);
-        if (layer_outputs)
-            loss = loss + o.layer_weight *
-                              layer_loss(student_layers, teacher_layers, token_mask(batch));
+        const at::Tensor loss = batch_loss(models, batch, o);
         const double value = loss.item<double>();
         if (!std::isfinite(value))
             throw runtime_failure("the fine-tuning loss is " + std::to_string(value) + " at step " +
@@ -367,27 +401,9 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
 
     result.changed_tensors = changed_tensors(initial, best);
     load_tensors(planned.model.module, best);
-    nlohmann::json history = nlohmann::json::array();
-    for (const auto& s : result.history) history.push_back(score_json(s));
-    const nlohmann::json provenance = {
-        {"finetune",
-         {{"data", {{"file", o.data.filename().string()}, {"sha256", sha256_file(o.data)}}},
-          {"held_out_texts", o.holdout},
-          {"steps_run", result.steps_run},
-          {"best_step", result.best.step},
-          {"batch_size", o.batch_size},
-          {"learning_rate", o.learning_rate},
-          {"warmup_steps", warmup},
-          {"loss",
-           {{"cosine", 1.0}, {"similarity", o.similarity_weight}, {"layers", o.layer_weight}}},
-          {"simulated_layers", result.simulated_layers},
-          {"rounded_inputs", result.rounded_inputs},
-          {"trained_tensors", result.trained_tensors},
-          {"changed_tensors", result.changed_tensors.size()},
-          {"held_out", {{"before", score_json(result.before)}, {"best", score_json(result.best)}}},
-          {"history", history}}}};
     result.quantized = quantize_model(std::move(planned.model), planned.plan, planned.config.source,
-                                      output, nullptr, provenance);
+                                      output, nullptr,
+                                      {{"finetune", provenance_json(result, o, warmup)}});
     result.seconds = seconds_since(start);
     return result;
 }
