@@ -38,6 +38,10 @@ private:
     bool committed_ = false;
 };
 
+// Whether writing `output` would replace `input`: both exist and are one file (also
+// through a symlink or a hard link). Commands refuse such an -o before any work.
+bool is_same_file(const std::filesystem::path& output, const std::filesystem::path& input);
+
 // Writes `content` to `path` through an AtomicFile: readers never see half a file.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 

@@ -65,4 +65,10 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
     file.commit();
 }
 
+bool is_same_file(const std::filesystem::path& output, const std::filesystem::path& input) {
+    std::error_code ec;
+    return std::filesystem::exists(output, ec) && std::filesystem::exists(input, ec) &&
+           std::filesystem::equivalent(output, input, ec);
+}
+
 }  // namespace embq

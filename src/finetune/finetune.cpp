@@ -6,6 +6,7 @@
 #include <torch/optim/adamw.h>
 
 #include "calibrate/instrument.hpp"
+#include "embq/atomic_file.hpp"
 #include "core/clock.hpp"
 #include "core/sha256.hpp"
 #include "embq/embed.hpp"
@@ -306,12 +307,10 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
                         const fs::path& output,
                         const std::function<void(const FinetuneProgress&)>& on_progress) {
     check_options(o);
-    for (const fs::path& input : {request.config, o.data}) {
-        std::error_code ec;
-        if (fs::exists(output, ec) && fs::equivalent(output, input, ec))
+    for (const fs::path& input : {request.config, o.data})
+        if (is_same_file(output, input))
             throw usage_error(output.string() + ": the output would overwrite the input " +
                               input.string() + "; choose another -o path");
-    }
     const auto start = Clock::now();
     PlannedModel planned = load_and_plan(request);
     Student student(request.model, planned.plan);  // refuses what it cannot simulate

@@ -174,8 +174,7 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                               const Calibration* calibration, const nlohmann::json& provenance) {
     EMBQ_ASSERT(plan.engine != "auto");  // resolve_engine() first
     const std::string& engine = plan.engine;
-    std::error_code ec;
-    if (fs::exists(output, ec) && fs::equivalent(output, model.path, ec))
+    if (is_same_file(output, model.path))
         throw usage_error(output.string() +
                           ": the output would overwrite the input model; "
                           "choose another -o path");

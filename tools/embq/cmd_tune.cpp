@@ -53,11 +53,10 @@ TuneInputs split_inputs(const TuneCommandOptions& opt) {
 void check_output(const TuneCommandOptions& opt) {
     if (opt.output.empty()) throw usage_error("tune needs -o FILE for the config it finds");
     check_writable_parent(opt.output, "-o");
-    std::error_code ec;
     for (const std::string& in : {opt.search.model, opt.search.eval.inputs.corpus.string(),
                                   opt.search.eval.inputs.pairs.string(), opt.holdout,
                                   opt.holdout_pairs, opt.search.calibration})
-        if (!in.empty() && fs::exists(opt.output) && fs::equivalent(opt.output, in, ec))
+        if (!in.empty() && is_same_file(opt.output, in))
             throw usage_error("-o " + opt.output + " is an input (" + in +
                               "); write the config elsewhere");
 }
