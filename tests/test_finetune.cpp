@@ -191,7 +191,7 @@ TEST(Finetune, CommandLineReportsBeforeAndAfterAndExitsTwoOnUsageErrors) {
     args.back() = c.train.string();
     const auto onto_input = test::run_embq(args);
     EXPECT_EQ(onto_input.exit_code, 2);
-    test::expect_contains(onto_input.err, {"would overwrite the input"});
+    test::expect_contains(onto_input.err, {"would replace it"});
     EXPECT_EQ(test::read_file(c.train), text);
 
     args = common;

@@ -175,11 +175,12 @@ TEST(QuantizeCli, FailureLeavesNoFileAndInputUntouched) {
 
     auto r = test::run_embq({"quantize", input.string(), config.string(), "-o", input.string()});
     EXPECT_EQ(r.exit_code, kExitBadInput) << r.err;
-    EXPECT_NE(r.err.find("overwrite the input"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("is the input model"), std::string::npos) << r.err;
 
     const auto missing_dir = dir / "no" / "such" / "dir" / "out.pt";
     r = test::run_embq({"quantize", input.string(), config.string(), "-o", missing_dir.string()});
-    EXPECT_EQ(r.exit_code, kExitRuntime) << r.err;
+    EXPECT_EQ(r.exit_code, kExitBadInput) << r.err;  // refused before any work
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(missing_dir.parent_path()));
 
     EXPECT_EQ(test::read_file(input), before) << "the input model is never modified";

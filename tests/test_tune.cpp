@@ -333,7 +333,7 @@ TEST(TuneCli, UsageErrorsComeFirst) {
     test::expect_contains(size_gate.err, {"agreement metric"});
     auto onto_input = with({"--gate", "recall@10>=0.9", "-o", texts.corpus.string()});
     EXPECT_EQ(onto_input.exit_code, 2);
-    test::expect_contains(onto_input.err, {"is an input"});
+    test::expect_contains(onto_input.err, {"would replace it"});
 }
 
 }  // namespace

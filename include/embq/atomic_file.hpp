@@ -1,14 +1,22 @@
 // The one way embq publishes a file: write it under a temporary name beside the target,
 // then commit() renames it into place. An AtomicFile destroyed without commit() (an
 // exception, an early return) removes its temporary file, so a failed run leaves nothing
-// behind and never replaces the target with a partial file.
+// behind and never replaces the target with a partial file; a SIGINT or SIGTERM removes
+// it too (core/interrupt_cleanup.hpp).
+//
+// A target that is a symlink is written through: the file it points to is replaced and
+// the link stays. Targets that cannot be replaced atomically (a directory, a device such
+// as /dev/null, a FIFO, a socket) are refused by check_output_path() before any work.
 #pragma once
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 namespace embq {
+
+class InterruptCleanup;
 
 class AtomicFile {
 public:
@@ -19,7 +27,8 @@ public:
     AtomicFile& operator=(const AtomicFile&) = delete;
 
     const std::filesystem::path& target() const { return target_; }
-    // "<target>.tmp-<pid>": for writers that take a path (libtorch's archive writer).
+    // "<target>.tmp-<pid>" (beside the file a symlink target points to): for writers
+    // that take a path.
     const std::filesystem::path& temp_path() const { return temp_; }
     // The temporary file opened for binary writing (on first call). Runtime error when it
     // cannot be created.
@@ -32,7 +41,10 @@ public:
     bool committed() const { return committed_; }
 
 private:
-    std::filesystem::path target_, temp_;
+    std::filesystem::path target_;       // as the user named it (messages)
+    std::filesystem::path destination_;  // the file replaced: target_ with symlinks resolved
+    std::filesystem::path temp_;
+    std::unique_ptr<InterruptCleanup> cleanup_;
     std::ofstream out_;
     bool opened_ = false;
     bool committed_ = false;
@@ -41,6 +53,11 @@ private:
 // Whether writing `output` would replace `input`: both exist and are one file (also
 // through a symlink or a hard link). Commands refuse such an -o before any work.
 bool is_same_file(const std::filesystem::path& output, const std::filesystem::path& input);
+
+// Usage error unless `path` can be published by an AtomicFile: it is missing or a regular
+// file (directly or through a symlink), and its directory exists. `option` names the
+// flag in the message ("-o", "--report-json").
+void check_output_path(const std::filesystem::path& path, const std::string& option);
 
 // Writes `content` to `path` through an AtomicFile: readers never see half a file.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);

@@ -30,10 +30,14 @@ struct GateVerdict {
     Gate gate;  // a copy: a verdict outlives the list it was checked against
     std::optional<double> value;  // absent: the run did not produce this metric
     bool passed = false;
-    std::string explain() const;  // "recall@10 = 0.9731 >= 0.98: FAIL"
+    std::string reason;  // why a gate failed beyond its number ("3 candidate vectors are not finite")
+    std::string explain() const;  // "recall@10 = 0.9731 (needs >= 0.98): FAIL"
 };
 
-// A gate whose metric is missing or NaN fails: a gate must never pass by accident.
+// A gate whose metric is missing or NaN fails: a gate must never pass by accident. For
+// the same reason every gate fails when the candidate produced vectors that are not finite
+// ("nonfinite_rows" > 0): the other metrics score those rows as zero vectors, which a loose
+// threshold could still let pass.
 std::vector<GateVerdict> check_gates(const std::vector<Gate>& gates, const MetricValues& values);
 
 }  // namespace embq

@@ -81,6 +81,11 @@ Interval bootstrap_interval(const std::vector<double>& values,
 std::vector<int64_t> sample_rows(int64_t rows, int64_t count, uint64_t seed);
 Vectors gather_rows(const Vectors& v, const std::vector<int64_t>& rows);
 
+// Rows holding a NaN or an infinity, ascending; zero_rows() sets such rows to 0 (a zero
+// vector is equally far from everything, so it finds and is found by nothing in particular).
+std::vector<int64_t> nonfinite_rows(const Vectors& v);
+void zero_rows(Vectors& v, const std::vector<int64_t>& rows);
+
 // Cosine between row i of `a` and row i of `b` (same shape), per row: two zero rows agree
 // (1), one zero row against a real one does not (0).
 std::vector<double> rowwise_cosines(const Vectors& a, const Vectors& b);

@@ -34,6 +34,11 @@ int blas_thread_count();  // OpenBLAS threads in effect; 0 when the BLAS is not 
 // Quantized engines this libtorch build supports ("onednn", "qnnpack", "fbgemm", ...).
 std::vector<std::string> supported_engines();
 
+// Removes embq's temporary files and directories on SIGINT, SIGTERM and SIGHUP, then lets
+// the signal end the process (exit status 128 + signal). Signals the parent set to be
+// ignored stay ignored. The CLI calls it first thing; a library user may too.
+void install_interrupt_cleanup();
+
 // One line for --version and reports: embq, libtorch and FAISS versions.
 std::string build_description();
 

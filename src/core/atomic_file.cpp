@@ -4,15 +4,42 @@
 
 #include <cerrno>
 
+#include "core/interrupt_cleanup.hpp"
 #include "embq/error.hpp"
 
 namespace embq {
 
 namespace fs = std::filesystem;
 
-AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
-    temp_ = target_;
+namespace {
+
+// The file a write to `target` should replace: a symlink's final target, so the link
+// stays a link (rename() onto the link itself would replace it with a regular file).
+fs::path resolve_symlinks(const fs::path& target) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(target, ec))) return target;
+    const fs::path resolved = fs::weakly_canonical(target, ec);
+    return ec ? target : resolved;
+}
+
+const char* kind_of(fs::file_type type) {
+    switch (type) {
+        case fs::file_type::directory: return "a directory";
+        case fs::file_type::character: return "a character device";
+        case fs::file_type::block: return "a block device";
+        case fs::file_type::fifo: return "a FIFO";
+        case fs::file_type::socket: return "a socket";
+        default: return "not a regular file";
+    }
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(fs::path target)
+    : target_(std::move(target)), destination_(resolve_symlinks(target_)) {
+    temp_ = destination_;
     temp_ += ".tmp-" + std::to_string(::getpid());
+    cleanup_ = std::make_unique<InterruptCleanup>(temp_.string(), CleanupKind::File);
 }
 
 AtomicFile::~AtomicFile() {
@@ -49,14 +76,15 @@ void AtomicFile::commit() {
                                   errno_text(err) + " (is the disk full?)");
         }
     }
-    fs::rename(temp_, target_, ec);
+    fs::rename(temp_, destination_, ec);
     if (ec) {
         std::error_code ignored;
         fs::remove(temp_, ignored);
-        throw runtime_failure(target_.string() + ": cannot rename " + temp_.string() +
-                              " into place: " + ec.message());
+        throw runtime_failure(target_.string() + ": cannot move the finished file into place (" +
+                              ec.message() + ")");
     }
     committed_ = true;
+    cleanup_.reset();
 }
 
 void write_file_atomically(const fs::path& path, const std::string& content) {
@@ -65,10 +93,25 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
     file.commit();
 }
 
-bool is_same_file(const std::filesystem::path& output, const std::filesystem::path& input) {
+bool is_same_file(const fs::path& output, const fs::path& input) {
     std::error_code ec;
-    return std::filesystem::exists(output, ec) && std::filesystem::exists(input, ec) &&
-           std::filesystem::equivalent(output, input, ec);
+    return fs::exists(output, ec) && fs::exists(input, ec) && fs::equivalent(output, input, ec);
+}
+
+void check_output_path(const fs::path& path, const std::string& option) {
+    if (path.empty()) return;
+    const std::string named = option + " " + path.string();
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);  // follows symlinks
+    if (fs::exists(status) && !fs::is_regular_file(status))
+        throw usage_error(named + " is " + kind_of(status.type()) +
+                          "; embq writes results to regular files only (it writes a temporary "
+                          "file and renames it into place), so name a file and copy it from there");
+    const fs::path parent = fs::absolute(resolve_symlinks(path)).parent_path();
+    if (!fs::is_directory(parent, ec))
+        throw usage_error(named + ": directory " + parent.string() + " does not exist");
+    if (::access(parent.c_str(), W_OK) != 0)
+        throw usage_error(named + ": directory " + parent.string() + " is not writable");
 }
 
 }  // namespace embq

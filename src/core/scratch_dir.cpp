@@ -18,9 +18,10 @@ ScratchDir::ScratchDir(const std::string& prefix) {
         throw runtime_failure("cannot create a temporary directory " + pattern + ": " +
                               errno_text(errno));
     path_ = buffer.data();
+    cleanup_ = std::make_unique<InterruptCleanup>(path_.string(), CleanupKind::Directory);
 }
 
-ScratchDir::~ScratchDir() {
+ScratchDir::~ScratchDir() {  // cleanup_ goes after remove_all: an interrupt now still cleans
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
 }

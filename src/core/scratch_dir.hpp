@@ -1,9 +1,13 @@
 // A private working directory under the system's temp directory, removed with everything
-// in it when the object goes away (an exception included). Internal to libembq.
+// in it when the object goes away (an exception included) and on SIGINT/SIGTERM
+// (core/interrupt_cleanup.hpp). Internal to libembq.
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
+
+#include "core/interrupt_cleanup.hpp"
 
 namespace embq {
 
@@ -19,6 +23,7 @@ public:
 
 private:
     std::filesystem::path path_;
+    std::unique_ptr<InterruptCleanup> cleanup_;
 };
 
 }  // namespace embq

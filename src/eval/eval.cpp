@@ -384,9 +384,30 @@ EvalOptions prepared_options(EvalOptions options, const std::vector<Gate>& gates
     return options;
 }
 
+// The one finite-value check of eval. A baseline vector that is not finite is an input
+// error: the reference itself is broken. Candidate rows that are not finite are counted
+// and scored as zero vectors (metrics stay defined; FAISS and sorting never see a NaN).
+int64_t neutralise_nonfinite(BothEmbedded& v, const char* list) {
+    const std::vector<int64_t> broken_baseline = nonfinite_rows(v.baseline);
+    if (!broken_baseline.empty())
+        throw input_error("the baseline's " + std::string(list) + " vector " +
+                          std::to_string(broken_baseline.front()) + " (0-based; " +
+                          std::to_string(broken_baseline.size()) +
+                          " in all) holds NaN or Inf; the FP32 reference must be finite, so "
+                          "check the baseline model or vector file");
+    const std::vector<int64_t> broken = nonfinite_rows(v.candidate);
+    if (!broken.empty()) {
+        spdlog::warn("the candidate's {} vectors hold NaN or Inf in {} rows (first: row {}); "
+                     "they are scored as zero vectors and every gate fails",
+                     list, broken.size(), broken.front());
+        zero_rows(v.candidate, broken);
+    }
+    return static_cast<int64_t>(broken.size());
+}
+
 // Every metric from vectors already embedded (corpus required; the rest as the texts have).
-void score(const EvalTexts& texts, const BothEmbedded& corpus, const BothEmbedded& queries,
-           const BothEmbedded& pairs_a, const BothEmbedded& pairs_b, const EvalOptions& options,
+void score(const EvalTexts& texts, BothEmbedded corpus, BothEmbedded queries,
+           BothEmbedded pairs_a, BothEmbedded pairs_b, const EvalOptions& options,
            EvalResult& result) {
     if (corpus.baseline.dim != corpus.candidate.dim)
         throw input_error("the baseline gives " + std::to_string(corpus.baseline.dim) +
@@ -397,6 +418,10 @@ void score(const EvalTexts& texts, const BothEmbedded& corpus, const BothEmbedde
     result.pair_rows = static_cast<int64_t>(texts.pairs.texts_a.size());
     result.pool_rows = static_cast<int64_t>(texts.pairs.pool.size());
     const auto t0 = Clock::now();
+    const int64_t nonfinite =
+        neutralise_nonfinite(corpus, "corpus") + neutralise_nonfinite(queries, "query") +
+        neutralise_nonfinite(pairs_a, "pairs") + neutralise_nonfinite(pairs_b, "pairs");
+    result.metrics.set("nonfinite_rows", static_cast<double>(nonfinite));
     corpus_metrics(corpus, texts.queries.empty() ? nullptr : &queries, options, result);
     if (texts.pairs.kind == PairsKind::Retrieval)
         retrieval_metrics(texts.pairs, pairs_a, pairs_b, options, result);
@@ -436,7 +461,7 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
     if (progress.start) progress.start(2 * texts.count());
     SideBySideEmbedder embedder(baseline, candidate, inputs.batch_size, progress);
     const auto t0 = Clock::now();
-    const BothEmbedded corpus = embedder.embed(texts.corpus);
+    BothEmbedded corpus = embedder.embed(texts.corpus);
     // Throughput is the corpus's: the texts users care about, in one measured stretch.
     const auto n = static_cast<double>(texts.corpus.size());
     result.baseline_texts_per_second = n / embedder.baseline_seconds();
@@ -450,7 +475,8 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
     }
     result.embed_seconds = seconds_since(t0);
     set_model_metrics(result);
-    score(texts, corpus, queries, pairs_a, pairs_b, options, result);
+    score(texts, std::move(corpus), std::move(queries), std::move(pairs_a), std::move(pairs_b),
+          options, result);
     return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "embq/error.hpp"
 
@@ -66,10 +67,12 @@ std::string GateVerdict::explain() const {
     char threshold_text[32];
     std::snprintf(threshold_text, sizeof threshold_text, "%g", gate.threshold);
     return gate.metric + " = " + value_text + " (needs " + to_string(gate.op) + " " +
-           threshold_text + "): " + (passed ? "PASS" : "FAIL");
+           threshold_text + "): " + (passed ? "PASS" : "FAIL") +
+           (reason.empty() ? "" : " (" + reason + ")");
 }
 
 std::vector<GateVerdict> check_gates(const std::vector<Gate>& gates, const MetricValues& values) {
+    const double nonfinite = values.get("nonfinite_rows").value_or(0);
     std::vector<GateVerdict> verdicts;
     for (const auto& gate : gates) {
         GateVerdict v;
@@ -83,6 +86,10 @@ std::vector<GateVerdict> check_gates(const std::vector<Gate>& gates, const Metri
                 case Gate::Op::LessEqual: v.passed = x <= gate.threshold; break;
                 case Gate::Op::Less: v.passed = x < gate.threshold; break;
             }
+        }
+        if (nonfinite > 0 && gate.metric != "nonfinite_rows") {
+            v.passed = false;
+            v.reason = std::to_string(static_cast<int64_t>(nonfinite)) + " candidate vectors are not finite";
         }
         verdicts.push_back(v);
     }

@@ -41,6 +41,10 @@ const std::vector<MetricInfo>& metric_catalogue() {
         {"cosine.p1", "1st percentile of the per-item cosine"},
         {"cosine.p5", "5th percentile of the per-item cosine"},
         {"cosine.p50", "median per-item cosine"},
+        {"nonfinite_rows",
+         "candidate vectors (all lists) holding a NaN or an infinity; the other metrics score "
+         "them as zero vectors, and while any exist every gate fails",
+         MetricNeeds::Nothing, false},
         {"similarity_spearman",
          "Spearman correlation of FP32 and candidate similarities over sampled "
          "corpus pairs"},

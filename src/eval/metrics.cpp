@@ -345,6 +345,20 @@ Vectors gather_rows(const Vectors& v, const std::vector<int64_t>& rows) {
     return out;
 }
 
+std::vector<int64_t> nonfinite_rows(const Vectors& v) {
+    std::vector<int64_t> rows;
+    for (int64_t r = 0; r < v.rows; ++r) {
+        const float* row = v.data.data() + r * v.dim;
+        if (!std::all_of(row, row + v.dim, [](float x) { return std::isfinite(x); }))
+            rows.push_back(r);
+    }
+    return rows;
+}
+
+void zero_rows(Vectors& v, const std::vector<int64_t>& rows) {
+    for (const int64_t r : rows) std::fill_n(v.data.begin() + r * v.dim, v.dim, 0.0f);
+}
+
 std::vector<double> rowwise_cosines(const Vectors& a, const Vectors& b) {
     EMBQ_ASSERT(a.rows == b.rows && a.dim == b.dim);
     std::vector<double> cos(static_cast<size_t>(a.rows));

@@ -98,7 +98,8 @@ nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts) {
                        {"op", to_string(v.gate.op)},
                        {"threshold", v.gate.threshold},
                        {"value", v.value ? number_or_null(*v.value) : nlohmann::json(nullptr)},
-                       {"passed", v.passed}});
+                       {"passed", v.passed},
+                       {"reason", v.reason}});
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "embq/quantize.hpp"
 
 #include <set>
+#include <sstream>
 #include <unordered_map>
 
 #include <torch/csrc/jit/passes/common_subexpression_elimination.h>
@@ -112,18 +113,26 @@ int64_t bytes_on_disk(const fs::path& p) {
     return ec ? 0 : static_cast<int64_t>(n);
 }
 
-// Saves through an AtomicFile and checks the file loads before it replaces anything:
-// a failed run leaves no partial output.
+// Serialises in memory, checks the bytes load, then writes them through an AtomicFile: a
+// failed run leaves no partial output. Not module.save(path): when the disk fills,
+// libtorch's archive writer throws, and throws again from its destructor while the first
+// exception unwinds, which ends the process (std::terminate) and leaves the temp file.
+// The in-memory copy costs one model size of memory, small next to the FP32 model loaded.
 void save_atomically(torch::jit::Module& module, const torch::jit::ExtraFilesMap& extra,
                      const fs::path& output) {
-    AtomicFile file(output);
+    std::string bytes;
     try {
-        module.save(file.temp_path().string(), extra);
-        torch::jit::load(file.temp_path().string());
+        std::ostringstream archive;
+        module.save(archive, extra);
+        bytes = archive.str();
+        std::istringstream check(bytes);
+        torch::jit::load(check);
     } catch (const std::exception& e) {
         throw runtime_failure(output.string() +
                               ": writing the quantized model failed: " + first_line_of(e));
     }
+    AtomicFile file(output);
+    file.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     file.commit();
 }
 

@@ -12,6 +12,7 @@
 #include "eval_options.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -26,8 +27,6 @@ struct BenchCommandOptions {
 };
 
 int run_bench_command(BenchCommandOptions& opt) {
-    check_writable_parent(opt.report_json, "--report-json");
-    check_writable_parent(opt.report_md, "--report-md");
     std::vector<std::filesystem::path> models(opt.models.begin(), opt.models.end());
 
     ProgressBar bar(opt.bench.batch_sizes.size() * static_cast<size_t>(opt.bench.rounds),
@@ -57,11 +56,11 @@ Command add_bench_command(CLI::App& parent) {
         "Time models side by side on the same fresh texts at several batch sizes: texts/s "
         "with its spread over rounds, p50/p95 latency, memory, and a verdict against the "
         "first model.");
-    app->add_option("models", opt->models,
-                    "TorchScript models; the first is the reference (usually FP32)")
+    reads_file(app->add_option("models", opt->models,
+                    "TorchScript models; the first is the reference (usually FP32)"))
         ->required();
-    app->add_option("--data", opt->data,
-                    "Texts to embed: .txt (one per line) or .jsonl (text or input_ids)")
+    reads_file(app->add_option("--data", opt->data,
+                    "Texts to embed: .txt (one per line) or .jsonl (text or input_ids)"))
         ->required();
     add_model_text_options(*app, opt->text, " (every model)");
     app->add_option("--batch", opt->bench.batch_sizes, "Batch sizes, comma-separated")
@@ -80,8 +79,8 @@ Command add_bench_command(CLI::App& parent) {
                     "Untimed batches per model and batch size before the rounds")
         ->check(CLI::Range(0, 10000))
         ->capture_default_str();
-    app->add_option("--report-json", opt->report_json, "Write every figure as JSON");
-    app->add_option("--report-md", opt->report_md, "Write the table as Markdown");
+    writes_file(app->add_option("--report-json", opt->report_json, "Write every figure as JSON"));
+    writes_file(app->add_option("--report-md", opt->report_md, "Write the table as Markdown"));
     app->add_flag("--fail-if-slower", opt->fail_if_slower,
                   "Exit 1 when a model is slower than the first at any batch size in every "
                   "round");

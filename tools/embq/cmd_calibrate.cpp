@@ -11,6 +11,7 @@
 #include "embq/observers.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -38,7 +39,7 @@ std::string observer_help() {
 int run_calibrate(CalibrateCommandOptions& opt) {
     const DatasetFormat format =
         opt.format.empty() ? dataset_format_for(opt.data) : *parse_dataset_format(opt.format);
-    ProgressBar progress(std::min(count_lines(opt.data), opt.calibrate.samples), "texts");
+    ProgressBar progress(std::min(progress_total(opt.data), opt.calibrate.samples), "texts");
     opt.calibrate.on_progress = [&](size_t done) { progress.update(done); };
     const CalibrationRun run = calibrate(opt.model, opt.text, opt.data, format, opt.calibrate);
     progress.finish();
@@ -60,12 +61,12 @@ Command add_calibrate_command(CLI::App& parent) {
         "Measure the activation ranges of every linear layer on sample texts and "
         "write a calibration file (for int8_static, bias correction, smoothing and, with "
         "--input-gram, GPTQ rounding).");
-    app->add_option("model", opt->model, "TorchScript model file (.pt), FP32")->required();
-    app->add_option("--data", opt->data,
+    reads_file(app->add_option("model", opt->model, "TorchScript model file (.pt), FP32"))->required();
+    reads_stream(app->add_option("--data", opt->data,
                     "Sample texts: .txt (one per line) or .jsonl; use text "
-                    "like what the model will embed")
+                    "like what the model will embed"))
         ->required();
-    app->add_option("-o,--output", opt->output, "Where to write the calibration file (.json)")
+    writes_file(app->add_option("-o,--output", opt->output, "Where to write the calibration file (.json)"))
         ->required();
     app->add_option("--samples", opt->calibrate.samples, "Calibrate on the first N texts")
         ->check(CLI::Range(size_t{1}, size_t{10'000'000}))

@@ -13,6 +13,7 @@
 #include "eval_options.hpp"
 #include "plan_options.hpp"
 #include "progress.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -42,7 +43,7 @@ int run_compare_command(CompareCommandOptions& opt) {
     progress.start = [&](const std::string& stage, size_t total) {
         if (bar) bar->finish();
         if (total == 0)
-            total = count_lines(inputs.eval.corpus.string());  // FP32: the corpus dominates
+            total = progress_total(inputs.eval.corpus.string());  // FP32: the corpus dominates
         spdlog::info("embedding with {}", stage);
         bar = std::make_unique<ProgressBar>(total, "texts");
     };
@@ -75,8 +76,8 @@ Command add_compare_command(CLI::App& parent) {
         "Quantize a model with several configs and evaluate each against FP32 on the same data "
         "(FP32 embedded once): one table, the best value of each column marked, and the layers "
         "each config plans differently. Exit 1 when any config fails a gate or cannot run.");
-    app->add_option("model", opt->model, "FP32 TorchScript model (.pt)")->required();
-    app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each")->required();
+    reads_file(app->add_option("model", opt->model, "FP32 TorchScript model (.pt)"))->required();
+    reads_file(app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each"))->required();
     opt->args.add_to(*app);
     app->add_option("--keep", opt->keep,
                     "Keep the quantized models in this directory (default: temporary)");

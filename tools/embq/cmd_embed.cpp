@@ -11,6 +11,7 @@
 #include "embq/format.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -30,7 +31,7 @@ int run_embed(const EmbedCommandOptions& opt) {
     const ModelCard& card = model.embedder.card();
 
     DatasetReader reader(opt.data, format);
-    ProgressBar progress(count_lines(opt.data), "texts");
+    ProgressBar progress(progress_total(opt.data), "texts");
     EmbedOptions options;
     options.batch_size = opt.batch_size;
     options.on_progress = [&](size_t done) { progress.update(done); };
@@ -64,12 +65,12 @@ Command add_embed_command(CLI::App& parent) {
         "embed",
         "Embed a dataset (text, JSONL) with a model and write float32 vectors "
         "(.npy or .fvecs), rows in input order.");
-    app->add_option("model", opt->model, "TorchScript model file (.pt)")->required();
-    app->add_option("--data", opt->data,
+    reads_file(app->add_option("model", opt->model, "TorchScript model file (.pt)"))->required();
+    reads_stream(app->add_option("--data", opt->data,
                     "Input: .txt (one text per line) or .jsonl "
-                    "({\"text\": ...} or {\"input_ids\": [...]})")
+                    "({\"text\": ...} or {\"input_ids\": [...]})"))
         ->required();
-    app->add_option("--out", opt->out, "Output vectors: .npy or .fvecs")->required();
+    writes_file(app->add_option("--out", opt->out, "Output vectors: .npy or .fvecs"))->required();
     add_model_text_options(*app, opt->text);
     app->add_option("--format", opt->format, "Input format when the extension does not say it")
         ->check(CLI::IsMember({"text", "jsonl", "tsv"}));

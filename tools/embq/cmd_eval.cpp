@@ -13,6 +13,7 @@
 #include "embq/runtime.hpp"
 #include "eval_options.hpp"
 #include "progress.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -33,7 +34,6 @@ int run_eval_command(const EvalCommandOptions& opt) {
     if (inputs.baseline.empty() || inputs.candidate.empty())
         throw usage_error("eval needs --baseline and --candidate (models or vector files)");
     const std::vector<Gate> gates = opt.args.checked_gates();
-    check_writable_parent(opt.junit, "--junit");
 
     std::unique_ptr<ProgressBar> bar;
     EvalProgress progress;
@@ -67,12 +67,12 @@ Command add_eval_command(CLI::App& parent) {
         "Compare a candidate (quantized) model with the baseline (FP32): neighbour agreement, "
         "index compatibility, cosine, labelled scores; gates set the exit code (1: a gate "
         "failed).");
-    app->add_option("--baseline", opt->args.inputs.baseline,
-                    "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)");
-    app->add_option("--candidate", opt->args.inputs.candidate,
-                    "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)");
+    reads_file(app->add_option("--baseline", opt->args.inputs.baseline,
+                    "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)"));
+    reads_file(app->add_option("--candidate", opt->args.inputs.candidate,
+                    "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)"));
     opt->args.add_to(*app);
-    app->add_option("--junit", opt->junit, "Write JUnit XML, one test case per gate");
+    writes_file(app->add_option("--junit", opt->junit, "Write JUnit XML, one test case per gate"));
     app->add_flag("--list-metrics", opt->list_metrics, "Print every metric name and exit");
     return {app, [opt] { return run_eval_command(*opt); }};
 }

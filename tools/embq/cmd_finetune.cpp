@@ -11,6 +11,7 @@
 #include "plan_options.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -72,11 +73,11 @@ Command add_finetune_command(CLI::App& parent) {
     add_model_config_arguments(*app, opt->request);
     app->add_flag("--allow-unmatched-rules", opt->request.allow_unmatched_rules,
                   "A config rule that matches no layer is a warning, not an error");
-    app->add_option("--data", opt->finetune.data,
+    reads_file(app->add_option("--data", opt->finetune.data,
                     "Unlabeled training text: .txt (one per line) or .jsonl, read as a stream; "
-                    "use text like what the model will embed")
+                    "use text like what the model will embed"))
         ->required();
-    app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)")
+    writes_file(app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)"))
         ->required();
     FinetuneOptions& f = opt->finetune;
     app->add_option("--holdout", f.holdout,

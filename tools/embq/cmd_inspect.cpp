@@ -6,6 +6,7 @@
 
 #include "command.hpp"
 #include "embq/model.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -43,7 +44,7 @@ Command add_inspect_command(CLI::App& parent) {
         "inspect",
         "List the layers of a TorchScript model that a scheme could quantize, with sizes "
         "and type sharing, and what embq stored in archives it wrote.");
-    app->add_option("model", opt->model, "TorchScript model file (.pt)")->required();
+    reads_file(app->add_option("model", opt->model, "TorchScript model file (.pt)"))->required();
     app->add_flag("--json", opt->json, "Print the inventory as JSON instead of tables");
     return {app, [opt] { return run_inspect(*opt); }};
 }

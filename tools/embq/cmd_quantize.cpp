@@ -10,6 +10,7 @@
 #include "embq/format.hpp"
 #include "plan_options.hpp"
 #include "text_options.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -59,7 +60,7 @@ Command add_quantize_command(CLI::App& parent) {
     add_model_config_arguments(*app, opt->request);
     add_plan_flags(*app, opt->request);
     add_speed_check_flags(*app, opt->speed);
-    app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)")
+    writes_file(app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)"))
         ->required();
     add_model_text_options(*app, opt->request.calibration_model,
                            " (for the config's inline calibration)");

@@ -14,6 +14,7 @@
 #include "embq/tune.hpp"
 #include "plan_options.hpp"
 #include "search_options.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -49,18 +50,6 @@ TuneInputs split_inputs(const TuneCommandOptions& opt) {
     return in;
 }
 
-// -o must not replace anything tune reads.
-void check_output(const TuneCommandOptions& opt) {
-    if (opt.output.empty()) throw usage_error("tune needs -o FILE for the config it finds");
-    check_writable_parent(opt.output, "-o");
-    for (const std::string& in : {opt.search.model, opt.search.eval.inputs.corpus.string(),
-                                  opt.search.eval.inputs.pairs.string(), opt.holdout,
-                                  opt.holdout_pairs, opt.search.calibration})
-        if (!in.empty() && is_same_file(opt.output, in))
-            throw usage_error("-o " + opt.output + " is an input (" + in +
-                              "); write the config elsewhere");
-}
-
 nlohmann::json tuned_config(const TuneInputs& inputs, const TuneResult& r) {
     const TuneCandidate& best = r.candidates[*r.best];
     std::string gates;
@@ -87,7 +76,6 @@ int run_tune_command(TuneCommandOptions& opt) {
     opt.options.objective = opt.objective == "size" ? TuneObjective::Size : TuneObjective::Speed;
     if (opt.max_size > 0) opt.options.max_size = opt.max_size;
     opt.options.speed = opt.speed.options;
-    check_output(opt);
     const TuneInputs inputs = split_inputs(opt);
 
     SearchProgressBar bar;
@@ -123,7 +111,8 @@ Command add_tune_command(CLI::App& parent) {
         "to end, and reports the chosen one on held-out texts. Writes a normal config (each "
         "rule with its evidence). Exit 1 when no config passes.");
     opt->search.add_to(*app, true);
-    app->add_option("-o,--output", opt->output, "Where to write the config found (JSON)");
+    writes_file(app->add_option("-o,--output", opt->output, "Where to write the config found (JSON)"))
+        ->required();
     app->add_option("--objective", opt->objective,
                     "size (smallest file) or speed (fastest, from per-layer timings)")
         ->capture_default_str();
@@ -137,10 +126,10 @@ Command add_tune_command(CLI::App& parent) {
     app->add_option("--time-budget", opt->options.time_budget_seconds,
                     "Stop searching after this many seconds (0: no limit)")
         ->check(CLI::NonNegativeNumber);
-    app->add_option("--holdout", opt->holdout,
+    reads_file(app->add_option("--holdout", opt->holdout,
                     "Held-out texts to report the result on (default: every other record of "
-                    "--data is held out, the rest searched)");
-    app->add_option("--holdout-pairs", opt->holdout_pairs, "Held-out labelled pairs (with --holdout)");
+                    "--data is held out, the rest searched)"));
+    reads_file(app->add_option("--holdout-pairs", opt->holdout_pairs, "Held-out labelled pairs (with --holdout)"));
     app->add_option("--sensitivity-samples", opt->options.sensitivity_samples,
                     "Search texts each single-layer trial measures on")
         ->check(CLI::PositiveNumber)

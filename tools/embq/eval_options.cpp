@@ -3,16 +3,17 @@
 #include "embq/atomic_file.hpp"
 #include "embq/error.hpp"
 #include "text_options.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
 void EvalArguments::add_to(CLI::App& app, bool with_gates) {
-    app.add_option("--data", inputs.corpus,
-                   "Corpus: .txt (one text per line) or .jsonl; needed with models");
-    app.add_option("--queries", inputs.queries,
-                   "Query texts (default: a sample of the corpus, own item excluded)");
-    app.add_option("--pairs", inputs.pairs,
-                   "Labelled TSV: query<TAB>positive (hit@k, MRR) or a<TAB>b<TAB>score (STS)");
+    reads_file(app.add_option("--data", inputs.corpus,
+                   "Corpus: .txt (one text per line) or .jsonl; needed with models"));
+    reads_file(app.add_option("--queries", inputs.queries,
+                   "Query texts (default: a sample of the corpus, own item excluded)"));
+    reads_file(app.add_option("--pairs", inputs.pairs,
+                   "Labelled TSV: query<TAB>positive (hit@k, MRR) or a<TAB>b<TAB>score (STS)"));
     add_model_text_options(app, text, " (every model)");
     add_batch_size_option(app, inputs.batch_size);
     app.add_option("--k", ks, "Neighbour counts to report, comma-separated")
@@ -42,17 +43,15 @@ void EvalArguments::add_to(CLI::App& app, bool with_gates) {
         app.add_option("--gate", gates,
                        "Quality gate NAME OP NUMBER, e.g. 'recall@10>=0.98'; repeatable "
                        "('embq eval --list-metrics' prints every NAME)");
-    app.add_option("--report-json", report_json,
-                   "Write every metric, the gates, versions and input hashes");
-    app.add_option("--report-md", report_md,
-                   "Write a Markdown summary (CI job summary, PR comment)");
+    writes_file(app.add_option("--report-json", report_json,
+                   "Write every metric, the gates, versions and input hashes"));
+    writes_file(app.add_option("--report-md", report_md,
+                   "Write a Markdown summary (CI job summary, PR comment)"));
 }
 
 std::vector<Gate> EvalArguments::checked_gates() const {
     std::vector<Gate> parsed;
     for (const auto& text : gates) parsed.push_back(parse_gate(text));
-    check_writable_parent(report_json, "--report-json");
-    check_writable_parent(report_md, "--report-md");
     return parsed;
 }
 
@@ -78,14 +77,6 @@ EvalInputs EvalArguments::resolved_inputs() const {
     EvalInputs resolved = inputs;
     resolved.model = text;
     return resolved;
-}
-
-void check_writable_parent(const std::string& path, const char* option) {
-    if (path.empty()) return;
-    const std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
-    if (!std::filesystem::is_directory(parent))
-        throw usage_error(std::string(option) + " " + path + ": directory " + parent.string() +
-                          " does not exist");
 }
 
 }  // namespace embq::cli

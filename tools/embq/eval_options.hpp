@@ -38,7 +38,4 @@ struct EvalArguments {
     EvalInputs resolved_inputs() const;  // inputs with the card/tokenizer/max-length options
 };
 
-// A report path whose directory is missing is a usage error before any work is done.
-void check_writable_parent(const std::string& path, const char* option);
-
 }  // namespace embq::cli

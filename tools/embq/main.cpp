@@ -13,6 +13,7 @@
 #include "command.hpp"
 #include "embq/error.hpp"
 #include "embq/runtime.hpp"
+#include "path_options.hpp"
 
 namespace {
 
@@ -88,8 +89,11 @@ int run(int argc, char** argv) {
     spdlog::debug("{}; {} intra-op threads, BLAS threads: {} ({})", embq::build_description(),
                   settings.intra_op, settings.blas, settings.blas_source);
 
-    for (const auto& c : commands)
-        if (c.app->parsed()) return c.run();
+    for (const auto& c : commands) {
+        if (!c.app->parsed()) continue;
+        embq::cli::check_paths(*c.app);
+        return c.run();
+    }
     return report_error("no command given; see 'embq --help'", embq::kExitBadInput);
 }
 
@@ -111,6 +115,7 @@ void keep_freed_memory_for_reuse() {
 }
 
 int main(int argc, char** argv) {
+    embq::install_interrupt_cleanup();
     keep_freed_memory_for_reuse();
     try {
         return run(argc, argv);

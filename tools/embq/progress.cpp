@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 namespace embq::cli {
@@ -24,6 +25,11 @@ void ProgressBar::update(size_t done) {
     drawn_ = true;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double rate = elapsed > 0 ? done / elapsed : 0;
+    if (total_ == 0) {
+        std::fprintf(stderr, "\r%zu %s  %.0f %s/s   ", done, unit_.c_str(), rate, unit_.c_str());
+        std::fflush(stderr);
+        return;
+    }
     const double fraction = total_ ? std::min(1.0, static_cast<double>(done) / total_) : 0;
     const int width = 30, filled = static_cast<int>(fraction * width);
     const double eta = rate > 0 && total_ > done ? (total_ - done) / rate : 0;
@@ -41,7 +47,10 @@ void ProgressBar::finish() {
     }
 }
 
-size_t count_lines(const std::string& path) {
+size_t progress_total(const std::string& path) {
+    if (::isatty(STDERR_FILENO) != 1) return 0;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return 0;
     std::ifstream in(path, std::ios::binary);
     char buf[1 << 16];
     size_t lines = 0;

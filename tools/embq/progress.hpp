@@ -10,6 +10,7 @@ namespace embq::cli {
 
 class ProgressBar {
 public:
+    // total 0: unknown, the bar shows the count and the rate only.
     ProgressBar(size_t total, std::string unit);
     ~ProgressBar();
     void update(size_t done);
@@ -23,7 +24,9 @@ private:
     bool drawn_ = false;
 };
 
-// Lines in a file (a cheap first pass for the progress total).
-size_t count_lines(const std::string& path);
+// The progress total for a text file: its line count, counted in a cheap first pass only
+// when a bar will be drawn (stderr is a terminal) and the file is a regular file. Else 0,
+// "unknown": a pipe or /dev/stdin is read once, and batch jobs never read a file twice.
+size_t progress_total(const std::string& path);
 
 }  // namespace embq::cli

@@ -3,11 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include "embq/sensitivity.hpp"
+#include "path_options.hpp"
 
 namespace embq::cli {
 
 void SearchArguments::add_to(CLI::App& app, bool with_gates) {
-    app.add_option("model", model, "FP32 TorchScript model (.pt)")->required();
+    reads_file(app.add_option("model", model, "FP32 TorchScript model (.pt)"))->required();
     eval.add_to(app, with_gates);
     std::string defaults;
     for (const auto& s : default_candidate_schemes()) defaults += (defaults.empty() ? "" : ",") + s;
@@ -17,9 +18,9 @@ void SearchArguments::add_to(CLI::App& app, bool with_gates) {
                    "int4_rowwise/granularity=group:32); each is tried on the layers of the kinds "
                    "it supports (default: " + defaults + ")")
         ->delimiter(',');
-    app.add_option("--calibration", calibration,
+    reads_file(app.add_option("--calibration", calibration,
                    "Calibration file from 'embq calibrate' (int8_static, bias_correction, "
-                   "smoothing; rounding=gptq needs it written with --input-gram)");
+                   "smoothing; rounding=gptq needs it written with --input-gram)"));
     app.add_option("--observer", observer, "Which of the calibration file's observers to use");
 }
 
