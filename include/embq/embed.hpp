@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,11 +47,19 @@ public:
     void set_gradients(bool on) { gradients_ = on; }
     int64_t pad_id() const { return pad_id_; }
     void set_pad_id(int64_t id) { pad_id_ = id; }
+    // Token ids must be in [0, rows) of the model's token table; 0: unknown, only
+    // negative ids are refused. Beyond the table, libtorch's error would name neither
+    // the id nor the record.
+    void set_token_rows(int64_t rows) { token_rows_ = rows; }
+    int64_t token_rows() const { return token_rows_; }
+    // The first id of `ids` outside the table, if any.
+    std::optional<int64_t> first_unknown_id(const std::vector<int64_t>& ids) const;
 
 private:
     torch::jit::Module model_;
     ModelCard card_;
     int64_t pad_id_ = 0;
+    int64_t token_rows_ = 0;
     bool gradients_ = false;
     std::function<void(const at::Tensor&)> before_forward_;
 };

@@ -57,6 +57,9 @@ struct ModelInventory {
     KindTotals kept_totals() const;
     KindTotals all_totals() const;  // layers and kept together
     const Layer* find(std::string_view path) const;
+    // Rows of the largest embedding table: token ids at or beyond it index past every
+    // table. 0 when the model has no embedding layer embq detects.
+    int64_t token_table_rows() const;
 };
 
 // Human-readable table with totals by kind, as `embq inspect` prints it.

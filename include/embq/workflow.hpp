@@ -28,6 +28,9 @@ struct QuantizeRequest {
     std::filesystem::path model;   // FP32 TorchScript
     std::filesystem::path config;  // quantization config (JSON)
     bool allow_unmatched_rules = false;
+    // A model embq already quantized is refused (its quantized layers would be planned
+    // as what they now are, far from the FP32 source) unless this is set.
+    bool requantize = false;
     // --calibration: a file from `embq calibrate`, used instead of any inline block.
     std::filesystem::path calibration_file;
     // --observer: which of the file's observers to take ranges from, or the observer the

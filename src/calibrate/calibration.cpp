@@ -1,3 +1,4 @@
+#include "core/json_text.hpp"
 #include "embq/calibration.hpp"
 
 #include <cstdio>
@@ -119,6 +120,7 @@ Calibration Calibration::load(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!in.is_open() || in.bad()) throw input_error(origin + ": cannot read the file");
+    refuse_nul_bytes(text, origin);
     json doc;
     try {
         doc = json::parse(text);

@@ -121,6 +121,8 @@ struct LineRef {
 
 // {"text": "..."} or {"input_ids": [...]}.
 void parse_jsonl_record(std::string_view view, const LineRef& at, Record& record) {
+    if (view.find('\0') != std::string_view::npos)
+        throw input_error(at() + "holds a NUL byte, which JSON text never holds; " + kJsonlExpected);
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(view.begin(), view.end());

@@ -42,6 +42,10 @@ at::Tensor select_output(const c10::IValue& result, const OutputSelector& sel) {
             }
             break;
     }
+    if (sel.kind == OutputSelector::Kind::Tensor && (result.isTuple() || result.isList()))
+        throw input_error("the model returns a " + result.tagKind() +
+                          ", not one tensor; name the element that holds the vectors in a model "
+                          "card, e.g. {\"output\": {\"index\": 0}}, and pass it with --card");
     throw input_error("the model returned " + result.tagKind() + ", which has no " +
                       sel.describe() +
                       " holding a tensor; set \"output\" in the model card (--card)");
@@ -49,6 +53,11 @@ at::Tensor select_output(const c10::IValue& result, const OutputSelector& sel) {
 
 at::Tensor pool(const at::Tensor& hidden, const at::Tensor& mask, Pooling pooling) {
     if (pooling == Pooling::None) return hidden;
+    if (hidden.dim() != 3)
+        throw input_error("the model card asks for \"pooling\": \"" +
+                          std::string(to_string(pooling)) + "\" over tokens, but the model's output "
+                          "has shape " + c10::str(hidden.sizes()) +
+                          " (it pools itself); set \"pooling\": \"none\" in the card");
     const at::Tensor m = mask.unsqueeze(-1).to(hidden.scalar_type());  // [N, T, 1]
     switch (pooling) {
         case Pooling::Mean: return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0);
@@ -104,6 +113,18 @@ Embedder::Embedder(torch::jit::Module model, ModelCard card)
     model_.eval();
 }
 
+std::optional<int64_t> Embedder::first_unknown_id(const std::vector<int64_t>& ids) const {
+    for (const int64_t id : ids)
+        if (id < 0 || (token_rows_ > 0 && id >= token_rows_)) return id;
+    return std::nullopt;
+}
+
+// "token id 99999 is outside the model's vocabulary (ids 0..30521)".
+static std::string unknown_id_message(int64_t id, int64_t rows) {
+    return "token id " + std::to_string(id) + " is outside the model's vocabulary (" +
+           (rows > 0 ? "ids 0.." + std::to_string(rows - 1) : std::string("ids are >= 0")) + ")";
+}
+
 at::Tensor Embedder::embed(const std::vector<const Encoding*>& batch) {
     EMBQ_ASSERT(!batch.empty());
     size_t longest = 1;
@@ -117,6 +138,11 @@ at::Tensor Embedder::embed(const std::vector<const Encoding*>& batch) {
     auto types_a = types.accessor<int64_t, 2>();
     for (int64_t r = 0; r < n; ++r) {
         const Encoding& e = *batch[r];
+        // Records from a file were checked with their line (embed_dataset); ids from a
+        // tokenizer end here when it is not the model's tokenizer.
+        if (const auto bad = first_unknown_id(e.ids))
+            throw usage_error(unknown_id_message(*bad, token_rows_) +
+                              "; is the tokenizer the one the model was trained with?");
         for (size_t c = 0; c < e.ids.size(); ++c) {
             ids_a[r][c] = e.ids[c];
             mask_a[r][c] = 1;
@@ -234,6 +260,9 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
         ++records;
         const auto t0 = Clock::now();
         enc = encode_record(record, tokenizer, max_length, reader.path());
+        if (const auto bad = embedder.first_unknown_id(enc.ids))
+            throw input_error(reader.path().string() + ":" + std::to_string(record.line) + ": " +
+                              unknown_id_message(*bad, embedder.token_rows()));
         if (!record.input_ids) tokenize_seconds += seconds_since(t0);
         return true;
     };
@@ -294,7 +323,11 @@ EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
         if (options.announce) spdlog::info("tokenizer: {}", tokenizer->describe());
     }
     spdlog::debug("model card: {}", card.describe());
+    const int64_t token_rows =
+        loaded.embq_metadata ? loaded.embq_metadata->value("token_table_rows", int64_t{0})
+                             : take_inventory(loaded.module).token_table_rows();
     EmbeddingModel model{model_path, Embedder(loaded.module, card), std::move(tokenizer)};
+    model.embedder.set_token_rows(token_rows);
     if (model.tokenizer) model.embedder.set_pad_id(model.tokenizer->pad_id());
     return model;
 }

@@ -1,3 +1,4 @@
+#include "core/json_text.hpp"
 #include "embq/model_card.hpp"
 
 #include <algorithm>
@@ -138,6 +139,7 @@ ModelCard load_model_card(const std::filesystem::path& path) {
     if (!in) throw input_error(path.string() + ": cannot read model card (no such file?)");
     std::stringstream text;
     text << in.rdbuf();
+    refuse_nul_bytes(text.str(), path.string());
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(text.str());

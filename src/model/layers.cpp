@@ -1,5 +1,6 @@
 #include "embq/layers.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -84,6 +85,14 @@ const Layer* ModelInventory::find(std::string_view path) const {
     for (const auto& l : layers)
         if (l.path == path) return &l;
     return nullptr;
+}
+
+int64_t ModelInventory::token_table_rows() const {
+    int64_t rows = 0;
+    for (const Layer& layer : layers)
+        if (layer.kind != LayerKind::Linear && !layer.weight_shape.empty())
+            rows = std::max(rows, layer.weight_shape.front());
+    return rows;
 }
 
 std::string format_inventory(const ModelInventory& inv) {

@@ -3,6 +3,7 @@
 // Every check happens here, before any model is loaded, so a typo costs the user
 // milliseconds, not a model load. Each error is one line: the file, the JSON key path
 // at fault (`rules[1].scheme`, counted from 0 as jq does) and what to write instead.
+#include "core/json_text.hpp"
 #include "embq/config.hpp"
 #include "core/suggest.hpp"
 
@@ -307,13 +308,19 @@ std::string parse_error_detail(const json::parse_error& e) {
 }
 
 // nlohmann keeps the last of duplicate keys silently; a config with two "rules"
-// arrays would lose the first without a word, so reject duplicates while parsing.
+// arrays would lose the first without a word, so reject duplicates while parsing. A
+// config is a few levels deep; a document nested thousands deep (valid JSON) would
+// overflow the stack of the recursive walks that follow, so it stops here.
 class DuplicateKeyCheck {
 public:
+    static constexpr int kMaxDepth = 64;
+
     explicit DuplicateKeyCheck(std::string origin) : origin_(std::move(origin)) {}
 
     bool operator()(int depth, json::parse_event_t event, json& parsed) {
-        (void)depth;
+        if (depth > kMaxDepth)
+            throw input_error(origin_ + ": nested deeper than " + std::to_string(kMaxDepth) +
+                              " levels; a config needs about 5");
         if (event == json::parse_event_t::object_start) keys_.emplace_back();
         if (event == json::parse_event_t::object_end) keys_.pop_back();
         if (event == json::parse_event_t::key && !keys_.empty()) {
@@ -349,6 +356,7 @@ Config load_config(const std::filesystem::path& path) {
     if (!in.is_open() || in.bad())
         throw input_error(origin + ": cannot read the file (check its permissions)");
 
+    refuse_nul_bytes(content, origin);
     json document;
     try {
         // Comments are allowed: a config is read by people as much as by programs.

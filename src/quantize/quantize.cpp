@@ -16,6 +16,7 @@
 #include "model/graph_util.hpp"
 #include "model/torch_util.hpp"
 #include "quantize/rewrite_context.hpp"
+#include "quantize/weight_check.hpp"
 
 namespace embq {
 
@@ -188,6 +189,10 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                           ": the output would overwrite the input model; "
                           "choose another -o path");
 
+    check_weights_representable(model.module, plan);
+    // Rewritten tables are no longer detected as layers; keep their size for the id check.
+    const int64_t token_rows = take_inventory(model.module).token_table_rows();
+
     QuantizeResult result;
     result.engine = engine;
     result.input_file_bytes = bytes_on_disk(model.path);
@@ -227,7 +232,8 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
     nlohmann::json meta = {
         {"embq_version", version()}, {"created_by", build_description()},
         {"engine", engine},          {"source_model", model.path.filename().string()},
-        {"config", config_source},   {"plan", plan_to_json(plan)}};
+        {"config", config_source},   {"plan", plan_to_json(plan)},
+        {"token_table_rows", token_rows}};
     if (calibration)
         meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
                                {"observer", calibration->selected_observer()}};

@@ -13,6 +13,11 @@ namespace embq {
 PlannedModel load_and_plan(const QuantizeRequest& request) {
     Config config = load_config(request.config);
     LoadedModel model = load_model(request.model);
+    if (model.embq_metadata && !request.requantize)
+        throw usage_error(request.model.string() + " is already an embq output (from " +
+                          model.embq_metadata->value("source_model", std::string("?")) +
+                          "); quantize the FP32 source instead, or pass --force to quantize "
+                          "it again");
     PlanOptions options;
     options.allow_unmatched_rules = request.allow_unmatched_rules;
     options.have_calibration = !request.calibration_file.empty() || config.calibration.has_value();

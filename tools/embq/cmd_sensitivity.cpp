@@ -65,7 +65,7 @@ Command add_sensitivity_command(CLI::App& parent) {
     opt->search.add_to(*app, false);
     app->add_option("--samples", opt->options.samples,
                     "Texts of --data to measure on (0: all); the FP32 side is embedded once")
-        ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Range(0, 100000000))
         ->capture_default_str();
     app->add_option("--rank-by", opt->options.rank_by,
                     "Agreement metric to rank by (recall@10, eps_recall@10, cosine.p5, "

@@ -125,19 +125,19 @@ Command add_tune_command(CLI::App& parent) {
         ->capture_default_str();
     app->add_option("--time-budget", opt->options.time_budget_seconds,
                     "Stop searching after this many seconds (0: no limit)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0.0, 1e7));
     reads_file(app->add_option("--holdout", opt->holdout,
                     "Held-out texts to report the result on (default: every other record of "
                     "--data is held out, the rest searched)"));
     reads_file(app->add_option("--holdout-pairs", opt->holdout_pairs, "Held-out labelled pairs (with --holdout)"));
     app->add_option("--sensitivity-samples", opt->options.sensitivity_samples,
                     "Search texts each single-layer trial measures on")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(1, 100000000))
         ->capture_default_str();
     app->add_option("--search-samples", opt->options.search_samples,
                     "Search texts each end-to-end verification uses, and held-out texts the "
                     "result is reported on (0: all)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Range(0, 100000000))
         ->capture_default_str();
     app->add_option("--speed-batch", opt->speed.options.batch_sizes,
                     "Objective speed: batch sizes the layers are timed at")

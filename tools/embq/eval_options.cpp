@@ -7,6 +7,21 @@
 
 namespace embq::cli {
 
+namespace {
+
+// CLI11 reads "-1" or "18446744073709551616" into a uint64_t by wrapping around; a seed
+// that silently became another number would make a run impossible to repeat.
+const CLI::Validator kSeed(
+    [](std::string& value) -> std::string {
+        const bool digits = !value.empty() && value.size() <= 19 &&
+                            value.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && std::stoull(value) <= static_cast<uint64_t>(INT64_MAX)) return "";
+        return "a seed is a whole number from 0 to 9223372036854775807, not '" + value + "'";
+    },
+    "SEED");
+
+}  // namespace
+
 void EvalArguments::add_to(CLI::App& app, bool with_gates) {
     reads_file(app.add_option("--data", inputs.corpus,
                    "Corpus: .txt (one text per line) or .jsonl; needed with models"));
@@ -24,7 +39,7 @@ void EvalArguments::add_to(CLI::App& app, bool with_gates) {
         ->check(CLI::IsMember({"cosine", "ip", "l2"}))
         ->capture_default_str();
     app.add_option("--queries-sample", queries_sample, "Corpus rows used as queries (0: all)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Range(0, 100000000))
         ->capture_default_str();
     app.add_option("--similarity-pairs", similarity_pairs,
                    "Sampled corpus pairs for similarity_spearman")
@@ -35,7 +50,9 @@ void EvalArguments::add_to(CLI::App& app, bool with_gates) {
                    "within (1 + EPS) of the FP32 K-th neighbour's")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--seed", seed, "Seed for the query and pair samples")->capture_default_str();
+    app.add_option("--seed", seed, "Seed for the query and pair samples")
+        ->check(kSeed)
+        ->capture_default_str();
     app.add_option("--index", index,
                    "exact, ivf[:LISTS] or hnsw[:M] (approximate search reports its own recall)")
         ->capture_default_str();

@@ -43,7 +43,7 @@ int run(int argc, char** argv) {
     app.add_option("--threads", threads,
                    "Intra-op threads (0: every CPU; at most the CPUs, BLAS single-threaded "
                    "unless OPENBLAS_NUM_THREADS is set)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Range(0, 65536))
         ->capture_default_str();
 
     std::vector<embq::cli::Command> commands = {

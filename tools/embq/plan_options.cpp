@@ -12,6 +12,9 @@ void add_model_config_arguments(CLI::App& app, QuantizeRequest& request) {
 void add_plan_flags(CLI::App& app, QuantizeRequest& request) {
     app.add_flag("--allow-unmatched-rules", request.allow_unmatched_rules,
                  "A config rule that matches no layer is a warning, not an error");
+    app.add_flag("--force", request.requantize,
+                 "Accept a model embq already quantized as the input (by default refused: "
+                 "quantize the FP32 source)");
     reads_file(app.add_option("--calibration", request.calibration_file,
                    "Calibration file from 'embq calibrate' (int8_static and bias_correction "
                    "need one; without it a config's \"calibration\" object is run)"));

@@ -16,6 +16,7 @@
 // starts the normalized text, where HF asks whether the word maps back to offset 0 of the
 // original text; they differ only when a pre-tokenizer before Metaspace splits inside the
 // expansion of the first character (NFKC "⑵" -> "(2)") or a normalizer removed leading text.
+#include "core/json_text.hpp"
 #include "embq/tokenizer.hpp"
 
 #include <fstream>
@@ -344,6 +345,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path_in) 
     if (content.compare(0, 3, "\xEF\xBB\xBF") == 0)
         first = std::max<size_t>(first, 3);  // UTF-8 BOM
     if (first < content.size() && content[first] == '{') {
+        refuse_nul_bytes(content, path.string());
         text::Json root;
         try {
             root = text::Json::parse(content);
