@@ -123,7 +123,19 @@ TEST(LoadModel, ZipThatIsNotTorchScript) {
         EXPECT_EQ(e.category(), ErrorCategory::Input);
         EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos);
         EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+        // What the file is, and how to make the file embq needs.
+        test::expect_contains(e.what(), {"state dict", "torch.jit.save"});
     }
+}
+
+TEST(LoadModel, PickledModuleIsNamedWithItsClass) {
+    test::TempDir dir;
+    const auto path = dir / "module.pt";
+    const std::string cmd = std::string(EMBQ_TORCH_PYTHON) +
+                            " -c \"import torch; torch.save(torch.nn.Linear(2, 2), '" +
+                            path.string() + "')\"";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    expect_input_error(path, "pickled Python object (it needs torch.nn.modules.linear.Linear)");
 }
 
 }  // namespace

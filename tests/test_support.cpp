@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,36 +54,55 @@ void write_file(const fs::path& path, const std::string& content) {
     out << content;
 }
 
-RunResult run_embq(const std::vector<std::string>& args) {
-    TempDir dir;
-    const fs::path out_path = dir / "stdout";
-    const fs::path err_path = dir / "stderr";
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
+EmbqProcess::EmbqProcess(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                         void (*in_child)()) {
+    const fs::path out_path = dir_ / "stdout";
+    const fs::path err_path = dir_ / "stderr";
+    // Everything the child needs is built before fork: only system calls after it.
+    std::string binary = EMBQ_BINARY;
+    std::vector<std::string> copies(args);
+    std::vector<char*> argv;
+    argv.push_back(binary.data());
+    for (auto& a : copies) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_copies(env);
+    std::vector<char*> envp;
+    for (auto& e : env_copies) envp.push_back(e.data());  // first, so getenv finds them
+    for (char** e = environ; *e; ++e) envp.push_back(*e);
+    envp.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
         const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         const int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         const int null_fd = ::open("/dev/null", O_RDONLY);
         ::dup2(out_fd, 1);
         ::dup2(err_fd, 2);
         ::dup2(null_fd, 0);
-        std::vector<char*> argv;
-        std::string binary = EMBQ_BINARY;
-        argv.push_back(binary.data());
-        std::vector<std::string> copies(args);
-        for (auto& a : copies) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(binary.c_str(), argv.data());
+        if (in_child) in_child();
+        ::execve(binary.c_str(), argv.data(), envp.data());
         ::_exit(127);
     }
+}
+
+EmbqProcess::~EmbqProcess() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+}
+
+RunResult EmbqProcess::wait() {
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
     RunResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = read_file(out_path);
-    r.err = read_file(err_path);
+    r.out = read_file(dir_ / "stdout");
+    r.err = read_file(dir_ / "stderr");
     return r;
 }
+
+RunResult run_embq(const std::vector<std::string>& args) { return EmbqProcess(args).wait(); }
 
 std::string fixture_sentences(size_t count, uint64_t seed) {
     std::vector<std::string> words;

@@ -2,6 +2,8 @@
 // embq binary and capturing what it prints.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -38,8 +40,29 @@ struct RunResult {
     std::string err;  // stderr
 };
 
-// Runs the built embq binary with `args` (no shell quoting needed: each argument is
-// passed as it is) and returns its exit code and output.
+// The built embq binary running with `args` (no shell quoting needed: each argument is
+// passed as it is), stdin /dev/null, stdout and stderr captured. For tests that act on
+// a running process (signals) or change how it starts (limits).
+class EmbqProcess {
+public:
+    // `env`: NAME=VALUE entries added to this process's environment. `in_child` runs in
+    // the child between fork and exec (set a limit, a signal disposition): only
+    // async-signal-safe calls belong there.
+    explicit EmbqProcess(const std::vector<std::string>& args,
+                         const std::vector<std::string>& env = {}, void (*in_child)() = nullptr);
+    EmbqProcess(const EmbqProcess&) = delete;
+    EmbqProcess& operator=(const EmbqProcess&) = delete;
+    ~EmbqProcess();  // kills a process nobody waited for
+
+    pid_t pid() const { return pid_; }
+    RunResult wait();  // exit code (128 + signal when a signal ended it) and output
+
+private:
+    TempDir dir_;
+    pid_t pid_ = -1;
+};
+
+// Runs the built embq binary with `args` to the end: EmbqProcess(args).wait().
 RunResult run_embq(const std::vector<std::string>& args);
 
 // Each of `parts` occurs in `message` (a gtest expectation per part).

@@ -59,6 +59,11 @@ bool is_same_file(const std::filesystem::path& output, const std::filesystem::pa
 // flag in the message ("-o", "--report-json").
 void check_output_path(const std::filesystem::path& path, const std::string& option);
 
+// Usage error when `path` exists and is not a regular file (a FIFO would block, a
+// directory is a typo), for inputs read as a whole, perhaps more than once. A missing
+// path passes: its reader says so.
+void check_regular_input(const std::filesystem::path& path, const std::string& option);
+
 // Writes `content` to `path` through an AtomicFile: readers never see half a file.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 

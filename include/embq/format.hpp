@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace embq {
@@ -22,5 +23,9 @@ std::string format_list(const std::vector<std::string>& items, size_t shown = 3)
 
 // Choices for a message: "a", "a or b", "a, b or c".
 std::string format_alternatives(const std::vector<std::string>& items);
+
+// Bytes from a file, safe inside a one-line message: anything outside printable ASCII as
+// \xNN, cut after `shown` bytes with "...".
+std::string format_excerpt(std::string_view bytes, size_t shown = 40);
 
 }  // namespace embq

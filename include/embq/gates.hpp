@@ -30,7 +30,7 @@ struct GateVerdict {
     Gate gate;  // a copy: a verdict outlives the list it was checked against
     std::optional<double> value;  // absent: the run did not produce this metric
     bool passed = false;
-    std::string reason;  // why a gate failed beyond its number ("3 candidate vectors are not finite")
+    std::string reason;  // why it failed beyond its number ("3 candidate vectors are not finite")
     std::string explain() const;  // "recall@10 = 0.9731 (needs >= 0.98): FAIL"
 };
 

@@ -35,6 +35,10 @@ struct Layer {
     int calls = 0;             // call sites of this module's methods in the model
 };
 
+// Rows of an embedding table, 0 for a linear layer: token ids at or beyond the largest
+// table's rows index past every table.
+int64_t table_rows(const Layer& layer);
+
 // A module that owns parameters no scheme handles (LayerNorm, a bare nn.Parameter, ...).
 struct KeptModule {
     std::string path;  // "" for the root module
@@ -57,8 +61,7 @@ struct ModelInventory {
     KindTotals kept_totals() const;
     KindTotals all_totals() const;  // layers and kept together
     const Layer* find(std::string_view path) const;
-    // Rows of the largest embedding table: token ids at or beyond it index past every
-    // table. 0 when the model has no embedding layer embq detects.
+    // The largest table_rows(); 0 when the model has no embedding layer embq detects.
     int64_t token_table_rows() const;
 };
 

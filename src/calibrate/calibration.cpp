@@ -1,4 +1,3 @@
-#include "core/json_text.hpp"
 #include "embq/calibration.hpp"
 
 #include <cstdio>
@@ -8,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calibrate/gram_file.hpp"
+#include "core/json_text.hpp"
 #include "core/text_table.hpp"
 #include "embq/error.hpp"
 
@@ -125,7 +125,7 @@ Calibration Calibration::load(const std::filesystem::path& path) {
     try {
         doc = json::parse(text);
     } catch (const json::exception& e) {
-        throw input_error(origin + ": not valid JSON (" + e.what() + ")");
+        throw input_error(origin + ": not valid JSON (" + json_error_reason(e) + ")");
     }
     try {
         InputGrams grams;

@@ -1,5 +1,6 @@
 #include "embq/atomic_file.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,11 +16,28 @@ namespace {
 
 // The file a write to `target` should replace: a symlink's final target, so the link
 // stays a link (rename() onto the link itself would replace it with a regular file).
+// Followed link by link, so a link to a file not written yet resolves too; a loop stops
+// after 40 links, as the kernel does, and the rename then reports it.
 fs::path resolve_symlinks(const fs::path& target) {
-    std::error_code ec;
-    if (!fs::is_symlink(fs::symlink_status(target, ec))) return target;
-    const fs::path resolved = fs::weakly_canonical(target, ec);
-    return ec ? target : resolved;
+    fs::path path = target;
+    for (int links = 0; links < 40; ++links) {
+        std::error_code ec;
+        if (!fs::is_symlink(fs::symlink_status(path, ec))) return path;
+        const fs::path next = fs::read_symlink(path, ec);
+        if (ec) return path;
+        path = next.is_absolute() ? next : path.parent_path() / next;
+    }
+    return path;
+}
+
+// fsync() of `path` (a file, or a directory to make a rename in it durable); the errno
+// on failure, 0 on success.
+int sync_path(const fs::path& path, int flags) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return errno;
+    const int err = ::fsync(fd) == 0 ? 0 : errno;
+    ::close(fd);
+    return err;
 }
 
 const char* kind_of(fs::file_type type) {
@@ -75,6 +93,13 @@ void AtomicFile::commit() {
             throw runtime_failure(target_.string() + ": writing " + temp_.string() + " failed" +
                                   errno_text(err) + " (is the disk full?)");
         }
+        // On disk before the rename: after a power loss the output is the old file or
+        // the new one, never a renamed file whose blocks were not written yet.
+        if (const int sync_err = sync_path(temp_, O_RDONLY)) {
+            fs::remove(temp_, ec);
+            throw runtime_failure(target_.string() + ": writing " + temp_.string() + " failed" +
+                                  errno_text(sync_err));
+        }
     }
     fs::rename(temp_, destination_, ec);
     if (ec) {
@@ -85,6 +110,10 @@ void AtomicFile::commit() {
     }
     committed_ = true;
     cleanup_.reset();
+    // The rename itself is durable once its directory is synced; the file is complete
+    // whether or not this succeeds, so a failure here is not an error.
+    sync_path(destination_.parent_path().empty() ? fs::path(".") : destination_.parent_path(),
+              O_RDONLY | O_DIRECTORY);
 }
 
 void write_file_atomically(const fs::path& path, const std::string& content) {
@@ -112,6 +141,14 @@ void check_output_path(const fs::path& path, const std::string& option) {
         throw usage_error(named + ": directory " + parent.string() + " does not exist");
     if (::access(parent.c_str(), W_OK) != 0)
         throw usage_error(named + ": directory " + parent.string() + " is not writable");
+}
+
+void check_regular_input(const fs::path& path, const std::string& option) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (!fs::exists(status) || fs::is_regular_file(status)) return;
+    throw usage_error(option + " " + path.string() + " is " + kind_of(status.type()) +
+                      "; it is read as a whole (maybe more than once), so give a regular file");
 }
 
 }  // namespace embq

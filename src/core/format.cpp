@@ -49,4 +49,20 @@ std::string format_alternatives(const std::vector<std::string>& items) {
     return out;
 }
 
+std::string format_excerpt(std::string_view bytes, size_t shown) {
+    std::string out;
+    for (size_t i = 0; i < bytes.size() && i < shown; ++i) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            char hex[5];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            out += hex;
+        }
+    }
+    if (bytes.size() > shown) out += "...";
+    return out;
+}
+
 }  // namespace embq

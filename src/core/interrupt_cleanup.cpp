@@ -42,26 +42,31 @@ bool is_dot_or_dotdot(const char* name) {
 }
 
 // Removes what is inside the directory `dir_fd` with system calls only (no malloc, no
-// locks); `depth` bounds the recursion, deeper entries stay.
+// locks); `depth` bounds the recursion, deeper entries stay. Removing entries while
+// reading can make getdents64 skip some, so a pass that found any starts another; the
+// passes are bounded, so an entry that cannot be removed does not loop forever.
 void remove_contents(int dir_fd, int depth) {
     alignas(LinuxDirent64) char buffer[4096];
-    for (;;) {
-        const long n = syscall(SYS_getdents64, dir_fd, buffer, sizeof buffer);
-        if (n <= 0) return;
-        for (long offset = 0; offset < n;) {
-            const auto* entry = reinterpret_cast<const LinuxDirent64*>(buffer + offset);
-            offset += entry->d_reclen;
-            if (is_dot_or_dotdot(entry->d_name)) continue;
-            if (unlinkat(dir_fd, entry->d_name, 0) == 0 || errno != EISDIR || depth <= 0)
-                continue;
-            const int child = openat(dir_fd, entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-            if (child < 0) continue;
-            remove_contents(child, depth - 1);
-            close(child);
-            unlinkat(dir_fd, entry->d_name, AT_REMOVEDIR);
-        }
-        // Entries were removed while reading: start over until a pass finds nothing.
+    for (int pass = 0; pass < 4; ++pass) {
+        bool found = false;
         lseek(dir_fd, 0, SEEK_SET);
+        for (long n; (n = syscall(SYS_getdents64, dir_fd, buffer, sizeof buffer)) > 0;) {
+            for (long offset = 0; offset < n;) {
+                const auto* entry = reinterpret_cast<const LinuxDirent64*>(buffer + offset);
+                offset += entry->d_reclen;
+                if (is_dot_or_dotdot(entry->d_name)) continue;
+                found = true;
+                if (unlinkat(dir_fd, entry->d_name, 0) == 0 || errno != EISDIR || depth <= 0)
+                    continue;
+                const int child =
+                    openat(dir_fd, entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                if (child < 0) continue;
+                remove_contents(child, depth - 1);
+                close(child);
+                unlinkat(dir_fd, entry->d_name, AT_REMOVEDIR);
+            }
+        }
+        if (!found) return;
     }
 }
 

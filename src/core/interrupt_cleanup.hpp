@@ -1,7 +1,8 @@
 // What a SIGINT, SIGTERM or SIGHUP must not leave behind. AtomicFile registers its
 // temporary file and ScratchDir its directory while they exist; the handler that
-// install_interrupt_cleanup() (embq/runtime.hpp) sets removes whatever is registered, then lets the signal
-// end the process as it would have (exit status 128 + signal). Internal to libembq.
+// install_interrupt_cleanup() (embq/runtime.hpp) sets removes whatever is registered,
+// then lets the signal end the process as it would have (exit status 128 + signal).
+// Internal to libembq.
 //
 // The handler only makes system calls (unlink, openat, getdents64, unlinkat, rmdir), so
 // it is safe whichever code the signal interrupts. SIGKILL cannot be caught: what it
@@ -29,7 +30,5 @@ private:
 };
 
 inline constexpr int kCleanupSlots = 64;
-
-// install_interrupt_cleanup() (embq/runtime.hpp) installs the handler.
 
 }  // namespace embq

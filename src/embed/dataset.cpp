@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.hpp"
 #include "embq/error.hpp"
 
 namespace embq {
@@ -84,19 +85,6 @@ size_t first_invalid_utf8(std::string_view s) {
     return std::string_view::npos;
 }
 
-// nlohmann's parse_error text starts "[json.exception.parse_error.101] parse error at
-// line 1, column 7: "; keep what follows, which says what it expected.
-std::string json_reason(const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    const auto col = what.find("column ");
-    if (col != std::string::npos) {
-        const auto colon = what.find(": ", col);
-        if (colon != std::string::npos) return what.substr(colon + 2);
-    }
-    const auto bracket = what.find("] ");
-    return bracket == std::string::npos ? what : what.substr(bracket + 2);
-}
-
 const char* json_type(const nlohmann::json& j) {
     if (j.is_number_float()) return "a floating-point number";
     if (j.is_number()) return "an integer";
@@ -122,12 +110,13 @@ struct LineRef {
 // {"text": "..."} or {"input_ids": [...]}.
 void parse_jsonl_record(std::string_view view, const LineRef& at, Record& record) {
     if (view.find('\0') != std::string_view::npos)
-        throw input_error(at() + "holds a NUL byte, which JSON text never holds; " + kJsonlExpected);
+        throw input_error(at() + "holds a NUL byte, which JSON text never holds; " +
+                          kJsonlExpected);
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(view.begin(), view.end());
-    } catch (const nlohmann::json::parse_error& e) {
-        throw input_error(at() + "invalid JSON (" + json_reason(e) + "); " + kJsonlExpected);
+    } catch (const nlohmann::json::exception& e) {
+        throw input_error(at() + "invalid JSON (" + json_error_reason(e) + "); " + kJsonlExpected);
     }
     if (!j.is_object()) {
         throw input_error(at() + "found " + json_type(j) + "; " + kJsonlExpected);

@@ -54,10 +54,10 @@ at::Tensor select_output(const c10::IValue& result, const OutputSelector& sel) {
 at::Tensor pool(const at::Tensor& hidden, const at::Tensor& mask, Pooling pooling) {
     if (pooling == Pooling::None) return hidden;
     if (hidden.dim() != 3)
-        throw input_error("the model card asks for \"pooling\": \"" +
-                          std::string(to_string(pooling)) + "\" over tokens, but the model's output "
-                          "has shape " + c10::str(hidden.sizes()) +
-                          " (it pools itself); set \"pooling\": \"none\" in the card");
+        throw input_error(
+            "the model card asks for \"pooling\": \"" + std::string(to_string(pooling)) +
+            "\" over tokens, but the model's output has shape " + c10::str(hidden.sizes()) +
+            " (it pools itself); set \"pooling\": \"none\" in the card");
     const at::Tensor m = mask.unsqueeze(-1).to(hidden.scalar_type());  // [N, T, 1]
     switch (pooling) {
         case Pooling::Mean: return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0);
@@ -323,9 +323,9 @@ EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
         if (options.announce) spdlog::info("tokenizer: {}", tokenizer->describe());
     }
     spdlog::debug("model card: {}", card.describe());
-    const int64_t token_rows =
-        loaded.embq_metadata ? loaded.embq_metadata->value("token_table_rows", int64_t{0})
-                             : take_inventory(loaded.module).token_table_rows();
+    const int64_t token_rows = loaded.embq_metadata
+                                   ? loaded.embq_metadata->value("token_table_rows", int64_t{0})
+                                   : take_inventory(loaded.module).token_table_rows();
     EmbeddingModel model{model_path, Embedder(loaded.module, card), std::move(tokenizer)};
     model.embedder.set_token_rows(token_rows);
     if (model.tokenizer) model.embedder.set_pad_id(model.tokenizer->pad_id());

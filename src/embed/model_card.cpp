@@ -1,4 +1,3 @@
-#include "core/json_text.hpp"
 #include "embq/model_card.hpp"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.hpp"
 #include "core/suggest.hpp"
 #include "embq/error.hpp"
 
@@ -143,8 +143,8 @@ ModelCard load_model_card(const std::filesystem::path& path) {
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(text.str());
-    } catch (const nlohmann::json::parse_error& e) {
-        throw input_error(path.string() + ": invalid JSON (" + e.what() + ")");
+    } catch (const nlohmann::json::exception& e) {
+        throw input_error(path.string() + ": invalid JSON (" + json_error_reason(e) + ")");
     }
     return parse_model_card(doc, path.string(), path.parent_path());
 }

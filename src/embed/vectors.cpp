@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "embq/error.hpp"
+#include "embq/format.hpp"
 
 // Both formats are little-endian and rows are written straight from memory.
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
@@ -106,7 +107,7 @@ public:
                 h.shape = parse_tuple();
                 h.have_shape = true;
             } else {
-                fail("unexpected key '" + key + "' in the header");
+                fail("unexpected key '" + format_excerpt(key) + "' in the header");
             }
             skip_ws();
             if (peek() == ',') {
@@ -249,7 +250,7 @@ Vectors read_npy(std::ifstream& in, uint64_t file_size, const std::string& where
     const NpyHeader h = DictParser(text, where).parse();
 
     if (h.descr != "<f4") {
-        throw input_error(where + ": dtype '" + h.descr +
+        throw input_error(where + ": dtype '" + format_excerpt(h.descr) +
                           "' is not supported; expected little-endian float32 '<f4' "
                           "(save with arr.astype('<f4'))");
     }

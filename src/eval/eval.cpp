@@ -397,18 +397,18 @@ int64_t neutralise_nonfinite(BothEmbedded& v, const char* list) {
                           "check the baseline model or vector file");
     const std::vector<int64_t> broken = nonfinite_rows(v.candidate);
     if (!broken.empty()) {
-        spdlog::warn("the candidate's {} vectors hold NaN or Inf in {} rows (first: row {}); "
-                     "they are scored as zero vectors and every gate fails",
-                     list, broken.size(), broken.front());
+        spdlog::warn(
+            "the candidate's {} vectors hold NaN or Inf in {} rows (first: row {}); "
+            "they are scored as zero vectors and every gate fails",
+            list, broken.size(), broken.front());
         zero_rows(v.candidate, broken);
     }
     return static_cast<int64_t>(broken.size());
 }
 
 // Every metric from vectors already embedded (corpus required; the rest as the texts have).
-void score(const EvalTexts& texts, BothEmbedded corpus, BothEmbedded queries,
-           BothEmbedded pairs_a, BothEmbedded pairs_b, const EvalOptions& options,
-           EvalResult& result) {
+void score(const EvalTexts& texts, BothEmbedded corpus, BothEmbedded queries, BothEmbedded pairs_a,
+           BothEmbedded pairs_b, const EvalOptions& options, EvalResult& result) {
     if (corpus.baseline.dim != corpus.candidate.dim)
         throw input_error("the baseline gives " + std::to_string(corpus.baseline.dim) +
                           "-dimensional vectors but the candidate gives " +

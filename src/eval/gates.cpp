@@ -89,7 +89,8 @@ std::vector<GateVerdict> check_gates(const std::vector<Gate>& gates, const Metri
         }
         if (nonfinite > 0 && gate.metric != "nonfinite_rows") {
             v.passed = false;
-            v.reason = std::to_string(static_cast<int64_t>(nonfinite)) + " candidate vectors are not finite";
+            v.reason = std::to_string(static_cast<int64_t>(nonfinite)) +
+                       " candidate vectors are not finite";
         }
         verdicts.push_back(v);
     }

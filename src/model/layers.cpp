@@ -87,11 +87,15 @@ const Layer* ModelInventory::find(std::string_view path) const {
     return nullptr;
 }
 
+int64_t table_rows(const Layer& layer) {
+    return layer.kind == LayerKind::Linear || layer.weight_shape.empty()
+               ? 0
+               : layer.weight_shape.front();
+}
+
 int64_t ModelInventory::token_table_rows() const {
     int64_t rows = 0;
-    for (const Layer& layer : layers)
-        if (layer.kind != LayerKind::Linear && !layer.weight_shape.empty())
-            rows = std::max(rows, layer.weight_shape.front());
+    for (const Layer& layer : layers) rows = std::max(rows, table_rows(layer));
     return rows;
 }
 

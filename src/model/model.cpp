@@ -2,15 +2,14 @@
 
 #include <algorithm>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <unordered_map>
 
 #include <torch/csrc/jit/passes/inliner.h>
-#include <torch/csrc/jit/serialization/pickle.h>
 
 #include "embq/error.hpp"
 #include "model/graph_util.hpp"
+#include "model/torch_save_file.hpp"
 #include "model/torch_util.hpp"
 
 namespace embq {
@@ -27,35 +26,6 @@ bool starts_with_zip_magic(const fs::path& path) {
     return in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
 }
 
-// What a zip that torch.jit.load refused holds, when it is a torch.save() file: a state
-// dict (tensors by name) or a pickled Python object. Empty when it is neither.
-std::string describe_torch_save_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-    c10::IValue loaded;
-    try {
-        loaded = torch::jit::pickle_load(bytes);
-    } catch (const std::exception& e) {
-        // A pickled nn.Module or checkpoint needs its Python classes to unpickle.
-        const std::string what = e.what();
-        return what.find("data.pkl") == std::string::npos
-                   ? "a torch.save() file of a Python object (a checkpoint or a pickled "
-                     "module), not TorchScript"
-                   : "";
-    }
-    if (loaded.isGenericDict()) {
-        const auto dict = loaded.toGenericDict();
-        const bool tensors = std::all_of(dict.begin(), dict.end(),
-                                         [](const auto& item) { return item.value().isTensor(); });
-        return std::string("a torch.save() file holding a ") +
-               (tensors ? "state dict (" + std::to_string(dict.size()) + " tensors, no code)"
-                        : "dictionary (a training checkpoint?)") +
-               ", not a TorchScript model";
-    }
-    return "a torch.save() file of a " + loaded.tagKind() + ", not a TorchScript model";
-}
-
 // Turns libtorch's multi-line loader error into one line that says what is wrong.
 std::string describe_load_failure(const fs::path& path, const std::exception& e) {
     const std::string what = e.what();
@@ -63,8 +33,9 @@ std::string describe_load_failure(const fs::path& path, const std::exception& e)
     if (what.find("constants.pkl") != std::string::npos) {
         const std::string saved = describe_torch_save_file(path);
         if (!saved.empty())
-            return saved + "; export the model with torch.jit.save(torch.jit.trace(model, "
-                           "example_inputs)) (or torch.jit.script) and pass that file";
+            return saved +
+                   "; export the model with torch.jit.save(torch.jit.trace(model, "
+                   "example_inputs)) (or torch.jit.script) and pass that file";
     }
     if (what.find("PytorchStreamReader failed") != std::string::npos ||
         what.find("file not found") != std::string::npos)

@@ -3,15 +3,15 @@
 // Every check happens here, before any model is loaded, so a typo costs the user
 // milliseconds, not a model load. Each error is one line: the file, the JSON key path
 // at fault (`rules[1].scheme`, counted from 0 as jq does) and what to write instead.
-#include "core/json_text.hpp"
 #include "embq/config.hpp"
-#include "core/suggest.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <set>
 
+#include "core/json_text.hpp"
+#include "core/suggest.hpp"
 #include "embq/error.hpp"
 
 namespace embq {
@@ -297,25 +297,15 @@ std::pair<size_t, size_t> line_and_column(const std::string& text, size_t byte) 
     return {line, end - line_start + 1};
 }
 
-// nlohmann's what() reads "[json.exception.parse_error.101] parse error at line 1,
-// column 2: syntax error ..."; keep only the part after the position, which we print
-// ourselves.
-std::string parse_error_detail(const json::parse_error& e) {
-    const std::string what = e.what();
-    const size_t column = what.find("column ");
-    const size_t colon = what.find(": ", column == std::string::npos ? 0 : column);
-    return colon == std::string::npos ? what : what.substr(colon + 2);
-}
-
 // nlohmann keeps the last of duplicate keys silently; a config with two "rules"
 // arrays would lose the first without a word, so reject duplicates while parsing. A
 // config is a few levels deep; a document nested thousands deep (valid JSON) would
 // overflow the stack of the recursive walks that follow, so it stops here.
-class DuplicateKeyCheck {
+class ConfigParseCheck {
 public:
     static constexpr int kMaxDepth = 64;
 
-    explicit DuplicateKeyCheck(std::string origin) : origin_(std::move(origin)) {}
+    explicit ConfigParseCheck(std::string origin) : origin_(std::move(origin)) {}
 
     bool operator()(int depth, json::parse_event_t event, json& parsed) {
         if (depth > kMaxDepth)
@@ -360,12 +350,14 @@ Config load_config(const std::filesystem::path& path) {
     json document;
     try {
         // Comments are allowed: a config is read by people as much as by programs.
-        document = json::parse(content, DuplicateKeyCheck(origin), /*allow_exceptions=*/true,
+        document = json::parse(content, ConfigParseCheck(origin), /*allow_exceptions=*/true,
                                /*ignore_comments=*/true);
     } catch (const json::parse_error& e) {
         const auto [line, column] = line_and_column(content, e.byte);
         throw input_error(origin + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                          ": invalid JSON: " + parse_error_detail(e));
+                          ": invalid JSON: " + json_error_reason(e));
+    } catch (const json::exception& e) {  // a number out of range: no position
+        throw input_error(origin + ": invalid JSON: " + json_error_reason(e));
     }
     return parse_config(document, origin);
 }

@@ -1,5 +1,6 @@
 #include "embq/quantize.hpp"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -190,8 +191,10 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                           "choose another -o path");
 
     check_weights_representable(model.module, plan);
-    // Rewritten tables are no longer detected as layers; keep their size for the id check.
-    const int64_t token_rows = take_inventory(model.module).token_table_rows();
+    // Rewritten tables are no longer detected as layers; keep their size for the id
+    // check. The plan lists every layer of the inventory, so no second inventory is taken.
+    int64_t token_rows = 0;
+    for (const LayerPlan& lp : plan.layers) token_rows = std::max(token_rows, table_rows(lp.layer));
 
     QuantizeResult result;
     result.engine = engine;
@@ -229,11 +232,13 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                                   " is still read by the model (tied weights?); "
                                   "its FP32 copy stays in the file");
 
-    nlohmann::json meta = {
-        {"embq_version", version()}, {"created_by", build_description()},
-        {"engine", engine},          {"source_model", model.path.filename().string()},
-        {"config", config_source},   {"plan", plan_to_json(plan)},
-        {"token_table_rows", token_rows}};
+    nlohmann::json meta = {{"embq_version", version()},
+                           {"created_by", build_description()},
+                           {"engine", engine},
+                           {"source_model", model.path.filename().string()},
+                           {"config", config_source},
+                           {"plan", plan_to_json(plan)},
+                           {"token_table_rows", token_rows}};
     if (calibration)
         meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
                                {"observer", calibration->selected_observer()}};

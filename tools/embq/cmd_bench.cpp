@@ -10,9 +10,9 @@
 #include "embq/bench.hpp"
 #include "embq/error.hpp"
 #include "eval_options.hpp"
+#include "path_options.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
-#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -57,10 +57,10 @@ Command add_bench_command(CLI::App& parent) {
         "with its spread over rounds, p50/p95 latency, memory, and a verdict against the "
         "first model.");
     reads_file(app->add_option("models", opt->models,
-                    "TorchScript models; the first is the reference (usually FP32)"))
+                               "TorchScript models; the first is the reference (usually FP32)"))
         ->required();
     reads_file(app->add_option("--data", opt->data,
-                    "Texts to embed: .txt (one per line) or .jsonl (text or input_ids)"))
+                               "Texts to embed: .txt (one per line) or .jsonl (text or input_ids)"))
         ->required();
     add_model_text_options(*app, opt->text, " (every model)");
     app->add_option("--batch", opt->bench.batch_sizes, "Batch sizes, comma-separated")

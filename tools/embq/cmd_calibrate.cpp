@@ -9,9 +9,9 @@
 #include "embq/calibrate.hpp"
 #include "embq/calibration.hpp"
 #include "embq/observers.hpp"
+#include "path_options.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
-#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -61,12 +61,14 @@ Command add_calibrate_command(CLI::App& parent) {
         "Measure the activation ranges of every linear layer on sample texts and "
         "write a calibration file (for int8_static, bias correction, smoothing and, with "
         "--input-gram, GPTQ rounding).");
-    reads_file(app->add_option("model", opt->model, "TorchScript model file (.pt), FP32"))->required();
-    reads_stream(app->add_option("--data", opt->data,
-                    "Sample texts: .txt (one per line) or .jsonl; use text "
-                    "like what the model will embed"))
+    reads_file(app->add_option("model", opt->model, "TorchScript model file (.pt), FP32"))
         ->required();
-    writes_file(app->add_option("-o,--output", opt->output, "Where to write the calibration file (.json)"))
+    reads_stream(app->add_option("--data", opt->data,
+                                 "Sample texts: .txt (one per line) or .jsonl; use text "
+                                 "like what the model will embed"))
+        ->required();
+    writes_file(
+        app->add_option("-o,--output", opt->output, "Where to write the calibration file (.json)"))
         ->required();
     app->add_option("--samples", opt->calibrate.samples, "Calibrate on the first N texts")
         ->check(CLI::Range(size_t{1}, size_t{10'000'000}))

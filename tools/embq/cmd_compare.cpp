@@ -11,9 +11,9 @@
 #include "embq/error.hpp"
 #include "embq/report.hpp"
 #include "eval_options.hpp"
+#include "path_options.hpp"
 #include "plan_options.hpp"
 #include "progress.hpp"
-#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -77,7 +77,8 @@ Command add_compare_command(CLI::App& parent) {
         "(FP32 embedded once): one table, the best value of each column marked, and the layers "
         "each config plans differently. Exit 1 when any config fails a gate or cannot run.");
     reads_file(app->add_option("model", opt->model, "FP32 TorchScript model (.pt)"))->required();
-    reads_file(app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each"))->required();
+    reads_file(app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each"))
+        ->required();
     opt->args.add_to(*app);
     app->add_option("--keep", opt->keep,
                     "Keep the quantized models in this directory (default: temporary)");

@@ -9,9 +9,9 @@
 #include "embq/embed.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
+#include "path_options.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
-#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -67,8 +67,8 @@ Command add_embed_command(CLI::App& parent) {
         "(.npy or .fvecs), rows in input order.");
     reads_file(app->add_option("model", opt->model, "TorchScript model file (.pt)"))->required();
     reads_stream(app->add_option("--data", opt->data,
-                    "Input: .txt (one text per line) or .jsonl "
-                    "({\"text\": ...} or {\"input_ids\": [...]})"))
+                                 "Input: .txt (one text per line) or .jsonl "
+                                 "({\"text\": ...} or {\"input_ids\": [...]})"))
         ->required();
     writes_file(app->add_option("--out", opt->out, "Output vectors: .npy or .fvecs"))->required();
     add_model_text_options(*app, opt->text);

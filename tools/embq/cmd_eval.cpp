@@ -12,8 +12,8 @@
 #include "embq/report.hpp"
 #include "embq/runtime.hpp"
 #include "eval_options.hpp"
-#include "progress.hpp"
 #include "path_options.hpp"
+#include "progress.hpp"
 
 namespace embq::cli {
 
@@ -68,9 +68,9 @@ Command add_eval_command(CLI::App& parent) {
         "index compatibility, cosine, labelled scores; gates set the exit code (1: a gate "
         "failed).");
     reads_file(app->add_option("--baseline", opt->args.inputs.baseline,
-                    "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)"));
+                               "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)"));
     reads_file(app->add_option("--candidate", opt->args.inputs.candidate,
-                    "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)"));
+                               "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)"));
     opt->args.add_to(*app);
     writes_file(app->add_option("--junit", opt->junit, "Write JUnit XML, one test case per gate"));
     app->add_flag("--list-metrics", opt->list_metrics, "Print every metric name and exit");

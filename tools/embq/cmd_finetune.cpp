@@ -8,10 +8,10 @@
 #include "command.hpp"
 #include "embq/finetune.hpp"
 #include "embq/format.hpp"
+#include "path_options.hpp"
 #include "plan_options.hpp"
 #include "progress.hpp"
 #include "text_options.hpp"
-#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -73,11 +73,13 @@ Command add_finetune_command(CLI::App& parent) {
     add_model_config_arguments(*app, opt->request);
     app->add_flag("--allow-unmatched-rules", opt->request.allow_unmatched_rules,
                   "A config rule that matches no layer is a warning, not an error");
-    reads_file(app->add_option("--data", opt->finetune.data,
-                    "Unlabeled training text: .txt (one per line) or .jsonl, read as a stream; "
-                    "use text like what the model will embed"))
+    reads_file(
+        app->add_option("--data", opt->finetune.data,
+                        "Unlabeled training text: .txt (one per line) or .jsonl, read as a stream; "
+                        "use text like what the model will embed"))
         ->required();
-    writes_file(app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)"))
+    writes_file(
+        app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)"))
         ->required();
     FinetuneOptions& f = opt->finetune;
     app->add_option("--holdout", f.holdout,

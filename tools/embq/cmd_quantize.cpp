@@ -8,9 +8,9 @@
 
 #include "command.hpp"
 #include "embq/format.hpp"
+#include "path_options.hpp"
 #include "plan_options.hpp"
 #include "text_options.hpp"
-#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -60,7 +60,8 @@ Command add_quantize_command(CLI::App& parent) {
     add_model_config_arguments(*app, opt->request);
     add_plan_flags(*app, opt->request);
     add_speed_check_flags(*app, opt->speed);
-    writes_file(app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)"))
+    writes_file(
+        app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)"))
         ->required();
     add_model_text_options(*app, opt->request.calibration_model,
                            " (for the config's inline calibration)");

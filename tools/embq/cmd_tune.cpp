@@ -12,9 +12,9 @@
 #include "embq/error.hpp"
 #include "embq/format.hpp"
 #include "embq/tune.hpp"
+#include "path_options.hpp"
 #include "plan_options.hpp"
 #include "search_options.hpp"
-#include "path_options.hpp"
 
 namespace embq::cli {
 
@@ -111,7 +111,8 @@ Command add_tune_command(CLI::App& parent) {
         "to end, and reports the chosen one on held-out texts. Writes a normal config (each "
         "rule with its evidence). Exit 1 when no config passes.");
     opt->search.add_to(*app, true);
-    writes_file(app->add_option("-o,--output", opt->output, "Where to write the config found (JSON)"))
+    writes_file(
+        app->add_option("-o,--output", opt->output, "Where to write the config found (JSON)"))
         ->required();
     app->add_option("--objective", opt->objective,
                     "size (smallest file) or speed (fastest, from per-layer timings)")
@@ -126,10 +127,12 @@ Command add_tune_command(CLI::App& parent) {
     app->add_option("--time-budget", opt->options.time_budget_seconds,
                     "Stop searching after this many seconds (0: no limit)")
         ->check(CLI::Range(0.0, 1e7));
-    reads_file(app->add_option("--holdout", opt->holdout,
-                    "Held-out texts to report the result on (default: every other record of "
-                    "--data is held out, the rest searched)"));
-    reads_file(app->add_option("--holdout-pairs", opt->holdout_pairs, "Held-out labelled pairs (with --holdout)"));
+    reads_file(
+        app->add_option("--holdout", opt->holdout,
+                        "Held-out texts to report the result on (default: every other record of "
+                        "--data is held out, the rest searched)"));
+    reads_file(app->add_option("--holdout-pairs", opt->holdout_pairs,
+                               "Held-out labelled pairs (with --holdout)"));
     app->add_option("--sensitivity-samples", opt->options.sensitivity_samples,
                     "Search texts each single-layer trial measures on")
         ->check(CLI::Range(1, 100000000))

@@ -2,8 +2,8 @@
 
 #include "embq/atomic_file.hpp"
 #include "embq/error.hpp"
-#include "text_options.hpp"
 #include "path_options.hpp"
+#include "text_options.hpp"
 
 namespace embq::cli {
 
@@ -24,11 +24,12 @@ const CLI::Validator kSeed(
 
 void EvalArguments::add_to(CLI::App& app, bool with_gates) {
     reads_file(app.add_option("--data", inputs.corpus,
-                   "Corpus: .txt (one text per line) or .jsonl; needed with models"));
+                              "Corpus: .txt (one text per line) or .jsonl; needed with models"));
     reads_file(app.add_option("--queries", inputs.queries,
-                   "Query texts (default: a sample of the corpus, own item excluded)"));
-    reads_file(app.add_option("--pairs", inputs.pairs,
-                   "Labelled TSV: query<TAB>positive (hit@k, MRR) or a<TAB>b<TAB>score (STS)"));
+                              "Query texts (default: a sample of the corpus, own item excluded)"));
+    reads_file(
+        app.add_option("--pairs", inputs.pairs,
+                       "Labelled TSV: query<TAB>positive (hit@k, MRR) or a<TAB>b<TAB>score (STS)"));
     add_model_text_options(app, text, " (every model)");
     add_batch_size_option(app, inputs.batch_size);
     app.add_option("--k", ks, "Neighbour counts to report, comma-separated")
@@ -61,9 +62,9 @@ void EvalArguments::add_to(CLI::App& app, bool with_gates) {
                        "Quality gate NAME OP NUMBER, e.g. 'recall@10>=0.98'; repeatable "
                        "('embq eval --list-metrics' prints every NAME)");
     writes_file(app.add_option("--report-json", report_json,
-                   "Write every metric, the gates, versions and input hashes"));
+                               "Write every metric, the gates, versions and input hashes"));
     writes_file(app.add_option("--report-md", report_md,
-                   "Write a Markdown summary (CI job summary, PR comment)"));
+                               "Write a Markdown summary (CI job summary, PR comment)"));
 }
 
 std::vector<Gate> EvalArguments::checked_gates() const {

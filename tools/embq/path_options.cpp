@@ -37,27 +37,6 @@ std::string option_name(const CLI::Option& option) {
     return option.get_name();  // a positional
 }
 
-const char* file_kind(const fs::file_status& status) {
-    switch (status.type()) {
-        case fs::file_type::directory: return "a directory";
-        case fs::file_type::fifo: return "a FIFO";
-        case fs::file_type::character: return "a character device";
-        case fs::file_type::block: return "a block device";
-        case fs::file_type::socket: return "a socket";
-        default: return "not a regular file";
-    }
-}
-
-// A file read more than once must be seekable and finite: a FIFO would block forever
-// (or read as empty the second time), a directory is a typo.
-void check_regular_input(const NamedPath& input) {
-    std::error_code ec;
-    const fs::file_status status = fs::status(input.path, ec);
-    if (!fs::exists(status) || fs::is_regular_file(status)) return;  // missing: the reader says so
-    throw usage_error(input.option + " " + input.path.string() + " is " + file_kind(status) +
-                      "; it is read as a whole (maybe more than once), so give a regular file");
-}
-
 bool same_path(const fs::path& a, const fs::path& b) {
     std::error_code ec;
     return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec) || is_same_file(a, b);
@@ -77,7 +56,7 @@ void check_paths(const CLI::App& command) {
         for (const std::string& value : option->results()) {
             if (value.empty()) continue;
             NamedPath named{option_name(*option), value};
-            if (role->second == PathRole::File) check_regular_input(named);
+            if (role->second == PathRole::File) check_regular_input(named.path, named.option);
             (role->second == PathRole::Output ? outputs : inputs).push_back(std::move(named));
         }
     }

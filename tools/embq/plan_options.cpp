@@ -5,7 +5,8 @@ namespace embq::cli {
 
 void add_model_config_arguments(CLI::App& app, QuantizeRequest& request) {
     reads_file(app.add_option("model", request.model, "TorchScript model file (.pt)"))->required();
-    reads_file(app.add_option("config", request.config, "Quantization config (JSON); see configs/README.md"))
+    reads_file(app.add_option("config", request.config,
+                              "Quantization config (JSON); see configs/README.md"))
         ->required();
 }
 
@@ -15,9 +16,10 @@ void add_plan_flags(CLI::App& app, QuantizeRequest& request) {
     app.add_flag("--force", request.requantize,
                  "Accept a model embq already quantized as the input (by default refused: "
                  "quantize the FP32 source)");
-    reads_file(app.add_option("--calibration", request.calibration_file,
-                   "Calibration file from 'embq calibrate' (int8_static and bias_correction "
-                   "need one; without it a config's \"calibration\" object is run)"));
+    reads_file(
+        app.add_option("--calibration", request.calibration_file,
+                       "Calibration file from 'embq calibrate' (int8_static and bias_correction "
+                       "need one; without it a config's \"calibration\" object is run)"));
     app.add_option("--observer", request.observer,
                    "Which of the calibration file's observers to take ranges from (default: "
                    "the first), or the observer a config's inline calibration runs");

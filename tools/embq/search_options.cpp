@@ -18,9 +18,10 @@ void SearchArguments::add_to(CLI::App& app, bool with_gates) {
                    "int4_rowwise/granularity=group:32); each is tried on the layers of the kinds "
                    "it supports (default: " + defaults + ")")
         ->delimiter(',');
-    reads_file(app.add_option("--calibration", calibration,
-                   "Calibration file from 'embq calibrate' (int8_static, bias_correction, "
-                   "smoothing; rounding=gptq needs it written with --input-gram)"));
+    reads_file(
+        app.add_option("--calibration", calibration,
+                       "Calibration file from 'embq calibrate' (int8_static, bias_correction, "
+                       "smoothing; rounding=gptq needs it written with --input-gram)"));
     app.add_option("--observer", observer, "Which of the calibration file's observers to use");
 }
 

@@ -6,11 +6,11 @@ namespace embq::cli {
 void add_model_text_options(CLI::App& app, EmbeddingModelOptions& options,
                             const std::string& purpose) {
     reads_file(app.add_option("--card", options.card,
-                   "Model card (JSON): inputs, output, pooling, normalize, "
-                   "max_length, tokenizer; inferred when absent" +
-                       purpose));
+                              "Model card (JSON): inputs, output, pooling, normalize, "
+                              "max_length, tokenizer; inferred when absent" +
+                                  purpose));
     reads_file(app.add_option("--tokenizer", options.tokenizer,
-                   "tokenizer.json or vocab.txt (overrides the card's)" + purpose));
+                              "tokenizer.json or vocab.txt (overrides the card's)" + purpose));
     app.add_option("--max-length", options.max_length,
                    "Truncate to this many tokens (overrides the card's)" + purpose)
         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));

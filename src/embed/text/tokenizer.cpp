@@ -16,13 +16,13 @@
 // starts the normalized text, where HF asks whether the word maps back to offset 0 of the
 // original text; they differ only when a pre-tokenizer before Metaspace splits inside the
 // expansion of the first character (NFKC "⑵" -> "(2)") or a normalizer removed leading text.
-#include "core/json_text.hpp"
 #include "embq/tokenizer.hpp"
 
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
 
+#include "core/json_text.hpp"
 #include "embed/text/added_tokens.hpp"
 #include "embed/text/components.hpp"
 #include "embed/text/unicode.hpp"
@@ -349,12 +349,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path_in) 
         text::Json root;
         try {
             root = text::Json::parse(content);
-        } catch (const text::Json::parse_error& e) {
-            std::string what = e.what();
-            const size_t cut = what.find("] ");
-            if (cut != std::string::npos && what.compare(0, 1, "[") == 0)
-                what = what.substr(cut + 2);
-            ctx.fail("not valid JSON (" + what + ")");
+        } catch (const text::Json::exception& e) {
+            ctx.fail("not valid JSON (" + json_error_reason(e) + ")");
         }
         if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
             ctx.fail("not a tokenizer.json: no \"model\" object");

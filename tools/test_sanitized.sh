@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The unit and CLI tests of an AddressSanitizer + UndefinedBehaviorSanitizer build, in its
+# own build directory (default build-sanitize). Run tools/test.sh (or tools/setup.sh) first:
+# it installs the packages.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${EMBQ_SANITIZE_BUILD_DIR:-$repo/build-sanitize}"
+cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEMBQ_SANITIZE=address,undefined -DEMBQ_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
+# Any finding ends the process with an error, which fails its test.
+export ASAN_OPTIONS="abort_on_error=0:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+cd "$build_dir"
+ctest --output-on-failure -j"$(nproc)" -L "unit|e2e"
