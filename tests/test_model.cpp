@@ -108,14 +108,19 @@ TEST(LoadModel, TruncatedArchive) {
     expect_input_error(dir / "truncated.pt", "corrupt or truncated");
 }
 
+// Writes `torch.save(python_object, path)` with the Python that has torch: the files users
+// hand embq by mistake instead of a TorchScript export.
+void torch_save(const std::string& python_object, const std::filesystem::path& path) {
+    const std::string cmd = std::string(EMBQ_TORCH_PYTHON) + " -c \"import torch; torch.save(" +
+                            python_object + ", '" + path.string() + "')\"";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
 TEST(LoadModel, ZipThatIsNotTorchScript) {
     // A valid zip holding no TorchScript code: what torch.save(state_dict) produces.
     test::TempDir dir;
     const auto path = dir / "state_dict.pt";
-    const std::string cmd = std::string(EMBQ_TORCH_PYTHON) +
-                            " -c \"import torch; torch.save({'w': torch.zeros(2)}, '" +
-                            path.string() + "')\"";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    ASSERT_NO_FATAL_FAILURE(torch_save("{'w': torch.zeros(2)}", path));
     try {
         load_model(path);
         FAIL() << "a state dict is not a model";
@@ -131,10 +136,7 @@ TEST(LoadModel, ZipThatIsNotTorchScript) {
 TEST(LoadModel, PickledModuleIsNamedWithItsClass) {
     test::TempDir dir;
     const auto path = dir / "module.pt";
-    const std::string cmd = std::string(EMBQ_TORCH_PYTHON) +
-                            " -c \"import torch; torch.save(torch.nn.Linear(2, 2), '" +
-                            path.string() + "')\"";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    ASSERT_NO_FATAL_FAILURE(torch_save("torch.nn.Linear(2, 2)", path));
     expect_input_error(path, "pickled Python object (it needs torch.nn.modules.linear.Linear)");
 }
 
