@@ -1,6 +1,9 @@
-// The embq binary as scripts and CI jobs use it: exit codes, one-line errors, JSON output.
+// The embq binary as scripts and CI jobs use it: exit codes, one-line errors, JSON output,
+// progress in a log that is not a terminal, the report above the verdict in one log.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <unistd.h>
 
 #include "embq/error.hpp"
 #include "test_support.hpp"
@@ -88,6 +91,47 @@ TEST(Cli, InspectTableShowsLayersAndTotals) {
     EXPECT_NE(r.out.find("block_a.fc"), std::string::npos);
     EXPECT_NE(r.out.find("kept (not quantizable)"), std::string::npos);
     EXPECT_NE(r.out.find("total"), std::string::npos);
+}
+
+TEST(Cli, ProgressInALogIsPlainLinesAndAShortRunPrintsNone) {
+    test::TempDir dir;
+    test::write_file(dir / "texts.txt", test::fixture_sentences(200, 7));
+    const std::vector<std::string> args = {"embed",        fixture("bert_traced.pt").string(),
+                                           "--data",       (dir / "texts.txt").string(),
+                                           "--tokenizer",  fixture("vocab.txt").string(),
+                                           "--out",        (dir / "v.npy").string(),
+                                           "--batch-size", "16"};
+    // A short run (under 10 s) is quiet by default.
+    const auto quiet = run_embq(args);
+    ASSERT_EQ(quiet.exit_code, kExitOk) << quiet.err;
+    EXPECT_EQ(quiet.err.find("progress:"), std::string::npos) << quiet.err;
+    // With an interval of 0 every update is a line of its own: no carriage returns.
+    const std::vector<std::string> again = args;
+    const auto r = test::EmbqProcess(again, {"EMBQ_PROGRESS_SECONDS=0"}).wait();
+    ASSERT_EQ(r.exit_code, kExitOk) << r.err;
+    test::expect_contains(r.err, {"info: progress: 16 texts", "info: progress: 200 texts"});
+    EXPECT_EQ(r.err.find('\r'), std::string::npos);
+
+    const auto bad = test::EmbqProcess(again, {"EMBQ_PROGRESS_SECONDS=soon"}).wait();
+    EXPECT_EQ(bad.exit_code, kExitBadInput);
+    test::expect_contains(bad.err, {"EMBQ_PROGRESS_SECONDS", "'soon'"});
+}
+
+TEST(Cli, ALogWithBothStreamsShowsTheReportAboveTheVerdict) {
+    test::TempDir dir;
+    test::write_file(dir / "texts.txt", test::fixture_sentences(120, 8));
+    // stdout into stderr's file, as `embq ... 2>&1 | tee log` in a CI job.
+    const auto r = test::EmbqProcess({"eval", "--baseline", fixture("bert_traced.pt").string(),
+                                      "--candidate", fixture("bert_scripted.pt").string(), "--data",
+                                      (dir / "texts.txt").string(), "--tokenizer",
+                                      fixture("vocab.txt").string(), "--gate", "size_ratio<=0.5"},
+                                     {}, [] { ::dup2(2, 1); })
+                       .wait();
+    ASSERT_EQ(r.exit_code, kExitGateFailed) << r.err;
+    const auto table = r.err.find("gate size_ratio"), verdict = r.err.find("1 of 1 gates failed");
+    ASSERT_NE(table, std::string::npos) << r.err;
+    ASSERT_NE(verdict, std::string::npos) << r.err;
+    EXPECT_LT(table, verdict) << r.err;
 }
 
 }  // namespace

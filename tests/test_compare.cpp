@@ -1,5 +1,6 @@
-// `embq compare`: configs ranked as their quality says, FP32 embedded once, a broken config
-// reported in its row while the rest run, the per-layer difference view, --keep.
+// `embq compare`: configs ranked as their quality says, FP32 embedded once, configs that
+// cannot plan named before any work, one that fails later reported in its row while the
+// rest run, the per-layer difference view, --keep, JUnit.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -97,18 +98,45 @@ TEST(Compare, RanksInt8AboveInt4EverywhereAndEmbedsFp32Once) {
                                  "int8_dynamic per_channel sym", "int4_weight group:32 sym"});
 }
 
-TEST(Compare, ABrokenConfigGetsItsRowAndTheOthersStillRun) {
+TEST(Compare, EveryConfigThatCannotPlanIsNamedBeforeAnythingIsEmbedded) {
     Data data;
-    const CompareResult r = run_compare(
-        data.inputs({data.dir / "broken.json", shipped("int8.json")}), small_options(), {});
+    test::write_file(data.dir / "wrong-layer.json",
+                     R"({"rules": [{"match": "encoder.layer.99.*", "scheme": "fp16"}]})");
+    bool embedded = false;
+    CompareProgress progress;
+    progress.start = [&](const std::string&, size_t) { embedded = true; };
+    try {
+        run_compare(data.inputs({data.dir / "broken.json", shipped("int8.json"),
+                                 data.dir / "wrong-layer.json"}),
+                    small_options(), {}, progress);
+        FAIL() << "two configs cannot be planned";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.category(), ErrorCategory::Config);
+        const std::string what = e.what();
+        EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+        test::expect_contains(what, {"config 1 (broken)", "did you mean 'int8_dynamic'",
+                                     "config 3 (wrong-layer)", "encoder.layer.99.*"});
+        EXPECT_EQ(what.find("config 2"), std::string::npos) << what;
+    }
+    EXPECT_FALSE(embedded);
+}
+
+TEST(Compare, AConfigThatFailsToQuantizeGetsItsRowAndTheOthersStillRun) {
+    Data data;
+    // Plans (the config calibrates inline), then fails: its calibration text is missing.
+    test::write_file(data.dir / "no-calibration-text.json", R"({
+        "calibration": {"data": "missing.txt", "samples": 60},
+        "defaults": {"linear": {"scheme": "int8_static"}}})");
+    const CompareResult r =
+        run_compare(data.inputs({data.dir / "no-calibration-text.json", shipped("int8.json")}),
+                    small_options(), {});
     ASSERT_EQ(r.rows.size(), 2u);
     EXPECT_FALSE(r.rows[0].result);
-    test::expect_contains(r.rows[0].error,
-                          {"unknown scheme 'int8_dynamc'", "did you mean 'int8_dynamic'"});
+    test::expect_contains(r.rows[0].error, {"missing.txt"});
     ASSERT_TRUE(r.rows[1].result);
     EXPECT_TRUE(r.rows[1].passed());
     EXPECT_FALSE(r.all_passed());
-    test::expect_contains(compare_report_text(r), {"broken failed: ", "unknown scheme"});
+    test::expect_contains(compare_report_text(r), {"no-calibration-text failed: ", "missing.txt"});
     // The temporary models are gone afterwards.
     EXPECT_FALSE(
         fs::exists(fs::temp_directory_path() / ("embq-compare-" + std::to_string(::getpid()))));
@@ -149,28 +177,81 @@ TEST(Compare, PlanDifferencesListOnlyTheLayersThatDiffer) {
     EXPECT_TRUE(plan_differences(a, a).empty());
 }
 
-TEST(CompareCli, ExitCodeReportsAndKeep) {
+TEST(CompareCli, ExitCodeReportsJunitAndKeep) {
     Data data;
+    test::write_file(data.dir / "no-calibration-text.json", R"({
+        "calibration": {"data": "missing.txt", "samples": 60},
+        "defaults": {"linear": {"scheme": "int8_static"}}})");
     const fs::path keep = data.dir / "kept", json = data.dir / "compare.json",
-                   md = data.dir / "compare.md";
-    const auto r = test::run_embq(
-        {"compare", fixture("bert_traced.pt").string(), shipped("int8.json").string(),
-         (data.dir / "broken.json").string(), "--data", data.corpus.string(), "--tokenizer",
-         fixture("vocab.txt").string(), "--queries-sample", "100", "--keep", keep.string(),
-         "--report-json", json.string(), "--report-md", md.string()});
+                   md = data.dir / "compare.md", junit = data.dir / "compare.xml";
+    const auto r = test::run_embq({"compare",
+                                   fixture("bert_traced.pt").string(),
+                                   shipped("int8.json").string(),
+                                   (data.dir / "int4-everywhere.json").string(),
+                                   (data.dir / "no-calibration-text.json").string(),
+                                   "--data",
+                                   data.corpus.string(),
+                                   "--tokenizer",
+                                   fixture("vocab.txt").string(),
+                                   "--queries-sample",
+                                   "100",
+                                   "--gate",
+                                   "recall@10>=0.75",
+                                   "--gate",
+                                   "cosine.p5>=0.5",
+                                   "--keep",
+                                   keep.string(),
+                                   "--report-json",
+                                   json.string(),
+                                   "--report-md",
+                                   md.string(),
+                                   "--junit",
+                                   junit.string()});
     EXPECT_EQ(r.exit_code, kExitGateFailed) << r.err;
-    test::expect_contains(r.err, {"not every config passed: broken"});
+    test::expect_contains(r.err, {"not every config passed: int4-everywhere, no-calibration-text",
+                                  "config 2 of 3: int4-everywhere"});
     const std::string once = "embedded the baseline once";
     const auto first = r.err.find(once);
     EXPECT_NE(first, std::string::npos) << r.err;
     EXPECT_EQ(r.err.find(once, first + 1), std::string::npos) << r.err;
+    // The table names the gate that failed, with its value.
+    test::expect_contains(r.out, {"FAIL recall@10>=0.75 ("});
     EXPECT_TRUE(fs::exists(keep / "int8.pt"));
     const auto report = nlohmann::json::parse(test::read_file(json));
-    ASSERT_EQ(report["configs"].size(), 2u);
+    ASSERT_EQ(report["configs"].size(), 3u);
     EXPECT_TRUE(report["configs"][0]["passed"].get<bool>());
-    EXPECT_TRUE(report["configs"][1].contains("error"));
-    test::expect_contains(test::read_file(md), {"## embq compare", "| int8 |",
-                                                "| broken | failed |", "**broken** failed: "});
+    EXPECT_TRUE(report["configs"][2].contains("error"));
+    test::expect_contains(test::read_file(md),
+                          {"## embq compare", "| int8 |", "| no-calibration-text | failed |",
+                           "**no-calibration-text** failed: "});
+
+    // JUnit: a suite per config, a case per gate (the failed config one errored case), the
+    // failing gate of int4-everywhere a failure, every case with what it measured.
+    const std::string check =
+        std::string(EMBQ_TORCH_PYTHON) +
+        " -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+        "s = r.findall('testsuite'); "
+        "assert [x.get('name') for x in s] == ['embq compare: int8', 'embq compare: "
+        "int4-everywhere', 'embq compare: no-calibration-text'], s; "
+        "assert (r.get('tests'), r.get('failures'), r.get('errors')) == ('5', '1', '1'), r.attrib; "
+        "f = s[1].find('.//failure').get('message'); assert f.startswith('recall@10 = '), f; "
+        "assert 'missing.txt' in s[2].find('.//error').get('message'); "
+        "assert all(c.findtext('system-out') for c in s[0].findall('testcase'))\" " +
+        junit.string();
+    EXPECT_EQ(std::system(check.c_str()), 0) << test::read_file(junit);
+}
+
+TEST(CompareCli, AConfigTypoIsExitTwoBeforeTheBaselineIsEmbedded) {
+    Data data;
+    const fs::path report = data.dir / "compare.json";
+    const auto r = test::run_embq(
+        {"compare", fixture("bert_traced.pt").string(), shipped("int8.json").string(),
+         (data.dir / "broken.json").string(), "--data", data.corpus.string(), "--tokenizer",
+         fixture("vocab.txt").string(), "--report-json", report.string()});
+    EXPECT_EQ(r.exit_code, kExitBadInput) << r.err;
+    test::expect_contains(r.err, {"config 2 (broken)", "did you mean 'int8_dynamic'"});
+    EXPECT_EQ(r.err.find("embedding with FP32"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(report));
 
     const auto usage = test::run_embq({"compare", fixture("bert_traced.pt").string(),
                                        shipped("int8.json").string(), "--data",

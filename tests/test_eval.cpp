@@ -178,12 +178,18 @@ TEST(EvalCli, QuantizedModelWithPairsGatesAndAllThreeReports) {
     test::expect_contains(test::read_file(md),
                           {"❌ failed (1 of 3 gates)", "| `size_ratio<=0.1` |", "hit@1_delta"});
 
-    // The JUnit file must parse as XML with one test case per gate and one failure.
+    // The JUnit file must parse as XML with one test case per gate and one failure; the
+    // suite says when, where and how long; passing cases carry their value too.
     const std::string check =
         std::string(EMBQ_TORCH_PYTHON) +
         " -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
-        "c = r.findall('.//testcase'); f = r.findall('.//failure'); "
-        "sys.exit(0 if (len(c), len(f), r.get('failures')) == (3, 1, '1') else 1)\" " +
+        "c = r.findall('.//testcase'); f = r.findall('.//failure'); s = r.find('testsuite'); "
+        "assert (len(c), len(f), r.get('failures')) == (3, 1, '1'); "
+        "assert s.get('hostname') and s.get('timestamp')[:2] == '20' and float(s.get('time')) > 0; "
+        "assert c[0].findtext('system-out').startswith('recall@10 = '), "
+        "c[0].findtext('system-out'); "
+        "assert 'PASS' in c[0].findtext('system-out') and 'FAIL' in "
+        "c[2].findtext('system-out')\" " +
         junit.string();
     EXPECT_EQ(std::system(check.c_str()), 0) << test::read_file(junit);
 }

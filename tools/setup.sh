@@ -19,6 +19,7 @@ packages=(
   libfaiss-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libbenchmark-dev
   python3-numpy                    # convert the real model (tools/use_lite)
+  python3-yaml                     # tests read the CI templates (tools/ci)
   wordnet-base                     # WordNet 3.0: the evaluation text
 )
 

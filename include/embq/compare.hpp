@@ -1,7 +1,9 @@
-// `embq compare`: several configs on one model and one data set, side by side. The FP32
-// model is embedded once (BaselineEvaluation); each config is quantized and evaluated with
-// the same metrics and gates as `embq eval`. A config that cannot be planned, quantized or
-// evaluated gets a row saying why; the others still run.
+// `embq compare`: several configs on one model and one data set, side by side. Every config
+// is read and planned first: one that cannot be (a typo, a rule for another model) is a
+// Config error naming each such config, before anything is embedded. Then the FP32 model
+// is embedded once (BaselineEvaluation) and each config quantized and evaluated with the
+// same metrics and gates as `embq eval`; one that fails to calibrate, quantize or
+// evaluate gets a row saying why, and the others still run.
 #pragma once
 
 #include <filesystem>
@@ -48,7 +50,10 @@ struct CompareResult {
 };
 
 struct CompareProgress {
-    std::function<void(const std::string& stage, size_t total)> start;  // "FP32", or a config name
+    // Before each config is planned and quantized: its position (from 1), the count and name.
+    std::function<void(size_t index, size_t count, const std::string& name)> config;
+    // Before a model embeds the texts (all lists: corpus, queries, pairs): "FP32" or a config.
+    std::function<void(const std::string& stage, size_t total)> start;
     std::function<void(size_t done)> update;
 };
 
@@ -66,5 +71,8 @@ std::vector<LayerDifference> plan_differences(const Plan& first, const Plan& sec
 std::string compare_report_text(const CompareResult& result);
 std::string compare_report_markdown(const CompareResult& result);
 nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareResult& result);
+// JUnit XML: a test suite per config, a test case per gate; a config that did not run is
+// one case with an error.
+std::string compare_report_junit(const CompareResult& result);
 
 }  // namespace embq

@@ -87,10 +87,10 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
 // after the other rather than interleaved, so throughput_ratio is noisier than run_eval's.
 class BaselineEvaluation {
 public:
-    // `inputs.candidate` is ignored. `on_texts` reports texts embedded so far.
+    // `inputs.candidate` is ignored. `progress.start` receives the baseline's text count
+    // once the inputs are read, `progress.update` the texts embedded so far.
     BaselineEvaluation(const EvalInputs& inputs, EvalOptions options,
-                       const std::vector<Gate>& gates,
-                       const std::function<void(size_t done)>& on_texts = {});
+                       const std::vector<Gate>& gates, const EvalProgress& progress = {});
     ~BaselineEvaluation();
     BaselineEvaluation(const BaselineEvaluation&) = delete;
     BaselineEvaluation& operator=(const BaselineEvaluation&) = delete;

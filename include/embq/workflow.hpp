@@ -49,6 +49,9 @@ struct PlannedModel {
 // Steps 1-3. Config errors name the config, the rule and the layer.
 PlannedModel load_and_plan(const QuantizeRequest& request);
 
+// Steps 2-3 for a config and model already read (compare checks every config first).
+Plan plan_request(const QuantizeRequest& request, const Config& config, const LoadedModel& model);
+
 // Steps 2-3 for a config already in memory (the speed check's one-layer models, tune's
 // trials): make_plan, then the engine resolved and checked.
 Plan plan_and_check_engine(const Config& config, const ModelInventory& inventory,

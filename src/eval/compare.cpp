@@ -51,16 +51,45 @@ std::vector<std::string> row_names(const std::vector<fs::path>& configs) {
     return names;
 }
 
-// Plans, calibrates and quantizes one config as `embq quantize` would; the plan is kept
-// for the layer differences even when calibrating or quantizing fails afterwards.
-void quantize_row(const CompareInputs& inputs, const fs::path& output, CompareRow& row) {
+QuantizeRequest request_for(const CompareInputs& inputs, const fs::path& config) {
     QuantizeRequest request;
     request.model = inputs.model;
-    request.config = row.config;
+    request.config = config;
     request.allow_unmatched_rules = inputs.allow_unmatched_rules;
     request.calibration_file = inputs.calibration_file;
     request.observer = inputs.observer;
     request.calibration_model = inputs.eval.model;
+    return request;
+}
+
+// Every config is read and planned against the model before anything is embedded, so a
+// typo fails at second 1 rather than after the FP32 corpus and the configs before it;
+// every broken config is named at once.
+void check_every_config_plans(const CompareInputs& inputs, const std::vector<std::string>& names) {
+    const LoadedModel model = load_model(inputs.model);
+    std::vector<std::string> problems;
+    for (size_t i = 0; i < inputs.configs.size(); ++i) {
+        const QuantizeRequest request = request_for(inputs, inputs.configs[i]);
+        try {
+            plan_request(request, load_config(request.config), model);
+        } catch (const Error& e) {
+            if (e.category() == ErrorCategory::Runtime) throw;
+            const std::string what = e.what();
+            problems.push_back("config " + std::to_string(i + 1) + " (" + names[i] +
+                               "): " + what.substr(0, what.find('\n')));
+        }
+    }
+    if (!problems.empty()) {
+        std::string message;
+        for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+        throw config_error(message);
+    }
+}
+
+// Plans, calibrates and quantizes one config as `embq quantize` would; the plan is kept
+// for the layer differences even when calibrating or quantizing fails afterwards.
+void quantize_row(const CompareInputs& inputs, const fs::path& output, CompareRow& row) {
+    const QuantizeRequest request = request_for(inputs, row.config);
     PlannedModel planned = load_and_plan(request);
     row.plan = planned.plan;
     const std::optional<Calibration> calibration = obtain_calibration(
@@ -87,27 +116,32 @@ bool CompareResult::all_passed() const {
 CompareResult run_compare(const CompareInputs& inputs, const EvalOptions& options,
                           const std::vector<Gate>& gates, const CompareProgress& progress) {
     if (inputs.configs.empty()) throw usage_error("compare needs at least one CONFIG");
+    const auto names = row_names(inputs.configs);
+    check_every_config_plans(inputs, names);
     OutputDir out(inputs.keep_dir);
 
     EvalInputs eval = inputs.eval;
     eval.baseline = inputs.model;
     // The FP32 side first: bad data or gates stop everything here, before any config runs.
     CompareResult result;
-    std::function<void(size_t)> update = progress.update;
-    if (progress.start) progress.start("FP32", 0);
-    const BaselineEvaluation baseline(eval, options, gates, update);
+    EvalProgress baseline_progress;
+    baseline_progress.start = [&](size_t total) {
+        if (progress.start) progress.start("FP32", total);
+    };
+    baseline_progress.update = progress.update;
+    const BaselineEvaluation baseline(eval, options, gates, baseline_progress);
     result.baseline_bytes = fs::file_size(inputs.model);
 
-    const auto names = row_names(inputs.configs);
     for (size_t i = 0; i < inputs.configs.size(); ++i) {
         CompareRow row;
         row.name = names[i];
         row.config = inputs.configs[i];
         const fs::path quantized = out.path() / (row.name + ".pt");
         try {
+            if (progress.config) progress.config(i + 1, inputs.configs.size(), row.name);
             quantize_row(inputs, quantized, row);
             if (progress.start) progress.start(row.name, baseline.texts());
-            row.result = baseline.evaluate(quantized, update);
+            row.result = baseline.evaluate(quantized, progress.update);
             row.verdicts = check_gates(gates, row.result->metrics);
         } catch (const std::exception& e) {
             // One broken config is that row's problem, not the comparison's.

@@ -11,6 +11,7 @@
 #include "embq/layers.hpp"
 #include "embq/report.hpp"
 #include "embq/runtime.hpp"
+#include "eval/junit.hpp"
 
 namespace embq {
 
@@ -65,14 +66,16 @@ std::string cell(const CompareRow& row, const Column& col, const std::optional<d
     return text;
 }
 
+// "pass", or "FAIL " and each failing gate with the value it got.
 std::string gates_cell(const CompareRow& row) {
     if (!row.result) return "failed";
     if (row.verdicts.empty()) return "-";
-    size_t failed = 0;
-    for (const auto& v : row.verdicts) failed += !v.passed;
-    return failed ? "FAIL (" + std::to_string(failed) + " of " +
-                        std::to_string(row.verdicts.size()) + ")"
-                  : "pass";
+    std::string failed;
+    for (const auto& v : row.verdicts)
+        if (!v.passed)
+            failed += (failed.empty() ? "FAIL " : ", ") + v.gate.text + " (" +
+                      (v.value ? format_metric(*v.value) : "missing") + ")";
+    return failed.empty() ? "pass" : failed;
 }
 
 // Rows of cells: header first, then one per config; failed configs carry their reason.
@@ -195,6 +198,24 @@ nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareRes
             {"model", {{"path", inputs.model.string()}, {"bytes", result.baseline_bytes}}},
             {"configs", rows},
             {"layer_differences", diffs}};
+}
+
+std::string compare_report_junit(const CompareResult& result) {
+    std::vector<JunitSuite> suites;
+    for (const auto& row : result.rows) {
+        JunitSuite suite;
+        suite.name = "embq compare: " + row.name;
+        suite.output = row.config.string();
+        const std::string classname = "embq.compare." + row.name;
+        if (row.result) {
+            suite.seconds = row.result->embed_seconds + row.result->search_seconds;
+            suite.cases = gate_cases(classname, row.verdicts);
+        } else {
+            suite.cases.push_back({classname, "quantize and evaluate", "", "", row.error});
+        }
+        suites.push_back(std::move(suite));
+    }
+    return junit_xml("embq compare", suites);
 }
 
 }  // namespace embq

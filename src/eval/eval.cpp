@@ -532,8 +532,7 @@ OneModelVectors embed_all(EmbeddingModel& model, const EvalTexts& texts, int64_t
 }  // namespace
 
 BaselineEvaluation::BaselineEvaluation(const EvalInputs& inputs, EvalOptions options,
-                                       const std::vector<Gate>& gates,
-                                       const std::function<void(size_t)>& on_texts)
+                                       const std::vector<Gate>& gates, const EvalProgress& progress)
     : state_(std::make_unique<State>()) {
     State& st = *state_;
     st.inputs = inputs;
@@ -541,7 +540,8 @@ BaselineEvaluation::BaselineEvaluation(const EvalInputs& inputs, EvalOptions opt
     prepared_options(options, gates, false, st.texts.pairs.kind, st.prepared);
     EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
     st.prepared.baseline_bytes = fs::file_size(inputs.baseline);
-    OneModelVectors v = embed_all(baseline, st.texts, inputs.batch_size, on_texts);
+    if (progress.start) progress.start(st.texts.count());
+    OneModelVectors v = embed_all(baseline, st.texts, inputs.batch_size, progress.update);
     spdlog::info("embedded the baseline once: {} texts in {:.1f} s", st.texts.count(), v.seconds);
     st.corpus = std::move(v.corpus);
     st.queries = std::move(v.queries);

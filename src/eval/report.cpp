@@ -11,6 +11,7 @@
 #include "embq/format.hpp"
 #include "embq/layers.hpp"
 #include "embq/runtime.hpp"
+#include "eval/junit.hpp"
 
 namespace embq {
 
@@ -24,21 +25,6 @@ nlohmann::json number_or_null(double value) {
 
 nlohmann::json file_entry(const fs::path& path) {
     return {{"path", path.string()}, {"bytes", fs::file_size(path)}, {"sha256", sha256_file(path)}};
-}
-
-std::string xml_escape(const std::string& text) {
-    std::string out;
-    for (const char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
-            default: out += c;
-        }
-    }
-    return out;
 }
 
 size_t failures(const std::vector<GateVerdict>& verdicts) {
@@ -206,25 +192,9 @@ std::string eval_report_markdown(const EvalReport& r) {
 }
 
 std::string eval_report_junit(const EvalReport& r) {
-    const std::string total = std::to_string(r.verdicts.size());
-    const std::string failed = std::to_string(failures(r.verdicts));
-    std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    out += "<testsuites name=\"embq eval\" tests=\"" + total + "\" failures=\"" + failed +
-           "\" errors=\"0\">\n";
-    out += "  <testsuite name=\"embq eval gates\" tests=\"" + total + "\" failures=\"" + failed +
-           "\" errors=\"0\" skipped=\"0\">\n";
-    for (const auto& v : r.verdicts) {
-        out += "    <testcase classname=\"embq.eval\" name=\"" + xml_escape(v.gate.text) + "\"";
-        if (v.passed) {
-            out += "/>\n";
-        } else {
-            out += ">\n      <failure type=\"gate\" message=\"" + xml_escape(v.explain()) +
-                   "\"/>\n    </testcase>\n";
-        }
-    }
-    out += "    <system-out>" + xml_escape(headline(r, "")) + "</system-out>\n";
-    out += "  </testsuite>\n</testsuites>\n";
-    return out;
+    JunitSuite suite{"embq eval gates", r.result.embed_seconds + r.result.search_seconds,
+                     gate_cases("embq.eval", r.verdicts), headline(r, "")};
+    return junit_xml("embq eval", {suite});
 }
 
 }  // namespace embq

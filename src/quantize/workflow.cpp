@@ -13,6 +13,11 @@ namespace embq {
 PlannedModel load_and_plan(const QuantizeRequest& request) {
     Config config = load_config(request.config);
     LoadedModel model = load_model(request.model);
+    Plan plan = plan_request(request, config, model);
+    return {std::move(model), std::move(config), std::move(plan)};
+}
+
+Plan plan_request(const QuantizeRequest& request, const Config& config, const LoadedModel& model) {
     if (model.embq_metadata && !request.requantize)
         throw usage_error(request.model.string() + " is already an embq output (from " +
                           model.embq_metadata->value("source_model", std::string("?")) +
@@ -21,8 +26,7 @@ PlannedModel load_and_plan(const QuantizeRequest& request) {
     PlanOptions options;
     options.allow_unmatched_rules = request.allow_unmatched_rules;
     options.have_calibration = !request.calibration_file.empty() || config.calibration.has_value();
-    Plan plan = plan_and_check_engine(config, take_inventory(model.module), options);
-    return {std::move(model), std::move(config), std::move(plan)};
+    return plan_and_check_engine(config, take_inventory(model.module), options);
 }
 
 Plan plan_and_check_engine(const Config& config, const ModelInventory& inventory,

@@ -26,7 +26,8 @@ TrialRunner::TrialRunner(const fs::path& model, const EvalInputs& eval, const Ev
     fp32_bytes_ = fs::file_size(model);
     EvalInputs inputs = eval;
     inputs.baseline = model;
-    baseline_ = std::make_unique<BaselineEvaluation>(inputs, options, gates, on_texts);
+    baseline_ =
+        std::make_unique<BaselineEvaluation>(inputs, options, gates, EvalProgress{{}, on_texts});
 }
 
 Trial TrialRunner::run(const nlohmann::json& config, const std::function<void(size_t)>& on_texts) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "embq/atomic_file.hpp"
 #include "embq/compare.hpp"
 #include "embq/error.hpp"
 #include "embq/report.hpp"
@@ -23,7 +24,7 @@ struct CompareCommandOptions {
     std::string model;
     std::vector<std::string> configs;
     EvalArguments args;
-    std::string keep;
+    std::string keep, junit;
     QuantizeRequest request;  // --allow-unmatched-rules, --calibration, --observer
 };
 
@@ -40,10 +41,12 @@ int run_compare_command(CompareCommandOptions& opt) {
 
     std::unique_ptr<ProgressBar> bar;
     CompareProgress progress;
+    progress.config = [&](size_t index, size_t count, const std::string& name) {
+        bar.reset();
+        spdlog::info("config {} of {}: {}", index, count, name);
+    };
     progress.start = [&](const std::string& stage, size_t total) {
-        if (bar) bar->finish();
-        if (total == 0)
-            total = progress_total(inputs.eval.corpus.string());  // FP32: the corpus dominates
+        bar.reset();
         spdlog::info("embedding with {}", stage);
         bar = std::make_unique<ProgressBar>(total, "texts");
     };
@@ -51,11 +54,12 @@ int run_compare_command(CompareCommandOptions& opt) {
         if (bar) bar->update(done);
     };
     const CompareResult result = run_compare(inputs, opt.args.options(), gates, progress);
-    if (bar) bar->finish();
+    bar.reset();
 
     std::cout << compare_report_text(result);
     opt.args.write_reports([&] { return compare_report_json(inputs, result); },
                            [&] { return compare_report_markdown(result); });
+    if (!opt.junit.empty()) write_file_atomically(opt.junit, compare_report_junit(result));
     if (!result.all_passed()) {
         std::string failed;
         for (const auto& row : result.rows)
@@ -80,6 +84,8 @@ Command add_compare_command(CLI::App& parent) {
     reads_file(app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each"))
         ->required();
     opt->args.add_to(*app);
+    writes_file(app->add_option("--junit", opt->junit,
+                                "Write JUnit XML: a test suite per config, a test case per gate"));
     app->add_option("--keep", opt->keep,
                     "Keep the quantized models in this directory (default: temporary)");
     add_plan_flags(*app, opt->request);

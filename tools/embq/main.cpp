@@ -7,24 +7,26 @@
 
 #include <malloc.h>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
 #include "embq/error.hpp"
 #include "embq/runtime.hpp"
 #include "path_options.hpp"
+#include "progress.hpp"
 
 namespace {
 
 void setup_logging(const std::string& level) {
-    auto logger = spdlog::stderr_color_mt("embq");
+    auto logger = std::make_shared<spdlog::logger>("embq", embq::cli::make_log_sink());
     logger->set_pattern("%^%l%$: %v");
     logger->set_level(spdlog::level::from_str(level));
     spdlog::set_default_logger(logger);
 }
 
 int report_error(const std::string& message, int code) {
+    std::cout.flush();
+    embq::cli::ProgressBar::clear_drawn();
     std::cerr << "embq: error: " << message << "\n";
     return code;
 }
@@ -92,6 +94,7 @@ int run(int argc, char** argv) {
     for (const auto& c : commands) {
         if (!c.app->parsed()) continue;
         embq::cli::check_paths(*c.app);
+        embq::cli::ProgressBar::configure_from_environment();
         return c.run();
     }
     return report_error("no command given; see 'embq --help'", embq::kExitBadInput);
