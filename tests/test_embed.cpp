@@ -1,5 +1,6 @@
 // Model cards and `embq embed`: vectors equal a direct libtorch call, padding and
-// length bucketing change nothing, rows come out in input order, bad input is refused.
+// length bucketing change nothing, rows come out in input order, bad input is refused; a
+// card beside the model is found and a quantized output carries it.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -242,6 +243,77 @@ TEST(EmbedCli, BadInputExitsTwoAndWritesNothing) {
     const auto r = test::run_embq({"embed", model, "--data", (dir / "ok.txt").string(),
                                    "--tokenizer", vocab, "--out", (dir / "out.csv").string()});
     EXPECT_EQ(r.exit_code, kExitBadInput) << r.err;
+}
+
+// A model directory as users keep one: the model, its card and the tokenizer it names.
+struct ModelWithCard {
+    test::TempDir dir;
+    std::filesystem::path model = dir / "src" / "model.pt", texts = dir / "texts.txt";
+    ModelWithCard() {
+        std::filesystem::create_directories(dir / "src");
+        std::filesystem::create_directories(dir / "out");
+        std::filesystem::copy_file(fixture("bert_traced.pt"), model);
+        std::filesystem::copy_file(fixture("vocab.txt"), dir / "src" / "vocab.txt");
+        test::write_file(dir / "src" / "card.json", R"({"tokenizer": "vocab.txt"})");
+        test::write_file(texts, test::fixture_sentences(40, 9));
+    }
+    test::RunResult embed(const std::filesystem::path& model_path, const std::string& out,
+                          std::vector<std::string> more = {}) const {
+        std::vector<std::string> args = {"embed", model_path.string(), "--data", texts.string(),
+                                         "--out", (dir / out).string()};
+        args.insert(args.end(), more.begin(), more.end());
+        return test::run_embq(args);
+    }
+};
+
+TEST(CardCli, ACardBesideTheModelIsFoundAndTheQuantizedOutputCarriesIt) {
+    ModelWithCard m;
+    const auto fp32 = m.embed(m.model, "fp32.npy");
+    ASSERT_EQ(fp32.exit_code, kExitOk) << fp32.err;
+    test::expect_contains(fp32.err, {"card.json (found beside the model"});
+
+    // The output lands where there is no card; it needs no flags all the same.
+    const std::filesystem::path q = m.dir / "out" / "q.pt";
+    const auto quantize =
+        test::run_embq({"quantize", m.model.string(),
+                        (std::filesystem::path(EMBQ_SOURCE_DIR) / "configs" / "int8.json").string(),
+                        "-o", q.string()});
+    ASSERT_EQ(quantize.exit_code, kExitOk) << quantize.err;
+    const auto carried = m.embed(q, "carried.npy");
+    ASSERT_EQ(carried.exit_code, kExitOk) << carried.err;
+    test::expect_contains(carried.err, {"card: carried by q.pt", "tokenizer: WordPiece"});
+    const auto given = m.embed(q, "given.npy", {"--tokenizer", fixture("vocab.txt").string()});
+    ASSERT_EQ(given.exit_code, kExitOk) << given.err;
+    EXPECT_EQ(test::read_file(m.dir / "carried.npy"), test::read_file(m.dir / "given.npy"));
+
+    // eval of the pair needs no flags either.
+    const auto eval =
+        test::run_embq({"eval", "--baseline", m.model.string(), "--candidate", q.string(), "--data",
+                        m.texts.string(), "--gate", "cosine.p5>=0.9"});
+    EXPECT_EQ(eval.exit_code, kExitOk) << eval.err;
+
+    // The carried files travel in the archive as extra files: stock PyTorch still loads it.
+    const std::string check =
+        std::string(EMBQ_TORCH_PYTHON) +
+        " -c \"import sys, json, torch; e = {'embq_card.json': ''}; "
+        "torch.jit.load(sys.argv[1], _extra_files=e); "
+        "assert json.loads(e['embq_card.json'])['tokenizer'] == 'vocab.txt'\" " +
+        q.string();
+    EXPECT_EQ(std::system(check.c_str()), 0);
+}
+
+TEST(CardCli, ABrokenCardBesideTheModelIsNamed) {
+    ModelWithCard m;
+    test::write_file(m.dir / "src" / "card.json", R"({"poolng": "mean"})");
+    const auto r = m.embed(m.model, "v.npy");
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    test::expect_contains(r.err, {"card.json", "did you mean 'pooling'"});
+    EXPECT_FALSE(std::filesystem::exists(m.dir / "v.npy"));
+    // --card names another card, and the broken one is not read.
+    test::write_file(m.dir / "good.json",
+                     R"({"tokenizer": ")" + fixture("vocab.txt").string() + R"("})");
+    const auto given = m.embed(m.model, "v.npy", {"--card", (m.dir / "good.json").string()});
+    EXPECT_EQ(given.exit_code, kExitOk) << given.err;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <torch/script.h>
 
 #include "embq/dataset.hpp"
+#include "embq/model.hpp"
 #include "embq/model_card.hpp"
 #include "embq/model_options.hpp"
 #include "embq/tokenizer.hpp"
@@ -105,6 +106,24 @@ Encoding encode_record(const Record& record, const Tokenizer* tokenizer, size_t 
 // an Input error.
 EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, DatasetReader& reader,
                          const RowSink& sink, const EmbedOptions& options);
+
+// The card a model is read with, and where it came from. In this order: --card
+// (options.card); the card the model carries (an embq output, kCardEntry); a card file
+// beside the model, `<stem>.card.json` then `card.json`; else inferred from forward().
+// --tokenizer and --max-length override what the card says.
+struct ResolvedCard {
+    ModelCard card;
+    std::string tokenizer_bytes;  // the tokenizer the model carries; empty: card.tokenizer
+    std::string how;              // for the log: "card: card.json (beside the model)"
+    bool inferred = false;
+};
+ResolvedCard resolve_model_card(const LoadedModel& model, const EmbeddingModelOptions& options);
+
+// Sets what `model` carries into a quantized output (LoadedModel::carried_card and
+// carried_tokenizer): the card resolve_model_card finds in a file (given, carried, beside
+// the model) with the bytes of its tokenizer. With no card file and no --tokenizer,
+// nothing: a load of the output infers the same card again.
+void carry_model_card(LoadedModel& model, const EmbeddingModelOptions& options);
 
 // A model ready to embed text: its Embedder and the tokenizer its card names.
 struct EmbeddingModel {

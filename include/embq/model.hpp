@@ -15,11 +15,18 @@ namespace embq {
 // The archive entry (under `extra/`) where embq records what it did to a model:
 // embq's version, the config and the resolved plan. Absent in models embq did not write.
 inline constexpr const char* kMetadataEntry = "embq.json";
+// The card and tokenizer an embq output carries, so embed and eval of it need no flags.
+inline constexpr const char* kCardEntry = "embq_card.json";
+inline constexpr const char* kTokenizerEntry = "embq_tokenizer";
 
 struct LoadedModel {
     std::filesystem::path path;
     torch::jit::Module module;
     std::optional<nlohmann::json> embq_metadata;  // set for archives embq produced
+    // What the archive carries (kCardEntry, kTokenizerEntry), and what quantize writes into
+    // its output: the card's JSON (the tokenizer named by file name only) and the bytes of
+    // its tokenizer file. Empty: none.
+    std::string carried_card, carried_tokenizer;
 };
 
 // Loads a TorchScript archive on CPU in eval mode. A missing file, a file that is not

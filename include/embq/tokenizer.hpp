@@ -39,6 +39,16 @@ public:
 
 // `tokenizer.json` (by content: a JSON object with a "model") or a BERT `vocab.txt`
 // (one token per line; BERT uncased conventions: lowercase, strip accents, [CLS] ... [SEP]).
+// A directory is read as the tokenizer.json or vocab.txt in it.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path);
+
+// The file load_tokenizer reads for `path` (a directory's tokenizer.json or vocab.txt),
+// and its bytes.
+std::filesystem::path tokenizer_file(const std::filesystem::path& path);
+std::string read_tokenizer_file(const std::filesystem::path& path);
+
+// A tokenizer from a file's bytes held in memory (the one an embq output carries), either
+// kind; errors name `origin`.
+std::unique_ptr<Tokenizer> parse_tokenizer(const std::string& content, const std::string& origin);
 
 }  // namespace embq

@@ -306,22 +306,17 @@ Vectors embed_texts(EmbeddingModel& model, const std::vector<std::string>& texts
 EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
                                     const EmbeddingModelOptions& options) {
     LoadedModel loaded = load_model(model_path);
-    ModelCard card;
-    if (!options.card.empty()) {
-        card = load_model_card(options.card);
-    } else {
-        std::string how;
-        card = infer_model_card(loaded.module, how);
-        if (options.announce) spdlog::info("{}", how);
-    }
-    if (!options.tokenizer.empty()) card.tokenizer = options.tokenizer;
-    if (options.max_length > 0) card.max_length = options.max_length;
+    const ResolvedCard resolved = resolve_model_card(loaded, options);
+    const ModelCard& card = resolved.card;
+    if (options.announce && options.card.empty()) spdlog::info("{}", resolved.how);
 
     std::unique_ptr<Tokenizer> tokenizer;
-    if (!card.tokenizer.empty()) {
+    if (!resolved.tokenizer_bytes.empty())
+        tokenizer = parse_tokenizer(resolved.tokenizer_bytes,
+                                    model_path.string() + " (its carried tokenizer)");
+    else if (!card.tokenizer.empty())
         tokenizer = load_tokenizer(card.tokenizer);
-        if (options.announce) spdlog::info("tokenizer: {}", tokenizer->describe());
-    }
+    if (tokenizer && options.announce) spdlog::info("tokenizer: {}", tokenizer->describe());
     spdlog::debug("model card: {}", card.describe());
     const int64_t token_rows = loaded.embq_metadata
                                    ? loaded.embq_metadata->value("token_table_rows", int64_t{0})

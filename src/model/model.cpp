@@ -98,14 +98,16 @@ LoadedModel load_model(const fs::path& path) {
                           ": not a TorchScript archive (not a zip file); save the model with "
                           "torch.jit.save(torch.jit.trace(...) or torch.jit.script(...))");
 
-    LoadedModel loaded{path, {}, std::nullopt};
-    torch::jit::ExtraFilesMap extra{{kMetadataEntry, ""}};
+    LoadedModel loaded{path, {}, std::nullopt, "", ""};
+    torch::jit::ExtraFilesMap extra{{kMetadataEntry, ""}, {kCardEntry, ""}, {kTokenizerEntry, ""}};
     try {
         loaded.module = torch::jit::load(path.string(), torch::kCPU, extra);
     } catch (const std::exception& e) {
         throw input_error(path.string() + ": " + describe_load_failure(path, e));
     }
     loaded.module.eval();
+    loaded.carried_card = extra[kCardEntry];
+    loaded.carried_tokenizer = extra[kTokenizerEntry];
 
     const std::string& meta = extra[kMetadataEntry];
     if (!meta.empty()) {

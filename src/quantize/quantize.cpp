@@ -243,7 +243,10 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
         meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
                                {"observer", calibration->selected_observer()}};
     meta.update(provenance);
-    save_atomically(root, {{kMetadataEntry, meta.dump(2)}}, output);
+    torch::jit::ExtraFilesMap extra{{kMetadataEntry, meta.dump(2)}};
+    if (!model.carried_card.empty()) extra[kCardEntry] = model.carried_card;
+    if (!model.carried_tokenizer.empty()) extra[kTokenizerEntry] = model.carried_tokenizer;
+    save_atomically(root, extra, output);
     result.output_file_bytes = bytes_on_disk(output);
     return result;
 }

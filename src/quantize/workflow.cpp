@@ -5,6 +5,7 @@
 #include "core/sha256.hpp"
 #include "embq/calibrate.hpp"
 #include "embq/dataset.hpp"
+#include "embq/embed.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
 
@@ -14,6 +15,7 @@ PlannedModel load_and_plan(const QuantizeRequest& request) {
     Config config = load_config(request.config);
     LoadedModel model = load_model(request.model);
     Plan plan = plan_request(request, config, model);
+    carry_model_card(model, request.calibration_model);
     return {std::move(model), std::move(config), std::move(plan)};
 }
 

@@ -321,22 +321,30 @@ std::unique_ptr<Tokenizer> from_vocab_txt(const std::string& content, const Load
 }  // namespace
 }  // namespace text
 
-std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path_in) {
+std::filesystem::path tokenizer_file(const std::filesystem::path& path) {
     namespace fs = std::filesystem;
-    fs::path path = path_in;
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
-        if (fs::exists(path / "tokenizer.json", ec))
-            path = path / "tokenizer.json";
-        else if (fs::exists(path / "vocab.txt", ec))
-            path = path / "vocab.txt";
-        else
-            throw input_error(path.string() +
-                              ": a directory with neither tokenizer.json nor vocab.txt");
+        if (fs::exists(path / "tokenizer.json", ec)) return path / "tokenizer.json";
+        if (fs::exists(path / "vocab.txt", ec)) return path / "vocab.txt";
+        throw input_error(path.string() +
+                          ": a directory with neither tokenizer.json nor vocab.txt");
     }
     if (!fs::exists(path, ec)) throw input_error(path.string() + ": no such tokenizer file");
-    const std::string content = text::read_all(path);
-    text::LoadContext ctx{path.string()};
+    return path;
+}
+
+std::string read_tokenizer_file(const std::filesystem::path& path) {
+    return text::read_all(tokenizer_file(path));
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path) {
+    const std::filesystem::path file = tokenizer_file(path);
+    return parse_tokenizer(text::read_all(file), file.string());
+}
+
+std::unique_ptr<Tokenizer> parse_tokenizer(const std::string& content, const std::string& origin) {
+    text::LoadContext ctx{origin};
 
     size_t first = 0;
     while (first < content.size() && (content[first] == ' ' || content[first] == '\t' ||
@@ -345,7 +353,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path_in) 
     if (content.compare(0, 3, "\xEF\xBB\xBF") == 0)
         first = std::max<size_t>(first, 3);  // UTF-8 BOM
     if (first < content.size() && content[first] == '{') {
-        refuse_nul_bytes(content, path.string());
+        refuse_nul_bytes(content, origin);
         text::Json root;
         try {
             root = text::Json::parse(content);
