@@ -201,6 +201,21 @@ TEST(Plan, UnmatchedExactPathSuggestsTheClosestLayer) {
     expect_contains(m, {"matches no layer (did you mean 'encoder.layer.0.attention.self.query'?)"});
 }
 
+TEST(Plan, UnmatchedWordsAndPrefixesSuggestTheGlobAndEveryRuleIsNamedAtOnce) {
+    const auto m = plan_error_of(R"({"rules": [
+      {"match": "attention", "scheme": "fp16"},
+      {"match": "*.query", "scheme": "fp16"},
+      {"match": "encoder.layer.0", "scheme": "fp32"},
+      {"match": "encoder.layer.0.", "scheme": "fp32"}]})");
+    expect_contains(m, {"rules[0].match 'attention' matches no layer (did you mean '*attention*' (",
+                        "rules[2].match 'encoder.layer.0' matches no layer (did you mean "
+                        "'encoder.layer.0.*' (",
+                        "rules[3].match 'encoder.layer.0.' matches no layer (did you mean "
+                        "'encoder.layer.0.*' ("});
+    EXPECT_EQ(m.find("rules[1]"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+}
+
 TEST(Plan, UnmatchedKindFilteredRuleSaysWhichKind) {
     const auto m = plan_error_of(
         R"({"rules": [{"match": "*", "kind": "embedding_bag", "scheme": "int8_rowwise"}]})");

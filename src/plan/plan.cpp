@@ -138,12 +138,35 @@ LayerPlan plan_layer(const Config& config, const Layer& layer, const Choice& cho
 
 bool has_wildcard(const std::string& glob) { return glob.find_first_of("*?") != std::string::npos; }
 
+// What a rule without a wildcard that matches nothing was likely meant to be: a prefix of
+// layer paths ("encoder.layer.3" -> "encoder.layer.3.*"), a word inside them
+// ("attention" -> "*attention*"), else the closest path (a typo).
+std::optional<std::string> suggested_match(const std::string& match,
+                                           const std::vector<std::string>& paths) {
+    const auto matching = [&](const std::string& glob) {
+        size_t n = 0;
+        for (const auto& p : paths) n += glob_match(glob, p);
+        return n;
+    };
+    const auto with_count = [](const std::string& glob, size_t n) {
+        return glob + "' (" + std::to_string(n) + (n == 1 ? " layer" : " layers") + ")";
+    };
+    std::string prefix = match;
+    while (!prefix.empty() && prefix.back() == '.') prefix.pop_back();
+    if (!prefix.empty()) {
+        if (const size_t n = matching(prefix + ".*")) return with_count(prefix + ".*", n);
+        if (const size_t n = matching("*" + match + "*")) return with_count("*" + match + "*", n);
+    }
+    if (const auto near = closest_match(match, paths)) return *near + "'";
+    return std::nullopt;
+}
+
 // A rule that matches nothing is usually a typo in a layer path: an error by default,
-// since silently quantizing a layer the user meant to keep costs accuracy.
+// since silently quantizing a layer the user meant to keep costs accuracy. Every such rule
+// is named in the one error.
 void check_unmatched_rules(const Config& config, const ModelInventory& inventory,
                            const std::vector<int>& rule_hits, bool allowed, Plan& plan) {
-    std::vector<std::string> paths;
-    for (const auto& layer : inventory.layers) paths.push_back(layer.path);
+    std::vector<std::string> problems;
     for (size_t i = 0; i < config.rules.size(); ++i) {
         if (rule_hits[i] > 0) continue;
         const Rule& rule = config.rules[i];
@@ -153,13 +176,20 @@ void check_unmatched_rules(const Config& config, const ModelInventory& inventory
             plan.warnings.push_back(config.origin + ": " + what + "; the rule is ignored");
             continue;
         }
+        std::vector<std::string> paths;
+        for (const auto& layer : inventory.layers)
+            if (!rule.kind || *rule.kind == layer.kind) paths.push_back(layer.path);
         const auto near =
-            has_wildcard(rule.match) ? std::nullopt : closest_match(rule.match, paths);
-        if (near) what += " (did you mean '" + *near + "'?)";
-        throw config_error(config.origin + ": " + what +
-                           "; 'embq inspect MODEL' lists the layer paths; pass "
-                           "--allow-unmatched-rules to make this a warning");
+            has_wildcard(rule.match) ? std::nullopt : suggested_match(rule.match, paths);
+        if (near) what += " (did you mean '" + *near + "?)";
+        problems.push_back(what);
     }
+    if (problems.empty()) return;
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+    throw config_error(config.origin + ": " + all +
+                       "; 'embq inspect MODEL' lists the layer paths; pass "
+                       "--allow-unmatched-rules to make this a warning");
 }
 
 // The option that makes a layer need calibration when its scheme alone does not.
