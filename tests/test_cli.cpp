@@ -5,6 +5,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "embq/error.hpp"
 #include "test_support.hpp"
 
@@ -132,6 +135,84 @@ TEST(Cli, ALogWithBothStreamsShowsTheReportAboveTheVerdict) {
     ASSERT_NE(table, std::string::npos) << r.err;
     ASSERT_NE(verdict, std::string::npos) << r.err;
     EXPECT_LT(table, verdict) << r.err;
+}
+
+TEST(PresetsCli, ShippedConfigsAreListedAndTakenByName) {
+    const auto list = run_embq({"configs", "--json"});
+    ASSERT_EQ(list.exit_code, kExitOk) << list.err;
+    const auto presets = nlohmann::json::parse(list.out);
+    std::vector<std::string> names;
+    for (const auto& p : presets) {
+        names.push_back(p["name"].get<std::string>());
+        EXPECT_TRUE(std::filesystem::is_regular_file(p["path"].get<std::string>())) << p;
+        EXPECT_FALSE(p["description"].get<std::string>().empty()) << p;
+    }
+    for (const std::string shipped : {"int8", "int8-mixed", "int4-weights"})
+        EXPECT_NE(std::find(names.begin(), names.end(), shipped), names.end()) << shipped;
+    EXPECT_EQ(std::find(names.begin(), names.end(), "embq-config.schema"), names.end());
+    const auto table = run_embq({"configs"});
+    test::expect_contains(table.out, {"int8-mixed", "Mixed precision for BERT-like encoders"});
+
+    // A name plans exactly as the file does.
+    const std::string model = fixture("bert_traced.pt").string();
+    const auto by_name = run_embq({"plan", model, "int8", "--json"});
+    const auto by_file = run_embq(
+        {"plan", model, (std::filesystem::path(EMBQ_SOURCE_DIR) / "configs" / "int8.json").string(),
+         "--json"});
+    ASSERT_EQ(by_name.exit_code, kExitOk) << by_name.err;
+    ASSERT_EQ(by_file.exit_code, kExitOk) << by_file.err;
+    EXPECT_EQ(nlohmann::json::parse(by_name.out)["layers"],
+              nlohmann::json::parse(by_file.out)["layers"]);
+
+    // A typo names the closest preset and lists them; no work is done.
+    for (const std::string command : {"plan", "quantize", "compare"}) {
+        std::vector<std::string> args = {command, model, "int8-mixd"};
+        if (command == "quantize") args.insert(args.end(), {"-o", "/tmp/embq-never-written.pt"});
+        if (command == "compare") args.insert(args.end(), {"--data", "/dev/null"});
+        const auto typo = run_embq(args);
+        EXPECT_EQ(typo.exit_code, kExitBadInput) << command;
+        test::expect_contains(typo.err, {"'int8-mixd' is neither a config file nor a preset",
+                                         "did you mean 'int8-mixed'", "presets: "});
+        EXPECT_EQ(count_lines(typo.err), 1) << typo.err;
+    }
+    EXPECT_FALSE(std::filesystem::exists("/tmp/embq-never-written.pt"));
+}
+
+TEST(PresetsCli, EmbqConfigsDirReplacesTheShippedOnes) {
+    test::TempDir dir;
+    test::write_file(dir / "house.json", R"({"description": "Our house config. More words.",
+        "defaults": {"linear": {"scheme": "fp16"}}})");
+    const auto list =
+        test::EmbqProcess({"configs"}, {"EMBQ_CONFIGS_DIR=" + dir.path().string()}).wait();
+    ASSERT_EQ(list.exit_code, kExitOk) << list.err;
+    test::expect_contains(list.out, {"house", "Our house config.", dir.path().string()});
+    EXPECT_EQ(list.out.find("int8-mixed"), std::string::npos) << list.out;
+    const auto plan = test::EmbqProcess({"plan", fixture("bert_traced.pt").string(), "house"},
+                                        {"EMBQ_CONFIGS_DIR=" + dir.path().string()})
+                          .wait();
+    EXPECT_EQ(plan.exit_code, kExitOk) << plan.err;
+    test::expect_contains(plan.out, {"fp16"});
+}
+
+TEST(PresetsCli, AnInstalledEmbqRunsAndReadsItsOwnPresets) {
+    test::TempDir prefix;
+    const std::string build_dir = std::filesystem::path(EMBQ_BINARY).parent_path().string();
+    const std::string install = "cmake --install '" + build_dir + "' --prefix '" +
+                                prefix.path().string() + "' > '" + (prefix / "log").string() +
+                                "' 2>&1";
+    ASSERT_EQ(std::system(install.c_str()), 0) << test::read_file(prefix / "log");
+    const std::string installed = (prefix / "bin" / "embq").string();
+    const std::filesystem::path presets = prefix / "share" / "embq" / "configs";
+    ASSERT_TRUE(std::filesystem::is_regular_file(presets / "int8-mixed.json"));
+    // Its presets are the installed ones, not this source tree's.
+    const std::string out = (prefix / "out.txt").string();
+    const std::string configs = "'" + installed + "' configs > '" + out + "' 2>&1";
+    ASSERT_EQ(std::system(configs.c_str()), 0) << test::read_file(out);
+    test::expect_contains(test::read_file(out), {"int8-mixed", "from " + presets.string()});
+    const std::string plan = "'" + installed + "' plan '" + fixture("bert_traced.pt").string() +
+                             "' int8 > '" + out + "' 2>&1";
+    EXPECT_EQ(std::system(plan.c_str()), 0) << test::read_file(out);
+    test::expect_contains(test::read_file(out), {"int8_dynamic", "preflight passed"});
 }
 
 }  // namespace

@@ -81,7 +81,9 @@ Command add_compare_command(CLI::App& parent) {
         "(FP32 embedded once): one table, the best value of each column marked, and the layers "
         "each config plans differently. Exit 1 when any config fails a gate or cannot run.");
     reads_file(app->add_option("model", opt->model, "FP32 TorchScript model (.pt)"))->required();
-    reads_file(app->add_option("configs", opt->configs, "Configs (JSON) to compare, one row each"))
+    reads_file(app->add_option("configs", opt->configs,
+                               "Configs (JSON files or preset names) to compare, one row each")
+                   ->transform(config_argument()))
         ->required();
     opt->args.add_to(*app);
     writes_file(app->add_option("--junit", opt->junit,

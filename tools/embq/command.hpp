@@ -23,6 +23,7 @@ Command add_embed_command(CLI::App& parent);
 Command add_eval_command(CLI::App& parent);
 Command add_compare_command(CLI::App& parent);
 Command add_schemes_command(CLI::App& parent);
+Command add_configs_command(CLI::App& parent);
 Command add_bench_command(CLI::App& parent);
 Command add_sensitivity_command(CLI::App& parent);
 Command add_tune_command(CLI::App& parent);

@@ -49,13 +49,13 @@ int run(int argc, char** argv) {
         ->capture_default_str();
 
     std::vector<embq::cli::Command> commands = {
-        embq::cli::add_inspect_command(app),   embq::cli::add_embed_command(app),
-        embq::cli::add_eval_command(app),      embq::cli::add_compare_command(app),
-        embq::cli::add_calibrate_command(app), embq::cli::add_plan_command(app),
-        embq::cli::add_quantize_command(app),  embq::cli::add_bench_command(app),
+        embq::cli::add_inspect_command(app),     embq::cli::add_embed_command(app),
+        embq::cli::add_eval_command(app),        embq::cli::add_compare_command(app),
+        embq::cli::add_calibrate_command(app),   embq::cli::add_plan_command(app),
+        embq::cli::add_quantize_command(app),    embq::cli::add_bench_command(app),
         embq::cli::add_sensitivity_command(app), embq::cli::add_tune_command(app),
-        embq::cli::add_finetune_command(app),
-        embq::cli::add_schemes_command(app),
+        embq::cli::add_finetune_command(app),    embq::cli::add_schemes_command(app),
+        embq::cli::add_configs_command(app),
     };
 
     std::string help_topic;

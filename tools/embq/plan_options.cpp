@@ -1,12 +1,31 @@
 #include "plan_options.hpp"
+
+#include "embq/error.hpp"
+#include "embq/presets.hpp"
 #include "path_options.hpp"
 
 namespace embq::cli {
 
+const CLI::Validator& config_argument() {
+    static const CLI::Validator validator(
+        [](std::string& value) -> std::string {
+            try {
+                value = config_path(value).string();
+                return "";
+            } catch (const Error& e) {
+                return e.what();
+            }
+        },
+        "CONFIG|PRESET");
+    return validator;
+}
+
 void add_model_config_arguments(CLI::App& app, QuantizeRequest& request) {
     reads_file(app.add_option("model", request.model, "TorchScript model file (.pt)"))->required();
     reads_file(app.add_option("config", request.config,
-                              "Quantization config (JSON); see configs/README.md"))
+                              "Quantization config (JSON) or a preset's name ('embq configs' "
+                              "lists them); see configs/README.md")
+                   ->transform(config_argument()))
         ->required();
 }
 

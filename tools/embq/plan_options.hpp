@@ -9,6 +9,10 @@
 
 namespace embq::cli {
 
+// A config argument: a JSON file, or a preset's name turned into its file (presets.hpp)
+// before the paths are checked.
+const CLI::Validator& config_argument();
+
 // MODEL and CONFIG as positional arguments (plan, quantize; compare declares its own
 // list of configs).
 void add_model_config_arguments(CLI::App& app, QuantizeRequest& request);
