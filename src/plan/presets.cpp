@@ -9,6 +9,7 @@
 #include "core/suggest.hpp"
 #include "core/text_table.hpp"
 #include "embq/error.hpp"
+#include "embq/format.hpp"
 
 namespace embq {
 
@@ -80,9 +81,8 @@ fs::path config_path(const std::string& argument) {
     if (names.empty()) {
         message += "; no presets found (set EMBQ_CONFIGS_DIR to the configs directory)";
     } else {
-        std::string all;
-        for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-        message += "; presets: " + all + " ('embq configs' describes them)";
+        message +=
+            "; presets: " + format_list(names, names.size()) + " ('embq configs' describes them)";
     }
     throw usage_error(message);
 }
