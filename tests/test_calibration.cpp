@@ -453,7 +453,12 @@ TEST(CalibrateCli, WritesTheFileQuantizeReusesIt) {
                                    fixture("vocab.txt").string(), "--samples", "64", "--observer",
                                    "mse", "--observer", "minmax", "-o", calib.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    test::expect_contains(r.out, {"encoder.layer.0.attention.self.query", "input mse", "moved"});
+    test::expect_contains(r.out,
+                          {"encoder.layer.0.attention.self.query", "input mse", "input moved"});
+    // Layers in model order (query before the attention output), not the file's sorted keys.
+    EXPECT_LT(r.out.find("encoder.layer.0.attention.self.query"),
+              r.out.find("encoder.layer.0.attention.output.dense"))
+        << r.out;
     const json doc = json::parse(test::read_file(calib));
     EXPECT_EQ(doc.at("observers"), json({"mse", "minmax"}));
     EXPECT_EQ(doc.at("data").at("texts").get<int>(), 64);

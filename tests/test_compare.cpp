@@ -183,7 +183,8 @@ TEST(CompareCli, ExitCodeReportsJunitAndKeep) {
         "calibration": {"data": "missing.txt", "samples": 60},
         "defaults": {"linear": {"scheme": "int8_static"}}})");
     const fs::path keep = data.dir / "kept", json = data.dir / "compare.json",
-                   md = data.dir / "compare.md", junit = data.dir / "compare.xml";
+                   md = data.dir / "compare.md", junit = data.dir / "compare.xml",
+                   html = data.dir / "compare.html";
     const auto r = test::run_embq({"compare",
                                    fixture("bert_traced.pt").string(),
                                    shipped("int8.json").string(),
@@ -206,7 +207,9 @@ TEST(CompareCli, ExitCodeReportsJunitAndKeep) {
                                    "--report-md",
                                    md.string(),
                                    "--junit",
-                                   junit.string()});
+                                   junit.string(),
+                                   "--report-html",
+                                   html.string()});
     EXPECT_EQ(r.exit_code, kExitGateFailed) << r.err;
     test::expect_contains(r.err, {"not every config passed: int4-everywhere, no-calibration-text",
                                   "config 2 of 3: int4-everywhere"});
@@ -224,6 +227,12 @@ TEST(CompareCli, ExitCodeReportsJunitAndKeep) {
     test::expect_contains(test::read_file(md),
                           {"## embq compare", "| int8 |", "| no-calibration-text | failed |",
                            "**no-calibration-text** failed: "});
+
+    // HTML: the frontier and size plots of the two configs that ran, the failed one's reason.
+    test::expect_contains(test::read_file(html),
+                          {"not all passed", "Size against recall@10", "Planned bytes by scheme",
+                           "no-calibration-text</b> failed: ", "int4_weight"});
+    test::expect_html_report_renders(html, "compare", 3);
 
     // JUnit: a suite per config, a case per gate (the failed config one errored case), the
     // failing gate of int4-everywhere a failure, every case with what it measured.

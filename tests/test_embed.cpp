@@ -302,6 +302,33 @@ TEST(CardCli, ACardBesideTheModelIsFoundAndTheQuantizedOutputCarriesIt) {
     EXPECT_EQ(std::system(check.c_str()), 0);
 }
 
+// A model directory (model, card, tokenizer) stands for its model file everywhere a model
+// is read: the card beside it is found and the vectors are the file's.
+TEST(CardCli, AModelDirectoryIsReadAsTheModelInsideIt) {
+    ModelWithCard m;
+    const auto file = m.embed(m.model, "file.npy");
+    ASSERT_EQ(file.exit_code, kExitOk) << file.err;
+    const auto directory = m.embed(m.dir / "src", "dir.npy");
+    ASSERT_EQ(directory.exit_code, kExitOk) << directory.err;
+    test::expect_contains(directory.err, {"card.json (found beside the model"});
+    EXPECT_EQ(test::read_file(m.dir / "file.npy"), test::read_file(m.dir / "dir.npy"));
+
+    // Quantizing into the directory is still refused when the output is the model inside.
+    const auto over = test::run_embq(
+        {"quantize", (m.dir / "src").string(), "--scheme", "int8_dynamic", "-o", m.model.string()});
+    EXPECT_EQ(over.exit_code, kExitBadInput) << over.err;
+    test::expect_contains(over.err, {"is the input"});
+
+    // Without model.pt, the one .pt file; with several, a one-line error naming them.
+    std::filesystem::rename(m.model, m.dir / "src" / "bert.pt");
+    EXPECT_EQ(m.embed(m.dir / "src", "one.npy").exit_code, kExitOk);
+    std::filesystem::copy_file(m.dir / "src" / "bert.pt", m.dir / "src" / "other.pt");
+    const auto two = m.embed(m.dir / "src", "two.npy");
+    EXPECT_EQ(two.exit_code, kExitBadInput) << two.err;
+    test::expect_contains(two.err, {"2 .pt files (bert.pt, other.pt)", "name the model file"});
+    EXPECT_FALSE(std::filesystem::exists(m.dir / "two.npy"));
+}
+
 TEST(CardCli, ABrokenCardBesideTheModelIsNamed) {
     ModelWithCard m;
     test::write_file(m.dir / "src" / "card.json", R"({"poolng": "mean"})");

@@ -194,6 +194,50 @@ TEST(EvalCli, QuantizedModelWithPairsGatesAndAllThreeReports) {
     EXPECT_EQ(std::system(check.c_str()), 0) << test::read_file(junit);
 }
 
+// The page a reader opens: gates with their verdicts, the plots, the metrics, the candidate's
+// bytes by scheme and layer. It renders in a real browser with nothing fetched.
+TEST(EvalCli, HtmlReportRendersInABrowserWithEveryPlotDrawn) {
+    TextData data;
+    const fs::path html = data.dir / "report.html", md = data.dir / "report.md";
+    const auto r = test::run_embq({"eval",
+                                   "--baseline",
+                                   fixture("bert_traced.pt").string(),
+                                   "--candidate",
+                                   quantized_bert().string(),
+                                   "--data",
+                                   data.corpus.string(),
+                                   "--tokenizer",
+                                   fixture("vocab.txt").string(),
+                                   "--k",
+                                   "1,5,10,20",
+                                   "--queries-sample",
+                                   "100",
+                                   "--gate",
+                                   "recall@10>=0.5",
+                                   "--gate",
+                                   "size_ratio<=0.1",
+                                   "--report-html",
+                                   html.string(),
+                                   "--report-md",
+                                   md.string()});
+    ASSERT_EQ(r.exit_code, kExitGateFailed) << r.err;
+    const std::string page = test::read_file(html);
+    test::expect_contains(page, {"<!DOCTYPE html>", "failed: 1 of 2 gates", "size_ratio&lt;=0.1",
+                                 "recall@K against K", "Size by scheme", "int8_dynamic",
+                                 "encoder.layer.0.intermediate.dense"});
+    // Self-contained: nothing to fetch, no script to fail.
+    for (const std::string outside : {"<script", "http://", "https://", "src=", "href="})
+        EXPECT_EQ(page.find(outside), std::string::npos) << outside;
+    test::expect_html_report_renders(html, "eval", 3);
+
+    // The Markdown folds the long metric table under the verdict and the gates.
+    const std::string summary = test::read_file(md);
+    const auto folded = summary.find("<details><summary>All ");
+    ASSERT_NE(folded, std::string::npos) << summary;
+    EXPECT_LT(summary.find("| `size_ratio<=0.1` |"), folded);
+    EXPECT_GT(summary.find("| recall@20 |"), folded);
+}
+
 TEST(EvalCli, PassingGatesExitZero) {
     TextData data;
     const auto r =

@@ -165,6 +165,92 @@ TEST(QuantizeCli, MetadataIsStoredAndShownByInspect) {
     EXPECT_EQ(nlohmann::json::parse(r.out)["embq"]["plan"]["layers"][0]["path"], "bag");
 }
 
+// inspect of an output says what each layer is stored as and what it really takes, not the
+// FP32 placeholders left where rewritten weights were; the plan's prediction holds.
+TEST(QuantizeCli, InspectOfAnOutputShowsEachLayersStoredSchemeAndRealBytes) {
+    test::TempDir dir;
+    const std::filesystem::path out = dir / "mixed.pt";
+    auto r = test::run_embq(
+        {"quantize", fixture("bert_traced.pt").string(), "int8-mixed", "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+
+    r = test::run_embq({"inspect", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    test::expect_contains(r.out, {"written by embq", "stored as", "int8_dynamic", "fp16",
+                                  "int8_rowwise", "written by embq 0.1.0", "--json"});
+    EXPECT_EQ(r.out.find("float32"), std::string::npos) << r.out;
+
+    r = test::run_embq({"inspect", out.string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto doc = nlohmann::json::parse(r.out);
+    const auto& planned = doc["embq"]["plan"]["layers"];
+    const auto& stored = doc["stored"]["layers"];
+    ASSERT_EQ(stored.size(), planned.size());
+    int64_t total = 0;
+    for (size_t i = 0; i < stored.size(); ++i) {
+        const auto& layer = stored[i];
+        const std::string path = layer["path"];
+        EXPECT_EQ(layer["scheme"], planned[i]["scheme"]) << path;
+        const auto bytes = layer["stored_bytes"].get<int64_t>();
+        const auto predicted = layer["planned_bytes"].get<int64_t>();
+        EXPECT_LT(bytes, layer["source_bytes"].get<int64_t>() * 6 / 10) << path;
+        // Measured within 3% (and the one-element placeholders) of what plan predicted.
+        EXPECT_NEAR(static_cast<double>(bytes), static_cast<double>(predicted),
+                    0.03 * static_cast<double>(predicted) + 16)
+            << path;
+        total += bytes;
+    }
+    EXPECT_LE(doc["stored"]["stored_bytes"].get<int64_t>(),
+              doc["stored"]["file_bytes"].get<int64_t>());
+    EXPECT_GT(total, doc["stored"]["file_bytes"].get<int64_t>() / 2);
+}
+
+// The common case needs no config file: a scheme for every layer it supports, some layers
+// kept FP32; the stored config is the one that ran.
+TEST(QuantizeCli, OneLinerSchemeAndKeepFp32NeedNoConfigFile) {
+    test::TempDir dir;
+    const std::filesystem::path out = dir / "q.pt";
+    auto r =
+        test::run_embq({"quantize", fixture("bert_traced.pt").string(), "--scheme", "int8_dynamic",
+                        "--keep-fp32", "encoder.layer.1.*", "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto meta = load_model(out).embq_metadata;
+    ASSERT_TRUE(meta.has_value());
+    EXPECT_EQ((*meta)["config"]["defaults"]["linear"]["scheme"], "int8_dynamic");
+    EXPECT_EQ((*meta)["config"]["rules"].back()["scheme"], "fp32");
+    for (const auto& layer : (*meta)["plan"]["layers"]) {
+        const std::string path = layer["path"];
+        const std::string expected =
+            path.rfind("encoder.layer.0.", 0) == 0 ? "int8_dynamic" : "fp32";
+        EXPECT_EQ(layer["scheme"], expected) << path;
+    }
+
+    // A preset with an extra layer kept: the preset's rules first, then the kept layer.
+    r = test::run_embq({"plan", fixture("bert_traced.pt").string(), "int8", "--keep-fp32",
+                        "encoder.layer.0.output.dense", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto plan = nlohmann::json::parse(r.out);
+    for (const auto& layer : plan["layers"])
+        if (layer["path"] == "encoder.layer.0.output.dense") {
+            EXPECT_EQ(layer["scheme"], "fp32");
+        }
+
+    const auto refused = [&](const std::vector<std::string>& args, const std::string& why) {
+        std::vector<std::string> line = {"quantize", fixture("bert_traced.pt").string()};
+        line.insert(line.end(), args.begin(), args.end());
+        line.insert(line.end(), {"-o", (dir / "no.pt").string()});
+        const auto result = test::run_embq(line);
+        EXPECT_EQ(result.exit_code, kExitBadInput) << result.err;
+        test::expect_contains(result.err, {why});
+        EXPECT_FALSE(std::filesystem::exists(dir / "no.pt"));
+    };
+    refused({}, "give a CONFIG");
+    refused({"--scheme", "int8_dynamc"}, "did you mean 'int8_dynamic'?");
+    refused({"--keep-fp32", "encoder.*"}, "--keep-fp32 needs a CONFIG or --scheme");
+    refused({"--scheme", "int8_dynamic", "--keep-fp32", "encoder.layer.9.*"},
+            "--keep-fp32 encoder.layer.9.*");
+}
+
 TEST(QuantizeCli, FailureLeavesNoFileAndInputUntouched) {
     test::TempDir dir;
     const auto input = dir / "model.pt";

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -103,6 +105,87 @@ RunResult EmbqProcess::wait() {
 }
 
 RunResult run_embq(const std::vector<std::string>& args) { return EmbqProcess(args).wait(); }
+
+namespace {
+
+// Runs `command` through the shell, stdout into `out` and stderr into `err`; the exit status.
+int shell(const std::string& command, const fs::path& out, const fs::path& err) {
+    const std::string line = command + " > '" + out.string() + "' 2> '" + err.string() + "'";
+    const int status = std::system(line.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The browser as a reader's would run it, minus what a test machine lacks: no sandbox (root
+// in CI), no GPU, a profile of its own, and no network at all.
+std::string chromium_command(const fs::path& profile) {
+    return "timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run "
+           "--user-data-dir='" +
+           profile.string() +
+           "' "
+           "--host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0 ";
+}
+
+}  // namespace
+
+void expect_html_report_renders(const fs::path& html, const std::string& name, size_t min_charts) {
+    ASSERT_EQ(std::system("command -v chromium > /dev/null"), 0)
+        << "chromium is not installed; tools/setup.sh installs it";
+    TempDir dir;
+    const fs::path shots = fs::current_path() / "html-screenshots";
+    fs::create_directories(shots);
+    const fs::path png = shots / (name + ".png");
+    const std::string url = "'file://" + fs::absolute(html).string() + "'";
+
+    ASSERT_EQ(shell(chromium_command(dir / "profile") + "--dump-dom " + url, dir / "dom.html",
+                    dir / "dom.log"),
+              0)
+        << read_file(dir / "dom.log");
+    ASSERT_EQ(shell(chromium_command(dir / "profile") + "--window-size=1100,2600 --screenshot='" +
+                        png.string() + "' " + url,
+                    dir / "shot.out", dir / "shot.log"),
+              0)
+        << read_file(dir / "shot.log");
+    std::cout << "screenshot of " << html.filename().string() << ": " << png.string() << "\n";
+
+    // Chromium logs each console message of the page as "...:CONSOLE...] \"text\"".
+    for (const fs::path& log : {dir / "dom.log", dir / "shot.log"}) {
+        std::istringstream lines(read_file(log));
+        for (std::string line; std::getline(lines, line);)
+            EXPECT_EQ(line.find(":CONSOLE"), std::string::npos) << "console message: " << line;
+    }
+
+    // Each <svg class="chart" ... data-marks="N"> holds N elements of class "mark".
+    const std::string dom = read_file(dir / "dom.html");
+    size_t charts = 0;
+    for (size_t at = dom.find("<svg class=\"chart\""); at != std::string::npos;
+         at = dom.find("<svg class=\"chart\"", at + 1)) {
+        ++charts;
+        const size_t end = dom.find("</svg>", at);
+        ASSERT_NE(end, std::string::npos) << "unterminated chart";
+        const std::string svg = dom.substr(at, end - at);
+        const size_t m = svg.find("data-marks=\"");
+        ASSERT_NE(m, std::string::npos) << svg.substr(0, 200);
+        const long declared = std::stol(svg.substr(m + 12));
+        size_t marks = 0;
+        for (size_t k = svg.find("class=\"mark\""); k != std::string::npos;
+             k = svg.find("class=\"mark\"", k + 1))
+            ++marks;
+        const size_t title = svg.find("<title>");
+        const std::string chart_title =
+            title == std::string::npos ? "?"
+                                       : svg.substr(title + 7, svg.find("</title>") - title - 7);
+        EXPECT_GT(declared, 0) << "empty plot: " << chart_title;
+        EXPECT_EQ(marks, static_cast<size_t>(declared)) << chart_title;
+    }
+    EXPECT_GE(charts, min_charts) << dom.substr(0, 2000);
+
+    // The charts' first colour (#0072B2) is painted somewhere on the screenshot.
+    const std::string count = std::string(EMBQ_TORCH_PYTHON) + " " + EMBQ_SOURCE_DIR +
+                              "/tests/png_colour_count.py '" + png.string() + "' 0072b2";
+    ASSERT_EQ(shell(count, dir / "pixels.txt", dir / "pixels.log"), 0)
+        << read_file(dir / "pixels.log");
+    EXPECT_GT(std::stol(read_file(dir / "pixels.txt")), 200) << "the plots did not paint";
+}
 
 std::string fixture_sentences(size_t count, uint64_t seed) {
     std::vector<std::string> words;

@@ -87,6 +87,16 @@ EmbeddingModelOptions fixture_text();
 // The vectors of every line of `texts` through `model` (fixture_text()), [lines, dim].
 at::Tensor embed_file(const std::filesystem::path& model, const std::filesystem::path& texts);
 
+// Opens the HTML report `html` in headless Chromium (Debian's chromium, which
+// tools/setup.sh installs) with every network request refused, the way a reader would,
+// and checks what a reader needs: the page loads with no console message (a script error
+// or a blocked fetch would log one), each plot in the DOM Chromium built has the marks it
+// says it drew (at least `min_charts` plots, none empty), and the plots paint (the
+// screenshot has pixels of the charts' first colour). The screenshot is kept as
+// html-screenshots/`name`.png under the test's working directory and named in the output.
+void expect_html_report_renders(const std::filesystem::path& html, const std::string& name,
+                                size_t min_charts);
+
 // The embq::Error `f` throws (fails the test when it throws nothing or something else).
 template <class F>
 Error error_from(F&& f) {

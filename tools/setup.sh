@@ -20,6 +20,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   python3-numpy                    # convert the real model (tools/use_lite)
   python3-yaml                     # tests read the CI templates (tools/ci)
+  chromium                         # tests open the HTML reports in a real headless browser
   wordnet-base                     # WordNet 3.0: the evaluation text
 )
 

@@ -39,6 +39,7 @@ struct CalibrationRun {
     std::vector<std::string> warnings;  // also stored in the document
     size_t samples = 0;                 // texts run through the model
     size_t layers = 0;                  // linear layers observed
+    std::vector<std::string> layer_order;  // their paths in model order (the file sorts them)
     double seconds = 0;
     size_t tokens = 0;
 };

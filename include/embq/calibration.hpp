@@ -110,7 +110,9 @@ private:
 
 // The table `embq calibrate` prints: per layer, the rows observed, the first observer's
 // input and output ranges, how far the input range moved over the last 10% of samples,
-// and the number of outlier input channels.
-std::string format_calibration(const nlohmann::json& document);
+// and the number of outlier input channels. Layers in `order` (model order) come first in
+// that order, any others after them by name.
+std::string format_calibration(const nlohmann::json& document,
+                               const std::vector<std::string>& order = {});
 
 }  // namespace embq

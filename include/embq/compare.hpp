@@ -71,6 +71,9 @@ std::vector<LayerDifference> plan_differences(const Plan& first, const Plan& sec
 std::string compare_report_text(const CompareResult& result);
 std::string compare_report_markdown(const CompareResult& result);
 nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareResult& result);
+// One self-contained HTML file: the table, size against recall@10 with the frontier, size
+// against speed, planned bytes by scheme per config, and the layers planned differently.
+std::string compare_report_html(const CompareResult& result);
 // JUnit XML: a test suite per config, a test case per gate; a config that did not run is
 // one case with an error.
 std::string compare_report_junit(const CompareResult& result);

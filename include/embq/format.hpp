@@ -9,6 +9,9 @@
 
 namespace embq {
 
+// A tensor shape as "[256, 64]".
+std::string format_shape(const std::vector<int64_t>& shape);
+
 // "1.5 MiB"-style sizes for tables ("512 B" below a KiB).
 std::string format_bytes(int64_t bytes);
 

@@ -1,6 +1,7 @@
 // What `embq eval` writes: a console summary, a JSON report (every metric, the gates,
 // versions and input hashes), a Markdown summary for a CI job page or a pull request,
-// and JUnit XML with one test case per gate so CI systems show each pass and fail.
+// JUnit XML with one test case per gate so CI systems show each pass and fail, and an
+// HTML page with plots.
 #pragma once
 
 #include <filesystem>
@@ -14,6 +15,8 @@
 
 namespace embq {
 
+struct StoredModel;  // stored_layers.hpp
+
 struct EvalReport {
     const EvalInputs& inputs;
     const EvalResult& result;
@@ -26,6 +29,10 @@ std::string eval_report_text(const EvalReport& report);
 nlohmann::json eval_report_json(const EvalReport& report);
 std::string eval_report_markdown(const EvalReport& report);
 std::string eval_report_junit(const EvalReport& report);
+// One self-contained HTML file (inline CSS and SVG, no script or network): the gates, the
+// per-row cosine histogram, recall@K against K, every metric, and with `candidate` (the
+// stored layers of a candidate embq wrote) its size by scheme and layer.
+std::string eval_report_html(const EvalReport& report, const StoredModel* candidate);
 
 // The pieces of the JSON report that `embq compare` reuses: metrics by name (NaN as
 // null) and one object per gate verdict.

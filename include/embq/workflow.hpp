@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "embq/calibration.hpp"
 #include "embq/config.hpp"
@@ -38,6 +39,11 @@ struct QuantizeRequest {
     std::string observer;
     // How the inline calibration reads its text (card, tokenizer, max length).
     EmbeddingModelOptions calibration_model;
+    // The one-liner (`--scheme int8_dynamic --keep-fp32 'encoder.layer.11.*'`), with or instead
+    // of `config`: `scheme` becomes the default of every layer kind it supports, and each
+    // `keep_fp32` glob a rule, after the config's own, that keeps its layers fp32.
+    std::string scheme;
+    std::vector<std::string> keep_fp32;
 };
 
 struct PlannedModel {
@@ -45,6 +51,11 @@ struct PlannedModel {
     Config config;
     Plan plan;  // engine resolved and checked (steps 1-3)
 };
+
+// Step 1: `config` read, with `scheme` and `keep_fp32` applied to the document, so the config
+// stored in the output is the one that ran. Neither a config nor a scheme, or an unknown
+// scheme, is a Usage error.
+Config load_request_config(const QuantizeRequest& request);
 
 // Steps 1-3. Config errors name the config, the rule and the layer.
 PlannedModel load_and_plan(const QuantizeRequest& request);

@@ -303,6 +303,10 @@ CalibrationRun calibrate(const std::filesystem::path& model_path,
     run.samples = stats.texts;
     run.tokens = stats.tokens;
     run.layers = records.layers.size();
+    for (const ObservedSite& site : sites)
+        if (std::find(run.layer_order.begin(), run.layer_order.end(), site.layer) ==
+            run.layer_order.end())
+            run.layer_order.push_back(site.layer);
     if (stats.texts < options.samples)
         run.warnings.push_back(data.string() + " has only " + std::to_string(stats.texts) +
                                " texts, fewer than the " + std::to_string(options.samples) +

@@ -1,5 +1,6 @@
 #include "embq/calibration.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -192,11 +193,18 @@ std::string range_text(const json& range) {
 
 }  // namespace
 
-std::string format_calibration(const json& doc) {
+std::string format_calibration(const json& doc, const std::vector<std::string>& order) {
     const std::string spec = doc.at("observers").at(0).get<std::string>();
     TextTable table(
-        {"layer", "calls", "rows", "input " + spec, "output " + spec, "moved", "outliers"});
-    for (const auto& [path, layer] : doc.at("layers").items()) {
+        {"layer", "calls", "rows", "input " + spec, "output " + spec, "input moved", "outliers"});
+    const json& layers = doc.at("layers");
+    std::vector<std::string> paths;
+    for (const auto& path : order)
+        if (layers.contains(path)) paths.push_back(path);
+    for (const auto& [path, layer] : layers.items())
+        if (std::find(order.begin(), order.end(), path) == order.end()) paths.push_back(path);
+    for (const std::string& path : paths) {
+        const json& layer = layers.at(path);
         const json& in = layer.at("input").at("observers").at(spec);
         const json& out = layer.at("output").at("observers").at(spec);
         std::string moved = "-";

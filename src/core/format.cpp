@@ -28,6 +28,15 @@ std::string format_fixed(double value, int digits) {
     return buf;
 }
 
+std::string format_shape(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (i) s += ", ";
+        s += std::to_string(shape[i]);
+    }
+    return s + "]";
+}
+
 std::string format_percent(double part, double whole) {
     if (!(whole > 0)) return "n/a";
     char buf[32];

@@ -12,6 +12,7 @@
 #include "embq/report.hpp"
 #include "embq/runtime.hpp"
 #include "eval/junit.hpp"
+#include "eval/report_parts.hpp"
 
 namespace embq {
 
@@ -78,8 +79,12 @@ std::string gates_cell(const CompareRow& row) {
     return failed.empty() ? "pass" : failed;
 }
 
-// Rows of cells: header first, then one per config; failed configs carry their reason.
-std::vector<std::vector<std::string>> table_cells(const CompareResult& result) {
+// Longer lists of layers are folded in Markdown: the table of configs comes first.
+constexpr size_t kFoldRows = 8;
+
+}  // namespace
+
+std::vector<std::vector<std::string>> compare_table_cells(const CompareResult& result) {
     const auto cols = columns(result);
     std::vector<std::vector<std::string>> cells;
     std::vector<std::string> header = {"config", "size"};
@@ -104,8 +109,7 @@ std::vector<std::vector<std::string>> table_cells(const CompareResult& result) {
     return cells;
 }
 
-// Each later config against the first one that planned.
-std::vector<std::pair<std::string, std::vector<LayerDifference>>> differences(
+std::vector<std::pair<std::string, std::vector<LayerDifference>>> compare_differences(
     const CompareResult& result) {
     std::vector<std::pair<std::string, std::vector<LayerDifference>>> out;
     const CompareRow* first = nullptr;
@@ -121,7 +125,7 @@ std::vector<std::pair<std::string, std::vector<LayerDifference>>> differences(
     return out;
 }
 
-std::string summary_line(const CompareResult& result) {
+std::string compare_summary_line(const CompareResult& result) {
     size_t passed = 0;
     for (const auto& row : result.rows) passed += row.passed();
     return std::to_string(passed) + " of " + std::to_string(result.rows.size()) +
@@ -129,17 +133,15 @@ std::string summary_line(const CompareResult& result) {
            ") embedded once; * marks the best value of a column";
 }
 
-}  // namespace
-
 std::string compare_report_text(const CompareResult& result) {
-    const auto cells = table_cells(result);
+    const auto cells = compare_table_cells(result);
     TextTable table(cells.front());
     for (size_t i = 1; i < cells.size(); ++i) table.add_row(cells[i]);
     std::string out = table.render();
     for (const auto& row : result.rows)
         if (!row.error.empty()) out += row.name + " failed: " + row.error + "\n";
-    out += summary_line(result) + "\n";
-    for (const auto& [title, diffs] : differences(result)) {
+    out += compare_summary_line(result) + "\n";
+    for (const auto& [title, diffs] : compare_differences(result)) {
         out += "\nlayers planned differently, " + title + (diffs.empty() ? ": none\n" : ":\n");
         if (diffs.empty()) continue;
         const auto arrow = title.find(" -> ");
@@ -151,20 +153,24 @@ std::string compare_report_text(const CompareResult& result) {
 }
 
 std::string compare_report_markdown(const CompareResult& result) {
-    const auto cells = table_cells(result);
+    const auto cells = compare_table_cells(result);
     std::string out = std::string("## embq compare: ") + (result.all_passed() ? "✅" : "❌") + " " +
-                      summary_line(result) + "\n\n";
+                      compare_summary_line(result) + "\n\n";
     out += markdown_table(cells, 2);
     for (const auto& row : result.rows)
         if (!row.error.empty()) out += "\n**" + row.name + "** failed: " + row.error + "\n";
-    for (const auto& [title, diffs] : differences(result)) {
-        out += "\n**" + title + "**: " +
-               (diffs.empty() ? "no layer differs\n"
-                              : std::to_string(diffs.size()) + " layers differ\n\n");
-        if (diffs.empty()) continue;
-        out += "| layer | before | after |\n| --- | --- | --- |\n";
+    for (const auto& [title, diffs] : compare_differences(result)) {
+        const std::string heading =
+            "**" + title + "**: " +
+            (diffs.empty() ? "no layer differs" : std::to_string(diffs.size()) + " layers differ");
+        if (diffs.empty()) {
+            out += "\n" + heading + "\n";
+            continue;
+        }
+        std::string table = "| layer | before | after |\n| --- | --- | --- |\n";
         for (const auto& d : diffs)
-            out += "| `" + d.layer + "` | " + d.first + " | " + d.second + " |\n";
+            table += "| `" + d.layer + "` | " + d.first + " | " + d.second + " |\n";
+        out += "\n" + fold_markdown(heading, table, kFoldRows);
     }
     out += "\n<sub>" + build_description() + "</sub>\n";
     return out;
@@ -185,7 +191,7 @@ nlohmann::json compare_report_json(const CompareInputs& inputs, const CompareRes
         rows.push_back(r);
     }
     nlohmann::json diffs = nlohmann::json::array();
-    for (const auto& [title, list] : differences(result)) {
+    for (const auto& [title, list] : compare_differences(result)) {
         nlohmann::json layers = nlohmann::json::array();
         for (const auto& d : list)
             layers.push_back({{"layer", d.layer}, {"first", d.first}, {"second", d.second}});

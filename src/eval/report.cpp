@@ -1,5 +1,6 @@
 #include "embq/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -12,6 +13,7 @@
 #include "embq/layers.hpp"
 #include "embq/runtime.hpp"
 #include "eval/junit.hpp"
+#include "eval/report_parts.hpp"
 
 namespace embq {
 
@@ -19,18 +21,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Longer metric tables are folded in Markdown, so a CI page shows the verdict first.
+constexpr size_t kFoldRows = 12;
+
 nlohmann::json number_or_null(double value) {
     return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
 nlohmann::json file_entry(const fs::path& path) {
     return {{"path", path.string()}, {"bytes", fs::file_size(path)}, {"sha256", sha256_file(path)}};
-}
-
-size_t failures(const std::vector<GateVerdict>& verdicts) {
-    size_t n = 0;
-    for (const auto& v : verdicts) n += !v.passed;
-    return n;
 }
 
 const char* pairs_kind_name(PairsKind kind) {
@@ -42,8 +41,15 @@ const char* pairs_kind_name(PairsKind kind) {
     return "?";
 }
 
-// One line saying what was compared with what, shared by the text and Markdown forms.
-std::string headline(const EvalReport& r, const std::string& quote) {
+}  // namespace
+
+size_t failed_gates(const std::vector<GateVerdict>& verdicts) {
+    size_t n = 0;
+    for (const auto& v : verdicts) n += !v.passed;
+    return n;
+}
+
+std::string eval_headline(const EvalReport& r, const std::string& quote) {
     const EvalResult& res = r.result;
     std::string line = "baseline " + quote + r.inputs.baseline.filename().string() + quote;
     if (!res.from_vectors)
@@ -68,7 +74,13 @@ std::string headline(const EvalReport& r, const std::string& quote) {
     return line;
 }
 
-}  // namespace
+std::string fold_markdown(const std::string& summary, const std::string& body, size_t rows) {
+    const size_t lines = static_cast<size_t>(std::count(body.begin(), body.end(), '\n'));
+    // A Markdown table's header and separator lines are not rows.
+    if (lines <= rows + 2) return summary + "\n\n" + body;
+    // The blank lines let GitHub and GitLab render the Markdown inside the HTML element.
+    return "<details><summary>" + summary + "</summary>\n\n" + body + "\n</details>\n";
+}
 
 nlohmann::json metrics_to_json(const MetricValues& metrics) {
     nlohmann::json out = nlohmann::json::object();
@@ -98,10 +110,10 @@ nlohmann::json tool_to_json(int threads) {
 
 std::string format_metric(double value, int digits) { return format_fixed(value, digits); }
 
-bool EvalReport::passed() const { return failures(verdicts) == 0; }
+bool EvalReport::passed() const { return failed_gates(verdicts) == 0; }
 
 std::string eval_report_text(const EvalReport& r) {
-    std::string out = headline(r, "") + "\n";
+    std::string out = eval_headline(r, "") + "\n";
     TextTable table({"metric", "value"});
     for (const auto& [name, value] : r.result.metrics.all())
         table.add_row({name, format_metric(value)});
@@ -161,7 +173,7 @@ nlohmann::json eval_report_json(const EvalReport& r) {
 }
 
 std::string eval_report_markdown(const EvalReport& r) {
-    const size_t failed = failures(r.verdicts);
+    const size_t failed = failed_gates(r.verdicts);
     std::string out = "## embq eval: ";
     if (r.verdicts.empty())
         out += "no gates\n\n";
@@ -171,7 +183,7 @@ std::string eval_report_markdown(const EvalReport& r) {
     else
         out += "❌ failed (" + std::to_string(failed) + " of " + std::to_string(r.verdicts.size()) +
                " gates)\n\n";
-    out += headline(r, "`") + "\n\n";
+    out += eval_headline(r, "`") + "\n\n";
     if (!r.verdicts.empty()) {
         out += "| gate | value | result |\n|---|---:|---|\n";
         for (const auto& v : r.verdicts)
@@ -179,9 +191,11 @@ std::string eval_report_markdown(const EvalReport& r) {
                    " | " + (v.passed ? "✅ pass" : "❌ fail") + " |\n";
         out += "\n";
     }
-    out += "| metric | value |\n|---|---:|\n";
+    std::string metrics = "| metric | value |\n|---|---:|\n";
     for (const auto& [name, value] : r.result.metrics.all())
-        out += "| " + name + " | " + format_metric(value) + " |\n";
+        metrics += "| " + name + " | " + format_metric(value) + " |\n";
+    out += fold_markdown("All " + std::to_string(r.result.metrics.all().size()) + " metrics",
+                         metrics, kFoldRows);
     if (!r.result.from_vectors)
         out += "\nThroughput measured side by side in this run: baseline " +
                format_metric(r.result.baseline_texts_per_second, 1) + " texts/s, candidate " +
@@ -193,7 +207,7 @@ std::string eval_report_markdown(const EvalReport& r) {
 
 std::string eval_report_junit(const EvalReport& r) {
     JunitSuite suite{"embq eval gates", r.result.embed_seconds + r.result.search_seconds,
-                     gate_cases("embq.eval", r.verdicts), headline(r, "")};
+                     gate_cases("embq.eval", r.verdicts), eval_headline(r, "")};
     return junit_xml("embq eval", {suite});
 }
 

@@ -24,15 +24,6 @@ constexpr KindName kKindNames[] = {
     {LayerKind::EmbeddingBag, "embedding_bag"},
 };
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
-        if (i) s += ", ";
-        s += std::to_string(shape[i]);
-    }
-    return s + "]";
-}
-
 void add_totals(KindTotals& t, int64_t params, int64_t bytes) {
     ++t.count;
     t.params += params;
@@ -104,7 +95,7 @@ std::string format_inventory(const ModelInventory& inv) {
     TextTable layers(
         {"layer", "kind", "weight", "dtype", "params", "bytes", "shared type", "calls"});
     for (const auto& l : inv.layers) {
-        layers.add_row({l.path, to_string(l.kind), shape_string(l.weight_shape), l.dtype,
+        layers.add_row({l.path, to_string(l.kind), format_shape(l.weight_shape), l.dtype,
                         std::to_string(l.params), format_bytes(l.bytes),
                         l.type_shared ? "yes" : "no", std::to_string(l.calls)});
     }

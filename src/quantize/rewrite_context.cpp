@@ -1,22 +1,11 @@
 #include "quantize/rewrite_context.hpp"
 
 #include "embq/error.hpp"
+#include "embq/stored_layers.hpp"
 #include "model/graph_util.hpp"
 #include "quantize/gptq.hpp"
 
 namespace embq {
-
-namespace {
-
-// Attribute names must be identifiers: "encoder.layer.0.fc" + "qweight" ->
-// "_embq__encoder_layer_0_fc__qweight".
-std::string attribute_name(const std::string& layer_path, const std::string& name) {
-    std::string id = "_embq__";
-    for (char c : layer_path) id += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
-    return id + "__" + name;
-}
-
-}  // namespace
 
 RewriteContext::RewriteContext(torch::jit::Module& root, torch::jit::Graph& graph,
                                torch::jit::Node* node, const torch::jit::Module& layer_module,
@@ -100,7 +89,7 @@ at::Tensor RewriteContext::round_weight(const ResolvedOptions& options, const at
 
 torch::jit::Value* RewriteContext::attribute(const std::string& name,
                                              const std::function<c10::IValue()>& make) {
-    const std::string attr = attribute_name(layer_.path, name);
+    const std::string attr = stored_attribute_name(layer_.path, name);
     if (!root_.hasattr(attr)) {
         c10::IValue value = make();
         root_.register_attribute(attr, value.type(), value);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/sha256.hpp"
+#include "core/suggest.hpp"
 #include "embq/calibrate.hpp"
 #include "embq/dataset.hpp"
 #include "embq/embed.hpp"
@@ -11,8 +12,46 @@
 
 namespace embq {
 
+Config load_request_config(const QuantizeRequest& request) {
+    if (request.scheme.empty() && !request.keep_fp32.empty() && request.config.empty())
+        throw usage_error("--keep-fp32 needs a CONFIG or --scheme to keep layers out of");
+    if (request.scheme.empty() && request.config.empty())
+        throw usage_error(
+            "give a CONFIG (a file or a preset; 'embq configs' lists them) or "
+            "--scheme NAME");
+    if (request.scheme.empty() && request.keep_fp32.empty()) return load_config(request.config);
+
+    nlohmann::json document =
+        request.config.empty() ? nlohmann::json::object() : load_config(request.config).source;
+    // Errors and the stored config say where each part came from: "int8.json --keep-fp32 x".
+    std::string origin = request.config.string();
+    const auto said = [&](const std::string& part) {
+        origin += (origin.empty() ? "" : " ") + part;
+    };
+    if (!request.scheme.empty()) {
+        const Scheme* scheme = find_scheme(request.scheme);
+        if (!scheme) {
+            std::vector<std::string> names;
+            for (const Scheme* s : all_schemes()) names.emplace_back(s->name());
+            const auto near = closest_match(request.scheme, names);
+            throw usage_error("--scheme: unknown scheme '" + request.scheme + "'" +
+                              (near ? "; did you mean '" + *near + "'?" : "") +
+                              " ('embq schemes' lists them)");
+        }
+        for (const LayerKind kind : all_layer_kinds())
+            if (scheme->supports(kind))
+                document["defaults"][to_string(kind)] = {{"scheme", request.scheme}};
+        said("--scheme " + request.scheme);
+    }
+    for (const std::string& pattern : request.keep_fp32) {
+        document["rules"].push_back({{"match", pattern}, {"scheme", "fp32"}});
+        said("--keep-fp32 " + pattern);
+    }
+    return parse_config(document, origin);
+}
+
 PlannedModel load_and_plan(const QuantizeRequest& request) {
-    Config config = load_config(request.config);
+    Config config = load_request_config(request);
     LoadedModel model = load_model(request.model);
     Plan plan = plan_request(request, config, model);
     carry_model_card(model, request.calibration_model);

@@ -56,8 +56,8 @@ Command add_bench_command(CLI::App& parent) {
         "Time models side by side on the same fresh texts at several batch sizes: texts/s "
         "with its spread over rounds, p50/p95 latency, memory, and a verdict against the "
         "first model.");
-    reads_file(app->add_option("models", opt->models,
-                               "TorchScript models; the first is the reference (usually FP32)"))
+    reads_model(app->add_option("models", opt->models,
+                                "TorchScript models; the first is the reference (usually FP32)"))
         ->required();
     reads_file(app->add_option("--data", opt->data,
                                "Texts to embed: .txt (one per line) or .jsonl (text or input_ids)"))

@@ -44,7 +44,7 @@ int run_calibrate(CalibrateCommandOptions& opt) {
     const CalibrationRun run = calibrate(opt.model, opt.text, opt.data, format, opt.calibrate);
     progress.finish();
     for (const auto& w : run.warnings) spdlog::warn("{}", w);
-    std::cout << format_calibration(run.document);
+    std::cout << format_calibration(run.document, run.layer_order);
     write_calibration(run, opt.output);
     spdlog::info("calibrated {} linear layers on {} texts ({} tokens) in {:.1f} s; wrote {}{}",
                  run.layers, run.samples, run.tokens, run.seconds, opt.output,
@@ -61,7 +61,7 @@ Command add_calibrate_command(CLI::App& parent) {
         "Measure the activation ranges of every linear layer on sample texts and "
         "write a calibration file (for int8_static, bias correction, smoothing and, with "
         "--input-gram, GPTQ rounding).");
-    reads_file(app->add_option("model", opt->model, "TorchScript model file (.pt), FP32"))
+    reads_model(app->add_option("model", opt->model, "TorchScript model file (.pt), FP32"))
         ->required();
     reads_stream(app->add_option("--data", opt->data,
                                  "Sample texts: .txt (one per line) or .jsonl; use text "

@@ -58,7 +58,8 @@ int run_compare_command(CompareCommandOptions& opt) {
 
     std::cout << compare_report_text(result);
     opt.args.write_reports([&] { return compare_report_json(inputs, result); },
-                           [&] { return compare_report_markdown(result); });
+                           [&] { return compare_report_markdown(result); },
+                           [&] { return compare_report_html(result); });
     if (!opt.junit.empty()) write_file_atomically(opt.junit, compare_report_junit(result));
     if (!result.all_passed()) {
         std::string failed;
@@ -80,12 +81,13 @@ Command add_compare_command(CLI::App& parent) {
         "Quantize a model with several configs and evaluate each against FP32 on the same data "
         "(FP32 embedded once): one table, the best value of each column marked, and the layers "
         "each config plans differently. Exit 1 when any config fails a gate or cannot run.");
-    reads_file(app->add_option("model", opt->model, "FP32 TorchScript model (.pt)"))->required();
+    reads_model(app->add_option("model", opt->model, "FP32 TorchScript model (.pt)"))->required();
     reads_file(app->add_option("configs", opt->configs,
                                "Configs (JSON files or preset names) to compare, one row each")
                    ->transform(config_argument()))
         ->required();
     opt->args.add_to(*app);
+    opt->args.add_html_report_option(*app);
     writes_file(app->add_option("--junit", opt->junit,
                                 "Write JUnit XML: a test suite per config, a test case per gate"));
     app->add_option("--keep", opt->keep,

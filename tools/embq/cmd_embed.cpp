@@ -65,7 +65,7 @@ Command add_embed_command(CLI::App& parent) {
         "embed",
         "Embed a dataset (text, JSONL) with a model and write float32 vectors "
         "(.npy or .fvecs), rows in input order.");
-    reads_file(app->add_option("model", opt->model, "TorchScript model file (.pt)"))->required();
+    reads_model(app->add_option("model", opt->model, "TorchScript model file (.pt)"))->required();
     reads_stream(app->add_option("--data", opt->data,
                                  "Input: .txt (one text per line) or .jsonl "
                                  "({\"text\": ...} or {\"input_ids\": [...]})"))

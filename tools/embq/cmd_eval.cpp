@@ -2,6 +2,7 @@
 // agreement metrics (FAISS), gates with a documented exit code, and reports.
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "embq/error.hpp"
 #include "embq/report.hpp"
 #include "embq/runtime.hpp"
+#include "embq/stored_layers.hpp"
 #include "eval_options.hpp"
 #include "path_options.hpp"
 #include "progress.hpp"
@@ -24,6 +26,15 @@ struct EvalCommandOptions {
     std::string junit;
     bool list_metrics = false;
 };
+
+// What the candidate stores by layer, for the HTML report's size plots: only for a model
+// embq wrote (vector files and other models have no plan to show).
+std::optional<StoredModel> candidate_layers(const EvalResult& result, const EvalInputs& inputs) {
+    if (result.from_vectors) return std::nullopt;
+    const LoadedModel candidate = load_model(inputs.candidate);
+    if (!is_embq_output(candidate)) return std::nullopt;
+    return take_stored_inventory(candidate);
+}
 
 int run_eval_command(const EvalCommandOptions& opt) {
     if (opt.list_metrics) {
@@ -47,7 +58,11 @@ int run_eval_command(const EvalCommandOptions& opt) {
     std::cout << eval_report_text(report);
     for (const auto& v : verdicts) std::cout << "gate " << v.explain() << "\n";
     opt.args.write_reports([&] { return eval_report_json(report); },
-                           [&] { return eval_report_markdown(report); });
+                           [&] { return eval_report_markdown(report); },
+                           [&] {
+                               const auto stored = candidate_layers(result, inputs);
+                               return eval_report_html(report, stored ? &*stored : nullptr);
+                           });
     if (!opt.junit.empty()) write_file_atomically(opt.junit, eval_report_junit(report));
     if (!report.passed()) {
         size_t failed = 0;
@@ -67,11 +82,12 @@ Command add_eval_command(CLI::App& parent) {
         "Compare a candidate (quantized) model with the baseline (FP32): neighbour agreement, "
         "index compatibility, cosine, labelled scores; gates set the exit code (1: a gate "
         "failed).");
-    reads_file(app->add_option("--baseline", opt->args.inputs.baseline,
-                               "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)"));
-    reads_file(app->add_option("--candidate", opt->args.inputs.candidate,
-                               "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)"));
+    reads_model(app->add_option("--baseline", opt->args.inputs.baseline,
+                                "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)"));
+    reads_model(app->add_option("--candidate", opt->args.inputs.candidate,
+                                "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)"));
     opt->args.add_to(*app);
+    opt->args.add_html_report_option(*app);
     writes_file(app->add_option("--junit", opt->junit, "Write JUnit XML, one test case per gate"));
     app->add_flag("--list-metrics", opt->list_metrics, "Print every metric name and exit");
     return {app, [opt] { return run_eval_command(*opt); }};

@@ -40,8 +40,10 @@ int run_finetune(FinetuneCommandOptions& opt) {
         spdlog::info("step {}/{}: loss {:.5f}, held-out {}; {:.0f} s left at most", p.step,
                      p.steps, p.scored->loss, format_score(*p.scored), left);
     };
-    spdlog::info("fine-tuning {} as {} on {} ({} texts held out)", opt.request.model.string(),
-                 opt.request.config.string(), opt.finetune.data.string(), opt.finetune.holdout);
+    spdlog::info(
+        "fine-tuning {} as {} on {} ({} texts held out)", opt.request.model.string(),
+        opt.request.config.empty() ? "--scheme " + opt.request.scheme : opt.request.config.string(),
+        opt.finetune.data.string(), opt.finetune.holdout);
     const FinetuneResult r = finetune(opt.request, opt.finetune, opt.output, on_progress);
     bar.finish();
     for (const auto& w : r.quantized.warnings) spdlog::warn("{}", w);

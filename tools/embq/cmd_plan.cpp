@@ -28,7 +28,7 @@ int run_plan(const PlanCommandOptions& opt) {
     if (opt.json) {
         nlohmann::json out = plan_to_json(planned.plan);
         out["model"] = opt.request.model.string();
-        out["config"] = opt.request.config.string();
+        out["config"] = planned.config.origin;
         if (speed) out["speed_check"] = speed_check_json(*speed);
         std::cout << out.dump(2) << "\n";
         return 0;

@@ -85,10 +85,18 @@ EvalOptions EvalArguments::options() const {
     return o;
 }
 
+void EvalArguments::add_html_report_option(CLI::App& app) {
+    writes_file(app.add_option("--report-html", report_html,
+                               "Write one self-contained HTML page with plots (no script, "
+                               "nothing fetched: open it anywhere, attach it to a CI job)"));
+}
+
 void EvalArguments::write_reports(const std::function<nlohmann::json()>& json,
-                                  const std::function<std::string()>& markdown) const {
+                                  const std::function<std::string()>& markdown,
+                                  const std::function<std::string()>& html) const {
     if (!report_json.empty()) write_file_atomically(report_json, json().dump(2) + "\n");
     if (!report_md.empty()) write_file_atomically(report_md, markdown());
+    if (!report_html.empty()) write_file_atomically(report_html, html());
 }
 
 EvalInputs EvalArguments::resolved_inputs() const {

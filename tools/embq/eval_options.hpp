@@ -24,17 +24,20 @@ struct EvalArguments {
     uint64_t seed = 0;
     double recall_epsilon = 0.01;
     std::vector<std::string> gates;
-    std::string report_json, report_md;
+    std::string report_json, report_md, report_html;
 
     // `with_gates`: also --gate (eval, compare, tune; not sensitivity).
     void add_to(CLI::App& app, bool with_gates = true);
     // Parses gates and checks report directories: usage errors before any work.
     std::vector<Gate> checked_gates() const;
     EvalOptions options() const;
-    // Writes --report-json and --report-md (atomically) where they were asked for; the
-    // arguments are made only then.
+    // --report-html, for the commands whose report has an HTML form (eval, compare).
+    void add_html_report_option(CLI::App& app);
+    // Writes --report-json, --report-md and --report-html (atomically) where they were
+    // asked for; the arguments are made only then.
     void write_reports(const std::function<nlohmann::json()>& json,
-                       const std::function<std::string()>& markdown) const;
+                       const std::function<std::string()>& markdown,
+                       const std::function<std::string()>& html = {}) const;
     EvalInputs resolved_inputs() const;  // inputs with the card/tokenizer/max-length options
 };
 

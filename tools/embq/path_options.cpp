@@ -1,5 +1,6 @@
 #include "path_options.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "embq/atomic_file.hpp"
 #include "embq/error.hpp"
+#include "embq/format.hpp"
 
 namespace embq::cli {
 
@@ -42,7 +44,45 @@ bool same_path(const fs::path& a, const fs::path& b) {
     return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec) || is_same_file(a, b);
 }
 
+// The model file a directory argument stands for: model.pt, else its one .pt file; a
+// value that is not a directory stays as it is.
+std::string model_in_directory(const std::string& value) {
+    std::error_code ec;
+    if (!fs::is_directory(value, ec)) return value;
+    if (fs::is_regular_file(fs::path(value) / "model.pt", ec))
+        return (fs::path(value) / "model.pt").string();
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator(value, ec))
+        if (entry.path().extension() == ".pt" && entry.is_regular_file(ec))
+            found.push_back(entry.path().filename().string());
+    std::sort(found.begin(), found.end());
+    if (found.size() == 1) return (fs::path(value) / found.front()).string();
+    if (found.empty())
+        throw usage_error(value +
+                          " is a directory with no .pt file; give the model file, or "
+                          "a directory holding model.pt (its card.json and tokenizer beside it)");
+    throw usage_error(value + " is a directory with " + std::to_string(found.size()) +
+                      " .pt files (" + format_list(found) +
+                      "); name the model file, or call "
+                      "it model.pt");
+}
+
 }  // namespace
+
+CLI::Option* reads_model(CLI::Option* option) {
+    static const CLI::Validator model_argument(
+        [](std::string& value) -> std::string {
+            try {
+                value = model_in_directory(value);
+                return "";
+            } catch (const Error& e) {
+                return e.what();
+            }
+        },
+        "MODEL");
+    option->transform(model_argument);
+    return reads_file(option);
+}
 
 CLI::Option* reads_file(CLI::Option* option) { return tag(option, PathRole::File); }
 CLI::Option* reads_stream(CLI::Option* option) { return tag(option, PathRole::Stream); }

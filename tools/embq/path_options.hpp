@@ -11,6 +11,11 @@ namespace embq::cli {
 // A file read as a whole, possibly more than once (a model, a config, a vector file,
 // texts that are embedded by two models): a regular file (or a symlink to one).
 CLI::Option* reads_file(CLI::Option* option);
+// A model: a TorchScript file, or a directory holding one (model.pt, else its only .pt
+// file) with the card and tokenizer beside it, which the card lookup then finds. The
+// directory is replaced by the file before any check, so every later check and message
+// sees the file. Otherwise as reads_file.
+CLI::Option* reads_model(CLI::Option* option);
 // Texts read once from start to end: a regular file, a pipe or /dev/stdin.
 CLI::Option* reads_stream(CLI::Option* option);
 // A file written through an AtomicFile: missing or a regular file, in a directory that

@@ -21,12 +21,17 @@ const CLI::Validator& config_argument() {
 }
 
 void add_model_config_arguments(CLI::App& app, QuantizeRequest& request) {
-    reads_file(app.add_option("model", request.model, "TorchScript model file (.pt)"))->required();
+    reads_model(app.add_option("model", request.model, "TorchScript model file (.pt)"))->required();
     reads_file(app.add_option("config", request.config,
                               "Quantization config (JSON) or a preset's name ('embq configs' "
-                              "lists them); see configs/README.md")
-                   ->transform(config_argument()))
-        ->required();
+                              "lists them); see configs/README.md. Optional with --scheme")
+                   ->transform(config_argument()));
+    app.add_option("--scheme", request.scheme,
+                   "Without a config: this scheme for every layer kind it supports ('embq "
+                   "schemes' lists them); with one: in place of its defaults");
+    app.add_option("--keep-fp32", request.keep_fp32,
+                   "Keep the layers this glob matches fp32 (e.g. 'encoder.layer.11.*'); "
+                   "repeatable, applied after the config's rules");
 }
 
 void add_plan_flags(CLI::App& app, QuantizeRequest& request) {

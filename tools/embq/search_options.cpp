@@ -8,7 +8,7 @@
 namespace embq::cli {
 
 void SearchArguments::add_to(CLI::App& app, bool with_gates) {
-    reads_file(app.add_option("model", model, "FP32 TorchScript model (.pt)"))->required();
+    reads_model(app.add_option("model", model, "FP32 TorchScript model (.pt)"))->required();
     eval.add_to(app, with_gates);
     std::string defaults;
     for (const auto& s : default_candidate_schemes()) defaults += (defaults.empty() ? "" : ",") + s;

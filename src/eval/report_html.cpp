@@ -1,0 +1,244 @@
+// The HTML forms of the eval and compare reports: one self-contained file (inline CSS and
+// SVG, no script, nothing fetched), with the plots people would rather look at than read.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "embq/compare.hpp"
+#include "embq/format.hpp"
+#include "embq/report.hpp"
+#include "embq/runtime.hpp"
+#include "embq/stored_layers.hpp"
+#include "eval/report_parts.hpp"
+#include "eval/svg_chart.hpp"
+
+namespace embq {
+
+namespace {
+
+constexpr const char* kStyle = R"(
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 16px; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; }
+.verdict { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; }
+.pass { background: #1a7f37; } .fail { background: #cf222e; } .none { background: #6e7781; }
+td.pass, td.fail { color: #fff; }
+table { border-collapse: collapse; margin: 8px 0; }
+th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; }
+svg.chart { border: 1px solid #d0d7de; background: #fff; }
+svg .grid { stroke: #eee; } svg .axis { stroke: #444; }
+svg .tick { font-size: 11px; fill: #444; } svg .label { font-size: 12px; fill: #222; }
+svg .chart-title { font-size: 13px; font-weight: 600; fill: #222; }
+.error { color: #cf222e; } footer { margin-top: 32px; color: #6e7781; font-size: 12px; }
+)";
+
+std::string page(const std::string& title, const std::string& body) {
+    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+           html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n" +
+           body + "<footer>" + html_escape(build_description()) + "</footer>\n</body>\n</html>\n";
+}
+
+std::string verdict_badge(size_t gates, size_t failed) {
+    if (gates == 0) return "<span class=\"verdict none\">no gates</span>";
+    if (failed == 0)
+        return "<span class=\"verdict pass\">passed: " + std::to_string(gates) + " of " +
+               std::to_string(gates) + " gates</span>";
+    return "<span class=\"verdict fail\">failed: " + std::to_string(failed) + " of " +
+           std::to_string(gates) + " gates</span>";
+}
+
+// A table from cells (header first); cells equal to a class name in `classes` get it.
+std::string html_table(const std::vector<std::vector<std::string>>& cells,
+                       const std::map<size_t, std::vector<std::string>>& row_classes = {}) {
+    std::string s = "<table>\n";
+    for (size_t r = 0; r < cells.size(); ++r) {
+        s += "<tr>";
+        for (size_t c = 0; c < cells[r].size(); ++c) {
+            const char* tag = r == 0 ? "th" : "td";
+            std::string cls;
+            const auto it = row_classes.find(r);
+            if (it != row_classes.end() && c < it->second.size() && !it->second[c].empty())
+                cls = " class=\"" + it->second[c] + "\"";
+            s += std::string("<") + tag + cls + ">" + html_escape(cells[r][c]) + "</" + tag + ">";
+        }
+        s += "</tr>\n";
+    }
+    return s + "</table>\n";
+}
+
+std::string gates_table(const std::vector<GateVerdict>& verdicts) {
+    std::vector<std::vector<std::string>> cells = {{"gate", "value", "result"}};
+    std::map<size_t, std::vector<std::string>> classes;
+    for (const auto& v : verdicts) {
+        cells.push_back({v.gate.text, v.value ? format_metric(*v.value) : "missing",
+                         v.passed ? "pass" : "FAIL" + (v.reason.empty() ? "" : ": " + v.reason)});
+        classes[cells.size() - 1] = {"", "", v.passed ? "pass" : "fail"};
+    }
+    return html_table(cells, classes);
+}
+
+// The metrics named NAME@K for every K, in K order, as one line each.
+std::vector<ChartSeries> recall_series(const EvalResult& result) {
+    std::vector<ChartSeries> out;
+    for (const char* name : {"recall", "eps_recall", "cross_recall"}) {
+        ChartSeries series{std::string(name) + "@K", {}};
+        for (const int64_t k : result.options.ks) {
+            const std::string metric = std::string(name) + "@" + std::to_string(k);
+            if (const auto v = result.metrics.get(metric))
+                series.points.push_back(
+                    {static_cast<double>(k), *v, metric + " = " + format_metric(*v)});
+        }
+        if (!series.points.empty()) out.push_back(std::move(series));
+    }
+    return out;
+}
+
+// Bytes by scheme: what the layers of each scheme took in FP32 and what they store now.
+std::string size_by_scheme_chart(const StoredModel& stored) {
+    std::vector<std::string> schemes;
+    std::map<std::string, std::pair<double, double>> bytes;  // scheme -> (source, stored)
+    for (const auto& l : stored.layers) {
+        if (!bytes.count(l.scheme)) schemes.push_back(l.scheme);
+        bytes[l.scheme].first += static_cast<double>(l.source_bytes) / 1024;
+        bytes[l.scheme].second += static_cast<double>(l.stored_bytes) / 1024;
+    }
+    schemes.push_back("kept (not quantizable)");
+    bytes[schemes.back()] = {static_cast<double>(stored.kept_bytes) / 1024,
+                             static_cast<double>(stored.kept_bytes) / 1024};
+    StackedBar source{"FP32", {}}, now{"stored", {}};
+    for (const auto& s : schemes) {
+        source.segments.push_back(bytes[s].first);
+        now.segments.push_back(bytes[s].second);
+    }
+    return stacked_bars_svg(
+        {"Size by scheme: the layers each scheme holds, before and after", "KiB", ""}, schemes,
+        {source, now});
+}
+
+std::string stored_layers_table(const StoredModel& stored) {
+    std::vector<std::vector<std::string>> cells = {
+        {"layer", "kind", "stored as", "FP32 bytes", "stored bytes", "of FP32"}};
+    for (const auto& l : stored.layers)
+        cells.push_back({l.path, to_string(l.kind), l.scheme, format_bytes(l.source_bytes),
+                         format_bytes(l.stored_bytes),
+                         format_percent(static_cast<double>(l.stored_bytes),
+                                        static_cast<double>(l.source_bytes))});
+    return "<details><summary>Every layer (" + std::to_string(stored.layers.size()) +
+           ")</summary>\n" + html_table(cells) + "</details>\n";
+}
+
+}  // namespace
+
+std::string eval_report_html(const EvalReport& r, const StoredModel* candidate) {
+    const EvalResult& res = r.result;
+    std::string body = "<h1>embq eval " +
+                       verdict_badge(r.verdicts.size(), failed_gates(r.verdicts)) + "</h1>\n<p>" +
+                       html_escape(eval_headline(r, "")) + "</p>\n";
+    if (!r.verdicts.empty()) body += "<h2>Gates</h2>\n" + gates_table(r.verdicts);
+
+    body += "<h2>Agreement with the baseline</h2>\n<div class=\"charts\">\n";
+    const auto cosine = res.per_item.find("cosine");
+    if (cosine != res.per_item.end())
+        body +=
+            histogram_svg({"Cosine of each corpus row's candidate vector to its baseline vector",
+                           "cosine", "rows"},
+                          cosine->second, 40);
+    const auto series = recall_series(res);
+    if (!series.empty())
+        body += line_chart_svg({"Neighbours kept: recall@K against K", "K", "recall"}, series);
+    body += "</div>\n";
+    if (candidate) {
+        body += "<h2>Size</h2>\n<div class=\"charts\">\n" + size_by_scheme_chart(*candidate) +
+                "</div>\n" + stored_layers_table(*candidate);
+    }
+
+    std::vector<std::vector<std::string>> metrics = {{"metric", "value"}};
+    for (const auto& [name, value] : res.metrics.all())
+        metrics.push_back({name, format_metric(value)});
+    body += "<h2>Metrics</h2>\n<details open><summary>All " + std::to_string(metrics.size() - 1) +
+            " metrics</summary>\n" + html_table(metrics) + "</details>\n";
+    if (!res.from_vectors)
+        body += "<p>Throughput measured side by side in this run: baseline " +
+                format_metric(res.baseline_texts_per_second, 1) + " texts/s, candidate " +
+                format_metric(res.candidate_texts_per_second, 1) + " texts/s (" +
+                std::to_string(r.threads) + " threads).</p>\n";
+    return page("embq eval: " + r.inputs.candidate.filename().string(), body);
+}
+
+std::string compare_report_html(const CompareResult& result) {
+    std::string body =
+        "<h1>embq compare <span class=\"verdict " +
+        std::string(result.all_passed() ? "pass\">all passed" : "fail\">not all passed") +
+        "</span></h1>\n<p>" + html_escape(compare_summary_line(result)) + "</p>\n";
+
+    const auto cells = compare_table_cells(result);
+    std::map<size_t, std::vector<std::string>> classes;
+    for (size_t i = 0; i < result.rows.size(); ++i) {
+        const CompareRow& row = result.rows[i];
+        const bool ran_without_gates = row.result && row.verdicts.empty();
+        std::vector<std::string> row_classes(cells.front().size());
+        row_classes.back() = ran_without_gates ? "" : row.passed() ? "pass" : "fail";
+        classes[i + 1] = row_classes;
+    }
+    body += html_table(cells, classes);
+    for (const auto& row : result.rows)
+        if (!row.error.empty())
+            body += "<p class=\"error\"><b>" + html_escape(row.name) +
+                    "</b> failed: " + html_escape(row.error) + "</p>\n";
+
+    // The frontier: size against recall@10 (else the largest K's recall), each config a point.
+    std::vector<ChartPoint> quality, speed;
+    std::string recall_name = "recall@10";
+    for (const auto& row : result.rows)
+        if (row.result && !row.result->metrics.get(recall_name))
+            recall_name = "recall@" + std::to_string(row.result->options.ks.back());
+    std::vector<StackedBar> sizes;
+    std::vector<std::string> schemes;
+    for (const auto& row : result.rows) {
+        if (row.result) {
+            const double size = row.result->metrics.get("size_ratio").value_or(NAN) * 100;
+            quality.push_back({size, row.result->metrics.get(recall_name).value_or(NAN), row.name});
+            speed.push_back(
+                {size, row.result->metrics.get("throughput_ratio").value_or(NAN), row.name});
+        }
+        if (!row.plan) continue;
+        std::map<std::string, double> kib;
+        for (const auto& l : row.plan->layers) {
+            const std::string name(l.scheme->name());
+            if (std::find(schemes.begin(), schemes.end(), name) == schemes.end())
+                schemes.push_back(name);
+            kib[name] += static_cast<double>(l.bytes_after) / 1024;
+        }
+        StackedBar bar{row.name, {}};
+        for (const auto& s : schemes) bar.segments.push_back(kib[s]);
+        sizes.push_back(std::move(bar));
+    }
+    for (auto& bar : sizes) bar.segments.resize(schemes.size(), 0);
+    body += "<h2>Size, quality and speed</h2>\n<div class=\"charts\">\n";
+    body +=
+        scatter_svg({"Size against " + recall_name + " (dashed: the configs nothing beats on both)",
+                     "size, % of FP32", recall_name},
+                    quality, true);
+    body += scatter_svg({"Size against speed (texts/s vs FP32, measured one model after another)",
+                         "size, % of FP32", "texts/s vs FP32"},
+                        speed, false);
+    if (!sizes.empty())
+        body += stacked_bars_svg(
+            {"Planned bytes by scheme (layers; kept modules not shown)", "KiB", ""}, schemes,
+            sizes);
+    body += "</div>\n";
+
+    for (const auto& [title, diffs] : compare_differences(result)) {
+        if (diffs.empty()) continue;
+        const auto arrow = title.find(" -> ");
+        std::vector<std::vector<std::string>> rows = {
+            {"layer", title.substr(0, arrow), title.substr(arrow + 4)}};
+        for (const auto& d : diffs) rows.push_back({d.layer, d.first, d.second});
+        body += "<details><summary>Layers planned differently, " + html_escape(title) + ": " +
+                std::to_string(diffs.size()) + "</summary>\n" + html_table(rows) + "</details>\n";
+    }
+    return page("embq compare", body);
+}
+
+}  // namespace embq
