@@ -11,6 +11,7 @@
 #include "embq/error.hpp"
 #include "embq/eval.hpp"
 #include "embq/report.hpp"
+#include "embq/tokenizer.hpp"
 #include "test_support.hpp"
 
 namespace embq {
@@ -236,6 +237,70 @@ TEST(EvalCli, HtmlReportRendersInABrowserWithEveryPlotDrawn) {
     ASSERT_NE(folded, std::string::npos) << summary;
     EXPECT_LT(summary.find("| `size_ratio<=0.1` |"), folded);
     EXPECT_GT(summary.find("| recall@20 |"), folded);
+}
+
+// A model without a tokenizer file is evaluated on pre-tokenized records: the same ids
+// give the same metrics as the texts they came from; models that read other inputs are
+// refused, since the ids would mean something else to one of them.
+TEST(EvalCli, PreTokenizedInputIdsGiveTheSameMetricsAsTheirTexts) {
+    TextData data;
+    const auto tokenizer = load_tokenizer(fixture("vocab.txt"));
+    std::istringstream lines(test::read_file(data.corpus));
+    std::string jsonl;
+    for (std::string line; std::getline(lines, line);)
+        jsonl += nlohmann::json({{"input_ids", tokenizer->encode(line, 128).ids}}).dump() + "\n";
+    const fs::path ids = data.dir / "corpus.jsonl";
+    test::write_file(ids, jsonl);
+
+    const auto run = [&](const fs::path& corpus, std::vector<std::string> more,
+                         const fs::path& report) {
+        std::vector<std::string> args = {"eval",
+                                         "--baseline",
+                                         fixture("bert_traced.pt").string(),
+                                         "--candidate",
+                                         quantized_bert().string(),
+                                         "--data",
+                                         corpus.string(),
+                                         "--queries-sample",
+                                         "100",
+                                         "--report-json",
+                                         report.string()};
+        args.insert(args.end(), more.begin(), more.end());
+        return test::run_embq(args);
+    };
+    const auto text =
+        run(data.corpus, {"--tokenizer", fixture("vocab.txt").string()}, data.dir / "text.json");
+    ASSERT_EQ(text.exit_code, kExitOk) << text.err;
+    const auto pre = run(ids, {}, data.dir / "ids.json");
+    ASSERT_EQ(pre.exit_code, kExitOk) << pre.err;
+    const auto a = nlohmann::json::parse(test::read_file(data.dir / "text.json"))["metrics"];
+    const auto b = nlohmann::json::parse(test::read_file(data.dir / "ids.json"))["metrics"];
+    for (const std::string metric : {"recall@1", "recall@10", "cosine.mean", "cosine.min"})
+        EXPECT_EQ(a[metric], b[metric]) << metric;
+
+    // compare takes them too (one baseline, many candidates).
+    const auto compare = test::run_embq({"compare", fixture("bert_traced.pt").string(), "int8",
+                                         "--data", ids.string(), "--queries-sample", "100"});
+    EXPECT_EQ(compare.exit_code, kExitOk) << compare.err;
+
+    // Another model of the same width but a 300-row table: the ids are not its ids.
+    const fs::path small = data.dir / "small.pt";
+    const std::string make =
+        std::string(EMBQ_TORCH_PYTHON) +
+        " -c \"import sys, torch\n"
+        "class M(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(); self.table = torch.nn.Embedding(300, 64)\n"
+        "    def forward(self, input_ids, attention_mask):\n"
+        "        return self.table(input_ids).mean(1)\n"
+        "ids = torch.ones(2, 5, dtype=torch.long)\n"
+        "torch.jit.save(torch.jit.trace(M(), (ids, ids)), sys.argv[1])\" " +
+        small.string();
+    ASSERT_EQ(std::system(make.c_str()), 0);
+    const auto other = test::run_embq({"eval", "--baseline", fixture("bert_traced.pt").string(),
+                                       "--candidate", small.string(), "--data", ids.string()});
+    EXPECT_EQ(other.exit_code, kExitBadInput) << other.err;
+    test::expect_contains(other.err, {"do not read the same inputs", "497 and 300 rows"});
 }
 
 TEST(EvalCli, PassingGatesExitZero) {

@@ -139,4 +139,10 @@ EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
 Vectors embed_texts(EmbeddingModel& model, const std::vector<std::string>& texts,
                     const EmbedOptions& options, EmbedStats* stats = nullptr);
 
+// Embeds records held in memory (text, or JSONL input_ids given to the model as they are);
+// rows in the order given. Errors name `source` and the record's line: text without a
+// tokenizer, a token id beyond the model's table.
+Vectors embed_records(EmbeddingModel& model, const std::vector<Record>& records,
+                      const std::filesystem::path& source, const EmbedOptions& options);
+
 }  // namespace embq

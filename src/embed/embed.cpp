@@ -275,6 +275,23 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
     return stats;
 }
 
+namespace {
+
+// What `next` yields, embedded into one matrix, rows in order.
+Vectors embed_to_matrix(Embedder& embedder, const EncodingSource& next, const EmbedOptions& options,
+                        EmbedStats& stats) {
+    Vectors out;
+    auto collect = [&](const float* rows, int64_t count, int64_t dim) {
+        out.dim = dim;
+        out.rows += count;
+        out.data.insert(out.data.end(), rows, rows + count * dim);
+    };
+    stats = embed_stream(embedder, next, collect, options);
+    return out;
+}
+
+}  // namespace
+
 Vectors embed_texts(EmbeddingModel& model, const std::vector<std::string>& texts,
                     const EmbedOptions& options, EmbedStats* stats_out) {
     if (!model.tokenizer)
@@ -291,16 +308,28 @@ Vectors embed_texts(EmbeddingModel& model, const std::vector<std::string>& texts
         tokenize_seconds += seconds_since(t0);
         return true;
     };
-    Vectors out;
-    auto collect = [&](const float* rows, int64_t count, int64_t dim) {
-        out.dim = dim;
-        out.rows += count;
-        out.data.insert(out.data.end(), rows, rows + count * dim);
-    };
-    EmbedStats stats = embed_stream(model.embedder, next, collect, options);
+    EmbedStats stats;
+    Vectors out = embed_to_matrix(model.embedder, next, options, stats);
     stats.tokenize_seconds = tokenize_seconds;
     if (stats_out) *stats_out = stats;
     return out;
+}
+
+Vectors embed_records(EmbeddingModel& model, const std::vector<Record>& records,
+                      const std::filesystem::path& source, const EmbedOptions& options) {
+    const auto max_length = static_cast<size_t>(model.embedder.card().max_length);
+    size_t i = 0;
+    auto next = [&](Encoding& enc) {
+        if (i == records.size()) return false;
+        const Record& record = records[i++];
+        enc = encode_record(record, model.tokenizer.get(), max_length, source);
+        if (const auto bad = model.embedder.first_unknown_id(enc.ids))
+            throw input_error(source.string() + ":" + std::to_string(record.line) + ": " +
+                              unknown_id_message(*bad, model.embedder.token_rows()));
+        return true;
+    };
+    EmbedStats stats;
+    return embed_to_matrix(model.embedder, next, options, stats);
 }
 
 EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,

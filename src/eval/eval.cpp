@@ -23,23 +23,21 @@ bool is_vector_file(const fs::path& p) {
     return ext == ".npy" || ext == ".fvecs";
 }
 
-std::vector<std::string> read_texts(const fs::path& path) {
+// Corpus or query items: texts, or JSONL records of input_ids that go to both models as
+// they are.
+std::vector<Record> read_items(const fs::path& path) {
     DatasetReader reader(path, dataset_format_for(path));
-    std::vector<std::string> texts;
+    std::vector<Record> items;
     Record record;
     while (reader.next(record)) {
-        if (record.input_ids)
-            throw usage_error(path.string() + ":" + std::to_string(record.line) +
-                              ": eval embeds text with each model's own tokenizer; give texts, "
-                              "not input_ids");
         if (!record.text_b.empty())
             throw usage_error(path.string() +
                               ": TSV pairs go to --pairs; --data and --queries "
                               "take one text per line (.txt) or JSONL");
-        texts.push_back(std::move(record.text));
+        items.push_back(std::move(record));
     }
-    if (texts.empty()) throw input_error(path.string() + ": no texts (every line is empty)");
-    return texts;
+    if (items.empty()) throw input_error(path.string() + ": no texts (every line is empty)");
+    return items;
 }
 
 // Labelled pairs. Retrieval: texts_a are queries, pool is the distinct texts_b in order of
@@ -82,8 +80,15 @@ Pairs read_pairs(const fs::path& path) {
 
 // The texts of an evaluation, read before any model is loaded.
 struct EvalTexts {
-    std::vector<std::string> corpus, queries;
+    std::vector<Record> corpus, queries;
+    std::filesystem::path corpus_source, queries_source;  // for messages naming a line
     Pairs pairs;
+    bool pre_tokenized() const {
+        for (const auto* list : {&corpus, &queries})
+            for (const Record& r : *list)
+                if (r.input_ids) return true;
+        return false;
+    }
     size_t count() const {
         return corpus.size() + queries.size() + pairs.texts_a.size() + pairs.pool.size() +
                pairs.texts_b.size();
@@ -138,12 +143,51 @@ EvalTexts read_eval_texts(const EvalInputs& inputs) {
         if (texts.pairs.texts_a.empty())
             throw input_error(inputs.pairs.string() + ": no pairs in the selected part");
     }
-    texts.corpus = select_records(read_texts(inputs.corpus), sel);
+    texts.corpus_source = inputs.corpus;
+    texts.corpus = select_records(read_items(inputs.corpus), sel);
     if (!sel.everything() && texts.corpus.size() < 2)
         throw input_error(inputs.corpus.string() + ": " + std::to_string(texts.corpus.size()) +
                           " text(s) in the selected part; neighbours need at least 2");
-    if (!inputs.queries.empty()) texts.queries = read_texts(inputs.queries);
+    texts.queries_source = inputs.queries;
+    if (!inputs.queries.empty()) texts.queries = read_items(inputs.queries);
     return texts;
+}
+
+// What a model reads pre-tokenized records with.
+struct ModelInputs {
+    std::string name;
+    std::vector<std::string> inputs;  // the card's, in forward()'s order
+    int64_t token_rows = 0;
+};
+
+ModelInputs inputs_of(const EmbeddingModel& model) {
+    return {model.path.filename().string(), model.embedder.card().inputs,
+            model.embedder.token_rows()};
+}
+
+// Records of input_ids reach both models unchanged, so both must read the same inputs from
+// the same table: a quantized model and its FP32 source do; two different models need texts.
+void check_models_share_inputs(const EvalTexts& texts, const ModelInputs& baseline,
+                               const ModelInputs& candidate) {
+    if (!texts.pre_tokenized()) return;
+    if (baseline.inputs == candidate.inputs && baseline.token_rows == candidate.token_rows) return;
+    throw usage_error("pre-tokenized input_ids go to both models as they are, but " +
+                      baseline.name + " and " + candidate.name + " do not read the same inputs (" +
+                      (baseline.inputs != candidate.inputs
+                           ? std::string("their cards name other inputs")
+                           : "token tables of " + std::to_string(baseline.token_rows) + " and " +
+                                 std::to_string(candidate.token_rows) + " rows") +
+                      "); give texts and each model's tokenizer instead");
+}
+
+// One list embedded by one model: texts through its tokenizer, records as they come.
+Vectors embed_items(EmbeddingModel& model, const std::vector<std::string>& texts,
+                    const fs::path& /*source*/, const EmbedOptions& options) {
+    return embed_texts(model, texts, options);
+}
+Vectors embed_items(EmbeddingModel& model, const std::vector<Record>& records,
+                    const fs::path& source, const EmbedOptions& options) {
+    return embed_records(model, records, source, options);
 }
 
 void check_gates_are_computable(const std::vector<Gate>& gates, bool from_vectors, PairsKind pairs,
@@ -175,16 +219,19 @@ public:
         options_.batch_size = batch_size;
     }
 
-    BothEmbedded embed(const std::vector<std::string>& texts) {
+    template <class Item>
+    BothEmbedded embed(const std::vector<Item>& items, const fs::path& source) {
         constexpr size_t kChunk = 1024;
         BothEmbedded out;
-        for (size_t start = 0; start < texts.size(); start += kChunk) {
-            const std::vector<std::string> chunk(
-                texts.begin() + start, texts.begin() + std::min(texts.size(), start + kChunk));
+        for (size_t start = 0; start < items.size(); start += kChunk) {
+            const std::vector<Item> chunk(items.begin() + start,
+                                          items.begin() + std::min(items.size(), start + kChunk));
             const bool baseline_first = (chunks_++ % 2) == 0;
-            if (baseline_first) append(out.baseline, run(baseline_, chunk, baseline_seconds_));
-            append(out.candidate, run(candidate_, chunk, candidate_seconds_));
-            if (!baseline_first) append(out.baseline, run(baseline_, chunk, baseline_seconds_));
+            if (baseline_first)
+                append(out.baseline, run(baseline_, chunk, source, baseline_seconds_));
+            append(out.candidate, run(candidate_, chunk, source, candidate_seconds_));
+            if (!baseline_first)
+                append(out.baseline, run(baseline_, chunk, source, baseline_seconds_));
         }
         return out;
     }
@@ -193,9 +240,11 @@ public:
     double candidate_seconds() const { return candidate_seconds_; }
 
 private:
-    Vectors run(EmbeddingModel& model, const std::vector<std::string>& chunk, double& seconds) {
+    template <class Item>
+    Vectors run(EmbeddingModel& model, const std::vector<Item>& chunk, const fs::path& source,
+                double& seconds) {
         const auto t0 = Clock::now();
-        Vectors v = embed_texts(model, chunk, options_);
+        Vectors v = embed_items(model, chunk, source, options_);
         seconds += seconds_since(t0);
         done_ += chunk.size();
         if (progress_.update) progress_.update(done_);
@@ -455,23 +504,25 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
     options = prepared_options(options, gates, false, texts.pairs.kind, result);
     EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
     EmbeddingModel candidate = open_embedding_model(inputs.candidate, inputs.model);
+    check_models_share_inputs(texts, inputs_of(baseline), inputs_of(candidate));
     result.baseline_bytes = fs::file_size(inputs.baseline);
     result.candidate_bytes = fs::file_size(inputs.candidate);
 
     if (progress.start) progress.start(2 * texts.count());
     SideBySideEmbedder embedder(baseline, candidate, inputs.batch_size, progress);
     const auto t0 = Clock::now();
-    BothEmbedded corpus = embedder.embed(texts.corpus);
+    BothEmbedded corpus = embedder.embed(texts.corpus, texts.corpus_source);
     // Throughput is the corpus's: the texts users care about, in one measured stretch.
     const auto n = static_cast<double>(texts.corpus.size());
     result.baseline_texts_per_second = n / embedder.baseline_seconds();
     result.candidate_texts_per_second = n / embedder.candidate_seconds();
     BothEmbedded queries, pairs_a, pairs_b;
-    if (!texts.queries.empty()) queries = embedder.embed(texts.queries);
+    if (!texts.queries.empty()) queries = embedder.embed(texts.queries, texts.queries_source);
     if (texts.pairs.kind != PairsKind::None) {
-        pairs_a = embedder.embed(texts.pairs.texts_a);
-        pairs_b = embedder.embed(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool
-                                                                          : texts.pairs.texts_b);
+        pairs_a = embedder.embed(texts.pairs.texts_a, inputs.pairs);
+        pairs_b = embedder.embed(
+            texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b,
+            inputs.pairs);
     }
     result.embed_seconds = seconds_since(t0);
     set_model_metrics(result);
@@ -486,6 +537,7 @@ struct BaselineEvaluation::State {
     EvalInputs inputs;
     EvalTexts texts;
     Vectors corpus, queries, pairs_a, pairs_b;  // the baseline's, embedded once
+    ModelInputs baseline_inputs;
     // What every candidate's result starts from: the prepared options, the pairs kind, and
     // the baseline's size and throughput.
     EvalResult prepared;
@@ -498,33 +550,35 @@ struct OneModelVectors {
     double corpus_seconds = 0, seconds = 0;
 };
 
-OneModelVectors embed_all(EmbeddingModel& model, const EvalTexts& texts, int64_t batch_size,
+OneModelVectors embed_all(EmbeddingModel& model, const EvalTexts& texts,
+                          const fs::path& pairs_source, int64_t batch_size,
                           const std::function<void(size_t)>& on_texts) {
     EmbedOptions options;
     options.batch_size = batch_size;
     size_t done = 0;
-    auto run = [&](const std::vector<std::string>& list) {
+    auto run = [&](const auto& list, const fs::path& source) {
         if (list.empty()) return Vectors{};
         options.on_progress = [&, base = done](size_t n) {
             if (on_texts) on_texts(base + n);
         };
-        Vectors v = embed_texts(model, list, options);
+        Vectors v = embed_items(model, list, source, options);
         done += list.size();
         return v;
     };
     // Models are timed one after another here, so each gets an untimed warm-up first: the
     // first calls of a TorchScript model are slower (the executor specialises its graph).
     const size_t warm = std::min<size_t>(texts.corpus.size(), 2 * static_cast<size_t>(batch_size));
-    embed_texts(model, std::vector<std::string>(texts.corpus.begin(), texts.corpus.begin() + warm),
-                options);
+    embed_items(model, std::vector<Record>(texts.corpus.begin(), texts.corpus.begin() + warm),
+                texts.corpus_source, options);
     OneModelVectors out;
     const auto t0 = Clock::now();
-    out.corpus = run(texts.corpus);
+    out.corpus = run(texts.corpus, texts.corpus_source);
     out.corpus_seconds = seconds_since(t0);
-    out.queries = run(texts.queries);
-    out.pairs_a = run(texts.pairs.texts_a);
+    out.queries = run(texts.queries, texts.queries_source);
+    out.pairs_a = run(texts.pairs.texts_a, pairs_source);
     out.pairs_b =
-        run(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b);
+        run(texts.pairs.kind == PairsKind::Retrieval ? texts.pairs.pool : texts.pairs.texts_b,
+            pairs_source);
     out.seconds = seconds_since(t0);
     return out;
 }
@@ -540,8 +594,10 @@ BaselineEvaluation::BaselineEvaluation(const EvalInputs& inputs, EvalOptions opt
     prepared_options(options, gates, false, st.texts.pairs.kind, st.prepared);
     EmbeddingModel baseline = open_embedding_model(inputs.baseline, inputs.model);
     st.prepared.baseline_bytes = fs::file_size(inputs.baseline);
+    st.baseline_inputs = inputs_of(baseline);
     if (progress.start) progress.start(st.texts.count());
-    OneModelVectors v = embed_all(baseline, st.texts, inputs.batch_size, progress.update);
+    OneModelVectors v =
+        embed_all(baseline, st.texts, inputs.pairs, inputs.batch_size, progress.update);
     spdlog::info("embedded the baseline once: {} texts in {:.1f} s", st.texts.count(), v.seconds);
     st.corpus = std::move(v.corpus);
     st.queries = std::move(v.queries);
@@ -562,8 +618,10 @@ EvalResult BaselineEvaluation::evaluate(const fs::path& candidate_path,
     EmbeddingModelOptions text = st.inputs.model;
     text.announce = false;  // the baseline said it
     EmbeddingModel candidate = open_embedding_model(candidate_path, text);
+    check_models_share_inputs(st.texts, st.baseline_inputs, inputs_of(candidate));
     result.candidate_bytes = fs::file_size(candidate_path);
-    OneModelVectors v = embed_all(candidate, st.texts, st.inputs.batch_size, on_texts);
+    OneModelVectors v =
+        embed_all(candidate, st.texts, st.inputs.pairs, st.inputs.batch_size, on_texts);
     result.candidate_texts_per_second =
         static_cast<double>(st.texts.corpus.size()) / v.corpus_seconds;
     result.embed_seconds = v.seconds;

@@ -23,8 +23,10 @@ const CLI::Validator kSeed(
 }  // namespace
 
 void EvalArguments::add_to(CLI::App& app, bool with_gates) {
-    reads_file(app.add_option("--data", inputs.corpus,
-                              "Corpus: .txt (one text per line) or .jsonl; needed with models"));
+    reads_file(app.add_option(
+        "--data", inputs.corpus,
+        "Corpus: .txt (one text per line) or .jsonl (text, or input_ids both models read as "
+        "they are); needed with models"));
     reads_file(app.add_option("--queries", inputs.queries,
                               "Query texts (default: a sample of the corpus, own item excluded)"));
     reads_file(
