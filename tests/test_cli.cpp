@@ -194,13 +194,25 @@ TEST(PresetsCli, EmbqConfigsDirReplacesTheShippedOnes) {
     test::expect_contains(plan.out, {"fp16"});
 }
 
+// Runs `command` through bash with stdout and stderr into `log`; true when it exits 0.
+bool shell(const std::string& command, const std::filesystem::path& log) {
+    const std::string line =
+        "bash -c '" + command + "' > '" + log.string() + "' 2>&1";  // command has no ' of its own
+    return std::system(line.c_str()) == 0;
+}
+
+const std::string kBuildDir = std::filesystem::path(EMBQ_BINARY).parent_path().string();
+
+// `cmake --install` of this build into `prefix`.
+void install_into(const std::filesystem::path& prefix) {
+    ASSERT_TRUE(shell("cmake --install " + kBuildDir + " --prefix " + prefix.string(),
+                      prefix / "install.log"))
+        << test::read_file(prefix / "install.log");
+}
+
 TEST(PresetsCli, AnInstalledEmbqRunsAndReadsItsOwnPresets) {
     test::TempDir prefix;
-    const std::string build_dir = std::filesystem::path(EMBQ_BINARY).parent_path().string();
-    const std::string install = "cmake --install '" + build_dir + "' --prefix '" +
-                                prefix.path().string() + "' > '" + (prefix / "log").string() +
-                                "' 2>&1";
-    ASSERT_EQ(std::system(install.c_str()), 0) << test::read_file(prefix / "log");
+    install_into(prefix.path());
     const std::string installed = (prefix / "bin" / "embq").string();
     const std::filesystem::path presets = prefix / "share" / "embq" / "configs";
     ASSERT_TRUE(std::filesystem::is_regular_file(presets / "int8-mixed.json"));
@@ -213,6 +225,96 @@ TEST(PresetsCli, AnInstalledEmbqRunsAndReadsItsOwnPresets) {
                              "' int8 > '" + out + "' 2>&1";
     EXPECT_EQ(std::system(plan.c_str()), 0) << test::read_file(out);
     test::expect_contains(test::read_file(out), {"int8_dynamic", "preflight passed"});
+}
+
+// The man page is the binary's own help, and renders without a roff warning.
+TEST(InstallCli, TheManPageCoversEveryCommand) {
+    test::TempDir prefix;
+    install_into(prefix.path());
+    const auto page = prefix / "share" / "man" / "man1" / "embq.1";
+    ASSERT_TRUE(std::filesystem::is_regular_file(page));
+    ASSERT_TRUE(shell("groff -man -ww -z " + page.string(), prefix / "warnings.txt"));
+    EXPECT_EQ(test::read_file(prefix / "warnings.txt"), "");
+    ASSERT_TRUE(shell("groff -man -Tutf8 -P-cbou " + page.string(), prefix / "page.txt"));
+    const std::string text = test::read_file(prefix / "page.txt");
+    for (const std::string command :
+         {"inspect", "embed", "eval", "compare", "calibrate", "plan", "quantize", "bench",
+          "sensitivity", "tune", "finetune", "schemes", "configs"})
+        EXPECT_NE(text.find("embq " + command + "\n"), std::string::npos) << command;
+    test::expect_contains(text, {"EXIT STATUS", "--keep-fp32", "EMBQ_CONFIGS_DIR"});
+}
+
+// bash (and zsh, through bashcompinit) complete commands, options and preset names from
+// the installed embq.
+TEST(InstallCli, CompletionComesFromTheInstalledBinary) {
+    test::TempDir prefix;
+    install_into(prefix.path());
+    const auto bash = prefix / "share" / "bash-completion" / "completions" / "embq";
+    const auto zsh = prefix / "share" / "zsh" / "vendor-completions" / "_embq";
+    ASSERT_TRUE(std::filesystem::is_regular_file(bash));
+    ASSERT_TRUE(std::filesystem::is_regular_file(zsh));
+    // zsh's file sources the bash one by this relative path.
+    EXPECT_TRUE(std::filesystem::is_regular_file(zsh.parent_path() / ".." / ".." /
+                                                 "bash-completion" / "completions" / "embq"));
+    const std::string complete =
+        "PATH=" + (prefix / "bin").string() + ":$PATH; source " + bash.string() +
+        "; for w in \"embq qu\" \"embq quantize --sch\" \"embq plan m.pt int8-m\" "
+        "\"embq --threads 2 ev\"; do read -ra COMP_WORDS <<< \"$w\"; "
+        "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _embq; echo \"$w: ${COMPREPLY[*]}\"; done";
+    ASSERT_TRUE(shell(complete, prefix / "out.txt")) << test::read_file(prefix / "out.txt");
+    const std::string out = test::read_file(prefix / "out.txt");
+    test::expect_contains(out,
+                          {"embq qu: quantize\n", "embq quantize --sch: --scheme\n",
+                           "embq plan m.pt int8-m: int8-mixed\n", "embq --threads 2 ev: eval\n"});
+}
+
+// Code outside this tree links the installed libembq through find_package(embq).
+TEST(InstallCli, AProgramLinksTheInstalledLibraryThroughItsCMakePackage) {
+    test::TempDir prefix;
+    install_into(prefix.path());
+    const std::string consumer = std::string(EMBQ_SOURCE_DIR) + "/tests/data/consumer";
+    const auto build = prefix / "consumer-build";
+    ASSERT_TRUE(shell("cmake -S " + consumer + " -B " + build.string() +
+                          " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" +
+                          prefix.path().string() + " && cmake --build " + build.string(),
+                      prefix / "build.log"))
+        << test::read_file(prefix / "build.log");
+    ASSERT_TRUE(shell((build / "consumer").string() + " " + fixture("bert_traced.pt").string() +
+                          " " + EMBQ_SOURCE_DIR + "/configs/int8.json",
+                      prefix / "run.txt"))
+        << test::read_file(prefix / "run.txt");
+    test::expect_contains(test::read_file(prefix / "run.txt"), {"15 layers, planned 0.3"});
+}
+
+// cpack builds a .deb whose dependencies are Debian 12 packages; its tree runs as installed.
+TEST(InstallCli, TheDebDependsOnDebianPackagesAndRunsFromItsTree) {
+    test::TempDir dir;
+    ASSERT_TRUE(
+        shell("cd " + kBuildDir + " && cpack -G DEB -B " + dir.path().string(), dir / "cpack.log"))
+        << test::read_file(dir / "cpack.log");
+    const auto deb = dir / "embq_0.1.0_amd64.deb";
+    ASSERT_TRUE(std::filesystem::is_regular_file(deb)) << test::read_file(dir / "cpack.log");
+    ASSERT_TRUE(shell("dpkg-deb -f " + deb.string() + " Depends", dir / "depends.txt"));
+    const std::string depends = test::read_file(dir / "depends.txt");
+    // FAISS is linked statically (Debian ships libfaiss.a), so only its BLAS and OpenMP show.
+    test::expect_contains(depends, {"libtorch", "libopenblas0-pthread", "libgomp1"});
+    // Every package named (the first of each "a | b" choice) is one apt knows on Debian 12.
+    ASSERT_TRUE(shell("tr , \"\\n\" < " + (dir / "depends.txt").string() +
+                          " | sed -e \"s/|.*//\" -e \"s/(.*//\" -e \"s/ //g\" | grep . | "
+                          "xargs apt-cache show > /dev/null",
+                      dir / "apt.log"))
+        << depends << test::read_file(dir / "apt.log");
+
+    const auto tree = dir / "tree";
+    ASSERT_TRUE(shell("dpkg-deb -x " + deb.string() + " " + tree.string() + " && " +
+                          (tree / "usr" / "bin" / "embq").string() + " configs",
+                      dir / "configs.txt"))
+        << test::read_file(dir / "configs.txt");
+    test::expect_contains(test::read_file(dir / "configs.txt"),
+                          {"int8-mixed", (tree / "usr" / "share" / "embq" / "configs").string()});
+    for (const char* file : {"usr/share/man/man1/embq.1", "usr/include/embq/model.hpp",
+                             "usr/lib/cmake/embq/embqConfig.cmake"})
+        EXPECT_TRUE(std::filesystem::exists(tree / file)) << file;
 }
 
 }  // namespace

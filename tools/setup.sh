@@ -21,6 +21,7 @@ packages=(
   python3-numpy                    # convert the real model (tools/use_lite)
   python3-yaml                     # tests read the CI templates (tools/ci)
   chromium                         # tests open the HTML reports in a real headless browser
+  dpkg-dev groff-base              # tests build the .deb (dpkg-shlibdeps) and render the man page
   wordnet-base                     # WordNet 3.0: the evaluation text
 )
 

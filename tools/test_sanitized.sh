@@ -12,4 +12,7 @@ cmake --build "$build_dir" -j"$(nproc)"
 export ASAN_OPTIONS="abort_on_error=0:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 cd "$build_dir"
-ctest --output-on-failure -j"$(nproc)" -L "unit|e2e"
+# InstallCli checks packaging (install tree, .deb, a program linking the library), not
+# memory safety; here the archive alone is about 650 MiB of debug info to copy and compress.
+ctest --output-on-failure -j"$(nproc)" -L "unit|e2e" -E '^InstallCli$'
+
