@@ -31,4 +31,7 @@ std::string format_alternatives(const std::vector<std::string>& items);
 // \xNN, cut after `shown` bytes with "...".
 std::string format_excerpt(std::string_view bytes, size_t shown = 40);
 
+// Text safe inside XML and HTML content and attribute values (& < > " ' as entities).
+std::string xml_escape(const std::string& text);
+
 }  // namespace embq

@@ -74,4 +74,19 @@ std::string format_excerpt(std::string_view bytes, size_t shown) {
     return out;
 }
 
+std::string xml_escape(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&apos;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace embq

@@ -1,5 +1,7 @@
 #include "eval/junit.hpp"
 
+#include "embq/format.hpp"
+
 #include <unistd.h>
 
 #include <climits>
@@ -56,21 +58,6 @@ void append_case(std::string& out, const JunitCase& c) {
 }
 
 }  // namespace
-
-std::string xml_escape(const std::string& text) {
-    std::string out;
-    for (const char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 std::vector<JunitCase> gate_cases(const std::string& classname,
                                   const std::vector<GateVerdict>& verdicts) {

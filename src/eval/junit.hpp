@@ -33,6 +33,4 @@ std::vector<JunitCase> gate_cases(const std::string& classname,
 // written (ISO 8601, UTC) and this machine's host name on every suite.
 std::string junit_xml(const std::string& name, const std::vector<JunitSuite>& suites);
 
-std::string xml_escape(const std::string& text);
-
 }  // namespace embq

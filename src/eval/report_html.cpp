@@ -35,8 +35,8 @@ svg .chart-title { font-size: 13px; font-weight: 600; fill: #222; }
 
 std::string page(const std::string& title, const std::string& body) {
     return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-           html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n" +
-           body + "<footer>" + html_escape(build_description()) + "</footer>\n</body>\n</html>\n";
+           xml_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n" + body +
+           "<footer>" + xml_escape(build_description()) + "</footer>\n</body>\n</html>\n";
 }
 
 std::string verdict_badge(size_t gates, size_t failed) {
@@ -60,7 +60,7 @@ std::string html_table(const std::vector<std::vector<std::string>>& cells,
             const auto it = row_classes.find(r);
             if (it != row_classes.end() && c < it->second.size() && !it->second[c].empty())
                 cls = " class=\"" + it->second[c] + "\"";
-            s += std::string("<") + tag + cls + ">" + html_escape(cells[r][c]) + "</" + tag + ">";
+            s += std::string("<") + tag + cls + ">" + xml_escape(cells[r][c]) + "</" + tag + ">";
         }
         s += "</tr>\n";
     }
@@ -134,7 +134,7 @@ std::string eval_report_html(const EvalReport& r, const StoredModel* candidate) 
     const EvalResult& res = r.result;
     std::string body = "<h1>embq eval " +
                        verdict_badge(r.verdicts.size(), failed_gates(r.verdicts)) + "</h1>\n<p>" +
-                       html_escape(eval_headline(r, "")) + "</p>\n";
+                       xml_escape(eval_headline(r, "")) + "</p>\n";
     if (!r.verdicts.empty()) body += "<h2>Gates</h2>\n" + gates_table(r.verdicts);
 
     body += "<h2>Agreement with the baseline</h2>\n<div class=\"charts\">\n";
@@ -170,7 +170,7 @@ std::string compare_report_html(const CompareResult& result) {
     std::string body =
         "<h1>embq compare <span class=\"verdict " +
         std::string(result.all_passed() ? "pass\">all passed" : "fail\">not all passed") +
-        "</span></h1>\n<p>" + html_escape(compare_summary_line(result)) + "</p>\n";
+        "</span></h1>\n<p>" + xml_escape(compare_summary_line(result)) + "</p>\n";
 
     const auto cells = compare_table_cells(result);
     std::map<size_t, std::vector<std::string>> classes;
@@ -184,8 +184,8 @@ std::string compare_report_html(const CompareResult& result) {
     body += html_table(cells, classes);
     for (const auto& row : result.rows)
         if (!row.error.empty())
-            body += "<p class=\"error\"><b>" + html_escape(row.name) +
-                    "</b> failed: " + html_escape(row.error) + "</p>\n";
+            body += "<p class=\"error\"><b>" + xml_escape(row.name) +
+                    "</b> failed: " + xml_escape(row.error) + "</p>\n";
 
     // The frontier: size against recall@10 (else the largest K's recall), each config a point.
     std::vector<ChartPoint> quality, speed;
@@ -235,7 +235,7 @@ std::string compare_report_html(const CompareResult& result) {
         std::vector<std::vector<std::string>> rows = {
             {"layer", title.substr(0, arrow), title.substr(arrow + 4)}};
         for (const auto& d : diffs) rows.push_back({d.layer, d.first, d.second});
-        body += "<details><summary>Layers planned differently, " + html_escape(title) + ": " +
+        body += "<details><summary>Layers planned differently, " + xml_escape(title) + ": " +
                 std::to_string(diffs.size()) + "</summary>\n" + html_table(rows) + "</details>\n";
     }
     return page("embq compare", body);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "embq/format.hpp"
+
 namespace embq {
 
 namespace {
@@ -85,10 +87,10 @@ public:
         std::string s = "<svg class=\"chart\" viewBox=\"0 0 " + num(kWidth) + " " + num(height_) +
                         "\" width=\"" + num(kWidth) + "\" height=\"" + num(height_) +
                         "\" role=\"img\" data-marks=\"" + std::to_string(marks) +
-                        "\" aria-label=\"" + html_escape(axes_.title) + "\">\n<title>" +
-                        html_escape(axes_.title) + "</title>\n";
+                        "\" aria-label=\"" + xml_escape(axes_.title) + "\">\n<title>" +
+                        xml_escape(axes_.title) + "</title>\n";
         s += "<text class=\"chart-title\" x=\"" + num(kLeft) + "\" y=\"20\">" +
-             html_escape(axes_.title) + "</text>\n";
+             xml_escape(axes_.title) + "</text>\n";
         return s;
     }
 
@@ -107,9 +109,9 @@ public:
              "\" y1=\"" + num(height_ - kBottom) + "\" y2=\"" + num(height_ - kBottom) + "\"/>\n";
         s += "<text class=\"label\" text-anchor=\"middle\" x=\"" +
              num((left_ + kWidth - kRight) / 2) + "\" y=\"" + num(height_ - 10) + "\">" +
-             html_escape(axes_.x_label) + "</text>\n";
+             xml_escape(axes_.x_label) + "</text>\n";
         s += "<text class=\"label\" text-anchor=\"middle\" transform=\"translate(14 " +
-             num((kTop + height_ - kBottom) / 2) + ") rotate(-90)\">" + html_escape(axes_.y_label) +
+             num((kTop + height_ - kBottom) / 2) + ") rotate(-90)\">" + xml_escape(axes_.y_label) +
              "</text>\n";
         return s;
     }
@@ -127,8 +129,8 @@ std::string legend(const std::vector<std::string>& names) {
     double x = kLeft;
     for (size_t i = 0; i < names.size(); ++i) {
         s += "<rect x=\"" + num(x) + "\" y=\"28\" width=\"10\" height=\"10\" fill=\"" + colour(i) +
-             "\"/><text class=\"tick\" x=\"" + num(x + 14) + "\" y=\"37\">" +
-             html_escape(names[i]) + "</text>";
+             "\"/><text class=\"tick\" x=\"" + num(x + 14) + "\" y=\"37\">" + xml_escape(names[i]) +
+             "</text>";
         x += 22 + 7.0 * static_cast<double>(names[i].size());
     }
     return s + "\n";
@@ -137,26 +139,10 @@ std::string legend(const std::vector<std::string>& names) {
 std::string empty_chart(const ChartAxes& axes, const std::string& why) {
     Frame frame(axes, {0, 1}, {0, 1});
     return frame.open(0) + "<text class=\"label\" x=\"" + num(kLeft) + "\" y=\"" +
-           num(kHeight / 2) + "\">" + html_escape(why) + "</text>\n</svg>\n";
+           num(kHeight / 2) + "\">" + xml_escape(why) + "</text>\n</svg>\n";
 }
 
 }  // namespace
-
-std::string html_escape(const std::string& text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 std::string histogram_svg(const ChartAxes& axes, const std::vector<double>& values, int bins) {
     std::vector<double> finite;
@@ -205,7 +191,7 @@ std::string line_chart_svg(const ChartAxes& axes, const std::vector<ChartSeries>
             path += (path.empty() ? "" : " ") + num(frame.px(p.x)) + "," + num(frame.py(p.y));
             s += "<circle class=\"mark\" r=\"3.5\" fill=\"" + std::string(colour(i)) + "\" cx=\"" +
                  num(frame.px(p.x)) + "\" cy=\"" + num(frame.py(p.y)) + "\"><title>" +
-                 html_escape(p.label) + "</title></circle>\n";
+                 xml_escape(p.label) + "</title></circle>\n";
         }
         s += "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"" + std::string(colour(i)) +
              "\" points=\"" + path + "\"/>\n";
@@ -241,9 +227,9 @@ std::string scatter_svg(const ChartAxes& axes, const std::vector<ChartPoint>& po
     for (const ChartPoint* p : drawn) {
         s += "<circle class=\"mark\" r=\"5\" fill=\"" + std::string(colour(0)) + "\" cx=\"" +
              num(frame.px(p->x)) + "\" cy=\"" + num(frame.py(p->y)) + "\"><title>" +
-             html_escape(p->label) + "</title></circle>";
+             xml_escape(p->label) + "</title></circle>";
         s += "<text class=\"tick\" x=\"" + num(frame.px(p->x) + 7) + "\" y=\"" +
-             num(frame.py(p->y) - 6) + "\">" + html_escape(p->label) + "</text>\n";
+             num(frame.py(p->y) - 6) + "\">" + xml_escape(p->label) + "</text>\n";
     }
     return s + "</svg>\n";
 }
@@ -272,7 +258,7 @@ std::string stacked_bars_svg(const ChartAxes& axes, const std::vector<std::strin
     double y = kTop + 10;
     for (const auto& bar : bars) {
         s += "<text class=\"tick\" text-anchor=\"end\" x=\"" + num(frame.left() - 6) + "\" y=\"" +
-             num(y + kBar / 2 + 4) + "\">" + html_escape(bar.label) + "</text>";
+             num(y + kBar / 2 + 4) + "\">" + xml_escape(bar.label) + "</text>";
         double at = 0;
         for (size_t i = 0; i < bar.segments.size(); ++i) {
             const double v = bar.segments[i];
@@ -280,7 +266,7 @@ std::string stacked_bars_svg(const ChartAxes& axes, const std::vector<std::strin
             s += "<rect class=\"mark\" fill=\"" + std::string(colour(i)) + "\" x=\"" +
                  num(frame.px(at)) + "\" y=\"" + num(y) + "\" width=\"" +
                  num(std::max(frame.px(at + v) - frame.px(at), 0.5)) + "\" height=\"" + num(kBar) +
-                 "\"><title>" + html_escape(bar.label + ", " + segment_names[i]) + ": " +
+                 "\"><title>" + xml_escape(bar.label + ", " + segment_names[i]) + ": " +
                  tick_text(v, 0.1) + "</title></rect>";
             at += v;
         }
@@ -292,7 +278,7 @@ std::string stacked_bars_svg(const ChartAxes& axes, const std::vector<std::strin
          "\" y1=\"" + num(height - kBottom) + "\" y2=\"" + num(height - kBottom) + "\"/>\n";
     s += "<text class=\"label\" text-anchor=\"middle\" x=\"" +
          num((frame.left() + kWidth - kRight) / 2) + "\" y=\"" + num(height - 10) + "\">" +
-         html_escape(axes.x_label) + "</text>\n";
+         xml_escape(axes.x_label) + "</text>\n";
     const double step = nice_step({0, widest}, 6);
     for (double v = 0; v <= widest + step / 2; v += step)
         s += "<text class=\"tick\" text-anchor=\"middle\" x=\"" + num(frame.px(v)) + "\" y=\"" +

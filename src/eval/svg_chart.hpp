@@ -43,7 +43,4 @@ struct StackedBar {
 std::string stacked_bars_svg(const ChartAxes& axes, const std::vector<std::string>& segment_names,
                              const std::vector<StackedBar>& bars);
 
-// Text made safe for HTML and SVG content and attribute values.
-std::string html_escape(const std::string& text);
-
 }  // namespace embq
