@@ -495,6 +495,14 @@ TEST(CalibrateCli, QuantizeRunsAConfigsInlineCalibration) {
                                        (data.dir / "q2.pt").string()});
     ASSERT_EQ(other.exit_code, 0) << other.err;
     test::expect_contains(other.err, {"calibrating on the first 50 texts", "(minmax)"});
+
+    // With a one-liner on top, the calibration text is still found beside the config.
+    const auto kept = test::run_embq({"quantize", fixture("bert_traced.pt").string(),
+                                      (data.dir / "inline.json").string(), "--tokenizer",
+                                      fixture("vocab.txt").string(), "--keep-fp32",
+                                      "encoder.layer.1.*", "-o", (data.dir / "q3.pt").string()});
+    ASSERT_EQ(kept.exit_code, 0) << kept.err;
+    test::expect_contains(kept.err, {"calibrating on the first 50 texts"});
 }
 
 TEST(CalibrateCli, BadInputExitsTwoAndWritesNothing) {

@@ -111,7 +111,7 @@ TEST(Finetune, SimulatesInt8InputsAndTablesToo) {
     EXPECT_TRUE(std::filesystem::exists(c.dir / "tuned.pt"));
 }
 
-TEST(Finetune, ARerunWritesTheSameBytes) {
+TEST(FinetuneCli, ARerunWritesTheSameBytes) {
     FinetuneCase c;
     std::vector<std::string> sums;
     for (const char* run : {"a", "b"}) {
@@ -170,7 +170,7 @@ TEST(Finetune, TooLittleTextOrADivergingLossLeavesNoOutput) {
     EXPECT_FALSE(std::filesystem::exists(out));
 }
 
-TEST(Finetune, CommandLineReportsBeforeAndAfterAndExitsTwoOnUsageErrors) {
+TEST(FinetuneCli, ReportsBeforeAndAfterAndExitsTwoOnUsageErrors) {
     FinetuneCase c;
     const auto out = c.dir / "tuned.pt";
     const std::vector<std::string> common = {"finetune", fixture("bert_traced.pt").string(),

@@ -45,9 +45,11 @@ TEST(SpeedCheck, EveryRewrittenLayerTimedOncePerSchemeAndShape) {
         grouped += g.layers.size();
         ASSERT_EQ(g.speedup.size(), 2u) << g.scheme;
         for (double s : g.speedup) EXPECT_TRUE(std::isfinite(s) && s > 0) << g.scheme;
-        for (const auto& other : check.groups)
-            if (&other != &g)
+        for (const auto& other : check.groups) {
+            if (&other != &g) {
                 EXPECT_FALSE(other.scheme == g.scheme && other.weight_shape == g.weight_shape);
+            }
+        }
     }
     EXPECT_EQ(grouped + check.not_timed.size(), rewritten);
     EXPECT_LT(check.groups.size(), rewritten);  // the fixture's layers share shapes

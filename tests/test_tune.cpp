@@ -238,12 +238,14 @@ TEST(Tune, SpeedObjectiveTimesTheLayersAndStillKeepsTheFragileOneSafe) {
 
 TEST(SensitivityCli, WritesReportsAndRejectsUnknownGroups) {
     const Texts texts(200);
-    const fs::path json = texts.dir / "s.json", md = texts.dir / "s.md";
+    const fs::path json = texts.dir / "s.json", md = texts.dir / "s.md",
+                   html = texts.dir / "s.html";
     const std::vector<std::string> base = {"sensitivity", fixture("fragile.pt").string(),
                                            "--data", texts.corpus.string(), "--tokenizer",
                                            fixture("vocab.txt").string()};
     auto args = base;
-    args.insert(args.end(), {"--report-json", json.string(), "--report-md", md.string()});
+    args.insert(args.end(), {"--report-json", json.string(), "--report-md", md.string(),
+                             "--report-html", html.string()});
     const auto run = test::run_embq(args);
     ASSERT_EQ(run.exit_code, 0) << run.err;
     test::expect_contains(run.out, {kFragile, "quantize first"});
@@ -251,6 +253,15 @@ TEST(SensitivityCli, WritesReportsAndRejectsUnknownGroups) {
     EXPECT_EQ(report["entries"][0]["target"], kFragile);
     EXPECT_TRUE(report["entries"][0]["intervals_95"].contains("recall@10"));
     test::expect_contains(test::read_file(md), {"## embq sensitivity", "### Layers"});
+    // The page ranks the layers (the fragile one first) and the groups as bars.
+    const std::string page = test::read_file(html);
+    test::expect_contains(page, {"Loss in recall@10 with each layer quantized alone",
+                                 "with each group quantized alone", "Quantize first"});
+    const size_t chart = page.find("with each layer quantized alone");
+    const size_t first_bar = page.find("text-anchor=\"end\"", chart);
+    ASSERT_NE(first_bar, std::string::npos);
+    EXPECT_EQ(page.find(kFragile, first_bar), page.find('>', first_bar) + 1);
+    test::expect_html_report_renders(html, "sensitivity", 2);
 
     auto bad = base;
     bad.insert(bad.end(), {"--groups", "blokcs"});
@@ -262,11 +273,11 @@ TEST(SensitivityCli, WritesReportsAndRejectsUnknownGroups) {
 TEST(TuneCli, WritesAConfigQuantizeUsesAsItIs) {
     const Texts texts;
     test::TempDir dir;
-    const fs::path out = dir / "tuned.json", json = dir / "tune.json";
+    const fs::path out = dir / "tuned.json", json = dir / "tune.json", html = dir / "tune.html";
     const auto run = test::run_embq(
         {"tune", fixture("fragile.pt").string(), "--data", texts.corpus.string(), "--tokenizer",
-         fixture("vocab.txt").string(), "--gate", "recall@10>=0.9", "--sensitivity-samples",
-         "300", "-o", out.string(), "--report-json", json.string()});
+         fixture("vocab.txt").string(), "--gate", "recall@10>=0.9", "--sensitivity-samples", "300",
+         "-o", out.string(), "--report-json", json.string(), "--report-html", html.string()});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     test::expect_contains(run.out, {"chosen: step", "held-out texts (300", "PASS", "wrote"});
     const auto config = nlohmann::json::parse(test::read_file(out));
@@ -274,6 +285,12 @@ TEST(TuneCli, WritesAConfigQuantizeUsesAsItIs) {
     const auto report = nlohmann::json::parse(test::read_file(json));
     EXPECT_TRUE(report["found"].get<bool>());
     EXPECT_TRUE(report["holdout"]["passed"].get<bool>());
+    // The page: the held-out gates passed, every verified config on the frontier plot.
+    const std::string page = test::read_file(html);
+    test::expect_contains(page,
+                          {"verdict pass\">found", "passed: 1 of 1 gates",
+                           "Size against recall@10 of each config", "The chosen config", kFragile});
+    test::expect_html_report_renders(html, "tune", 1);
 
     const auto quantized = test::run_embq({"quantize", fixture("fragile.pt").string(),
                                            out.string(), "-o", (dir / "q.pt").string()});

@@ -114,6 +114,8 @@ std::optional<Interval> metric_interval(const EvalResult& result, const std::str
 // saved for the least loss.
 std::string sensitivity_report_text(const SensitivityResult& result);
 std::string sensitivity_report_markdown(const SensitivityResult& result);
+// One self-contained page: the loss of each layer and group as bars, the tables.
+std::string sensitivity_report_html(const SensitivityResult& result);
 nlohmann::json sensitivity_report_json(const SearchInputs& inputs, const SensitivityResult& result);
 
 }  // namespace embq

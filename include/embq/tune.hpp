@@ -103,6 +103,8 @@ TuneResult run_tune(const TuneInputs& inputs, const TuneOptions& options,
 
 std::string tune_report_text(const TuneResult& result);
 std::string tune_report_markdown(const TuneResult& result);
+// One self-contained page: the held-out gates, the search frontier plotted, the tables.
+std::string tune_report_html(const TuneResult& result);
 nlohmann::json tune_report_json(const TuneInputs& inputs, const TuneResult& result);
 
 }  // namespace embq

@@ -7,76 +7,14 @@
 #include "embq/compare.hpp"
 #include "embq/format.hpp"
 #include "embq/report.hpp"
-#include "embq/runtime.hpp"
 #include "embq/stored_layers.hpp"
+#include "eval/html_page.hpp"
 #include "eval/report_parts.hpp"
 #include "eval/svg_chart.hpp"
 
 namespace embq {
 
 namespace {
-
-constexpr const char* kStyle = R"(
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 16px; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; }
-.verdict { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; }
-.pass { background: #1a7f37; } .fail { background: #cf222e; } .none { background: #6e7781; }
-td.pass, td.fail { color: #fff; }
-table { border-collapse: collapse; margin: 8px 0; }
-th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px; }
-svg.chart { border: 1px solid #d0d7de; background: #fff; }
-svg .grid { stroke: #eee; } svg .axis { stroke: #444; }
-svg .tick { font-size: 11px; fill: #444; } svg .label { font-size: 12px; fill: #222; }
-svg .chart-title { font-size: 13px; font-weight: 600; fill: #222; }
-.error { color: #cf222e; } footer { margin-top: 32px; color: #6e7781; font-size: 12px; }
-)";
-
-std::string page(const std::string& title, const std::string& body) {
-    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-           xml_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n" + body +
-           "<footer>" + xml_escape(build_description()) + "</footer>\n</body>\n</html>\n";
-}
-
-std::string verdict_badge(size_t gates, size_t failed) {
-    if (gates == 0) return "<span class=\"verdict none\">no gates</span>";
-    if (failed == 0)
-        return "<span class=\"verdict pass\">passed: " + std::to_string(gates) + " of " +
-               std::to_string(gates) + " gates</span>";
-    return "<span class=\"verdict fail\">failed: " + std::to_string(failed) + " of " +
-           std::to_string(gates) + " gates</span>";
-}
-
-// A table from cells (header first); cells equal to a class name in `classes` get it.
-std::string html_table(const std::vector<std::vector<std::string>>& cells,
-                       const std::map<size_t, std::vector<std::string>>& row_classes = {}) {
-    std::string s = "<table>\n";
-    for (size_t r = 0; r < cells.size(); ++r) {
-        s += "<tr>";
-        for (size_t c = 0; c < cells[r].size(); ++c) {
-            const char* tag = r == 0 ? "th" : "td";
-            std::string cls;
-            const auto it = row_classes.find(r);
-            if (it != row_classes.end() && c < it->second.size() && !it->second[c].empty())
-                cls = " class=\"" + it->second[c] + "\"";
-            s += std::string("<") + tag + cls + ">" + xml_escape(cells[r][c]) + "</" + tag + ">";
-        }
-        s += "</tr>\n";
-    }
-    return s + "</table>\n";
-}
-
-std::string gates_table(const std::vector<GateVerdict>& verdicts) {
-    std::vector<std::vector<std::string>> cells = {{"gate", "value", "result"}};
-    std::map<size_t, std::vector<std::string>> classes;
-    for (const auto& v : verdicts) {
-        cells.push_back({v.gate.text, v.value ? format_metric(*v.value) : "missing",
-                         v.passed ? "pass" : "FAIL" + (v.reason.empty() ? "" : ": " + v.reason)});
-        classes[cells.size() - 1] = {"", "", v.passed ? "pass" : "fail"};
-    }
-    return html_table(cells, classes);
-}
 
 // The metrics named NAME@K for every K, in K order, as one line each.
 std::vector<ChartSeries> recall_series(const EvalResult& result) {
@@ -124,8 +62,8 @@ std::string stored_layers_table(const StoredModel& stored) {
                          format_bytes(l.stored_bytes),
                          format_percent(static_cast<double>(l.stored_bytes),
                                         static_cast<double>(l.source_bytes))});
-    return "<details><summary>Every layer (" + std::to_string(stored.layers.size()) +
-           ")</summary>\n" + html_table(cells) + "</details>\n";
+    return html_details("Every layer (" + std::to_string(stored.layers.size()) + ")",
+                        html_table(cells));
 }
 
 }  // namespace
@@ -133,9 +71,9 @@ std::string stored_layers_table(const StoredModel& stored) {
 std::string eval_report_html(const EvalReport& r, const StoredModel* candidate) {
     const EvalResult& res = r.result;
     std::string body = "<h1>embq eval " +
-                       verdict_badge(r.verdicts.size(), failed_gates(r.verdicts)) + "</h1>\n<p>" +
-                       xml_escape(eval_headline(r, "")) + "</p>\n";
-    if (!r.verdicts.empty()) body += "<h2>Gates</h2>\n" + gates_table(r.verdicts);
+                       html_verdict_badge(r.verdicts.size(), failed_gates(r.verdicts)) +
+                       "</h1>\n<p>" + xml_escape(eval_headline(r, "")) + "</p>\n";
+    if (!r.verdicts.empty()) body += "<h2>Gates</h2>\n" + html_gates_table(r.verdicts);
 
     body += "<h2>Agreement with the baseline</h2>\n<div class=\"charts\">\n";
     const auto cosine = res.per_item.find("cosine");
@@ -156,14 +94,15 @@ std::string eval_report_html(const EvalReport& r, const StoredModel* candidate) 
     std::vector<std::vector<std::string>> metrics = {{"metric", "value"}};
     for (const auto& [name, value] : res.metrics.all())
         metrics.push_back({name, format_metric(value)});
-    body += "<h2>Metrics</h2>\n<details open><summary>All " + std::to_string(metrics.size() - 1) +
-            " metrics</summary>\n" + html_table(metrics) + "</details>\n";
+    body += "<h2>Metrics</h2>\n" +
+            html_details("All " + std::to_string(metrics.size() - 1) + " metrics",
+                         html_table(metrics), true);
     if (!res.from_vectors)
         body += "<p>Throughput measured side by side in this run: baseline " +
                 format_metric(res.baseline_texts_per_second, 1) + " texts/s, candidate " +
                 format_metric(res.candidate_texts_per_second, 1) + " texts/s (" +
                 std::to_string(r.threads) + " threads).</p>\n";
-    return page("embq eval: " + r.inputs.candidate.filename().string(), body);
+    return html_page("embq eval: " + r.inputs.candidate.filename().string(), body);
 }
 
 std::string compare_report_html(const CompareResult& result) {
@@ -235,10 +174,11 @@ std::string compare_report_html(const CompareResult& result) {
         std::vector<std::vector<std::string>> rows = {
             {"layer", title.substr(0, arrow), title.substr(arrow + 4)}};
         for (const auto& d : diffs) rows.push_back({d.layer, d.first, d.second});
-        body += "<details><summary>Layers planned differently, " + xml_escape(title) + ": " +
-                std::to_string(diffs.size()) + "</summary>\n" + html_table(rows) + "</details>\n";
+        body += html_details(
+            "Layers planned differently, " + title + ": " + std::to_string(diffs.size()),
+            html_table(rows));
     }
-    return page("embq compare", body);
+    return html_page("embq compare", body);
 }
 
 }  // namespace embq

@@ -21,8 +21,17 @@ Config load_request_config(const QuantizeRequest& request) {
             "--scheme NAME");
     if (request.scheme.empty() && request.keep_fp32.empty()) return load_config(request.config);
 
-    nlohmann::json document =
-        request.config.empty() ? nlohmann::json::object() : load_config(request.config).source;
+    nlohmann::json document = nlohmann::json::object();
+    if (!request.config.empty()) {
+        const Config base = load_config(request.config);
+        document = base.source;
+        // A relative calibration text is relative to the config file; the document is parsed
+        // again under another origin, so it gets the path the first parse resolved.
+        if (base.calibration && document.contains("calibration") &&
+            document["calibration"].is_object())
+            document["calibration"]["data"] =
+                std::filesystem::absolute(base.calibration->data).string();
+    }
     // Errors and the stored config say where each part came from: "int8.json --keep-fp32 x".
     std::string origin = request.config.string();
     const auto said = [&](const std::string& part) {

@@ -1,5 +1,6 @@
 // The sensitivity tables: one for single layers, one for groups, each most sensitive
-// first; then the layers to quantize first. Text, Markdown and JSON from the same cells.
+// first; then the layers to quantize first. Text, Markdown, HTML and JSON from the same
+// cells.
 #include <algorithm>
 #include <cmath>
 
@@ -10,6 +11,8 @@
 #include "embq/report.hpp"
 #include "embq/runtime.hpp"
 #include "embq/sensitivity.hpp"
+#include "eval/html_page.hpp"
+#include "eval/svg_chart.hpp"
 
 namespace embq {
 
@@ -95,6 +98,36 @@ std::string first_line(const SensitivityResult& r, const SensitivityEntry& e) {
            r.options.rank_by + " " + (v ? format_metric(*v) : "n/a");
 }
 
+// How much each entry loses, most sensitive first (the first `count` of each kind): one
+// bar per entry, coloured by scheme; nothing when no entry loses anything.
+std::string loss_chart(const SensitivityResult& r, bool layers, size_t count) {
+    std::vector<std::string> schemes;
+    std::vector<StackedBar> bars;
+    size_t shown = 0, of = 0;
+    for (const auto& e : r.entries) {
+        if (is_layer(e) != layers || !e.error.empty()) continue;
+        ++of;
+        if (shown == count) continue;
+        ++shown;
+        const auto scheme = std::find(schemes.begin(), schemes.end(), e.scheme);
+        const size_t i = static_cast<size_t>(scheme - schemes.begin());
+        if (scheme == schemes.end()) schemes.push_back(e.scheme);
+        StackedBar bar{e.target.name, std::vector<double>(i + 1, 0)};
+        bar.segments[i] = std::max(0.0, r.loss(e));
+        bars.push_back(std::move(bar));
+    }
+    const bool any_loss = std::any_of(bars.begin(), bars.end(),
+                                      [](const StackedBar& b) { return b.segments.back() > 0; });
+    if (!any_loss) return "";
+    const std::string which = layers ? "layer" : "group";
+    return stacked_bars_svg(
+        {"Loss in " + r.options.rank_by + " with each " + which +
+             " quantized alone, most sensitive first" +
+             (shown < of ? " (" + std::to_string(shown) + " of " + std::to_string(of) + ")" : ""),
+         "loss (0: as FP32)", ""},
+        schemes, bars);
+}
+
 }  // namespace
 
 std::string sensitivity_report_text(const SensitivityResult& r) {
@@ -132,6 +165,32 @@ std::string sensitivity_report_markdown(const SensitivityResult& r) {
     for (const auto* e : quantize_first(r, 5)) out += "- `" + first_line(r, *e) + "`\n";
     out += "\n<sub>" + build_description() + "</sub>\n";
     return out;
+}
+
+std::string sensitivity_report_html(const SensitivityResult& r) {
+    std::string body = "<h1>embq sensitivity</h1>\n<p>" + xml_escape(summary_line(r)) +
+                       "</p>\n<h2>Quantize first</h2>\n<ol>\n";
+    for (const auto* e : quantize_first(r, 5))
+        body += "<li>" + xml_escape(first_line(r, *e)) + "</li>\n";
+    body += "</ol>\n";
+    const char* titles[] = {"Layers", "Groups"};
+    for (const bool layers : {true, false}) {
+        const auto cells = table_cells(r, layers);
+        if (cells.size() == 1) continue;
+        body += std::string("<h2>") + titles[layers ? 0 : 1] + "</h2>\n";
+        const std::string chart = loss_chart(r, layers, 30);
+        body += chart.empty()
+                    ? "<p>No entry loses anything on " + xml_escape(r.options.rank_by) + ".</p>\n"
+                    : "<div class=\"charts\">\n" + chart + "</div>\n";
+        body += cells.size() > 21
+                    ? html_details(std::to_string(cells.size() - 1) + " entries", html_table(cells))
+                    : html_table(cells);
+    }
+    for (const auto& e : r.entries)
+        if (!e.error.empty())
+            body += "<p class=\"error\"><b>" + xml_escape(e.scheme + " on " + e.target.name) +
+                    "</b> failed: " + xml_escape(e.error) + "</p>\n";
+    return html_page("embq sensitivity", body);
 }
 
 nlohmann::json sensitivity_report_json(const SearchInputs& inputs, const SensitivityResult& r) {

@@ -1,6 +1,8 @@
 // The tune report: the search log (every config verified, what it tried, what it did
-// next), the frontier, the chosen config's layers and its held-out result.
+// next), the frontier, the chosen config's layers and its held-out result; as text,
+// Markdown, HTML (with the frontier plotted) and JSON.
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,8 @@
 #include "embq/report.hpp"
 #include "embq/runtime.hpp"
 #include "embq/tune.hpp"
+#include "eval/html_page.hpp"
+#include "eval/svg_chart.hpp"
 
 namespace embq {
 
@@ -122,6 +126,52 @@ std::string tune_report_markdown(const TuneResult& r) {
     }
     out += "\n<sub>" + build_description() + "</sub>\n";
     return out;
+}
+
+std::string tune_report_html(const TuneResult& r) {
+    const size_t failed = std::count_if(r.holdout_verdicts.begin(), r.holdout_verdicts.end(),
+                                        [](const GateVerdict& v) { return !v.passed; });
+    std::string body = "<h1>embq tune " +
+                       std::string(r.found() ? "<span class=\"verdict pass\">found</span>"
+                                             : "<span class=\"verdict fail\">not found</span>") +
+                       "</h1>\n<p>" + xml_escape(outcome(r)) + "</p>\n";
+    if (r.holdout) {
+        body += "<h2>Held-out texts (" + std::to_string(r.holdout_texts) +
+                ", never seen by the search) " +
+                html_verdict_badge(r.holdout_verdicts.size(), failed) + "</h2>\n" +
+                html_gates_table(r.holdout_verdicts);
+    }
+
+    // The frontier: every verified config, size against the first gate's metric.
+    const std::string metric = gate_metrics(r).front();
+    std::vector<ChartPoint> points;
+    for (const auto& c : r.candidates)
+        points.push_back({100 * c.size_ratio, c.metrics.get(metric).value_or(NAN),
+                          std::to_string(c.step) + (c.passed ? "" : " (fails)")});
+    body += "<h2>Search (" + std::to_string(r.search_texts) + " texts per trial)</h2>\n" +
+            "<div class=\"charts\">\n" +
+            scatter_svg({"Size against " + metric + " of each config (search texts)",
+                         "size, % of FP32", metric},
+                        points, true) +
+            "</div>\n";
+    const auto log = log_cells(r);
+    std::map<size_t, std::vector<std::string>> classes;
+    const size_t result_column = log.front().size() - 3;
+    for (size_t i = 1; i < log.size(); ++i) {
+        classes[i].resize(log.front().size());
+        classes[i][result_column] = log[i][result_column];
+    }
+    body += html_details(std::to_string(r.candidates.size()) + " configs, in search order",
+                         html_table(log, classes), log.size() <= 21);
+    body += "<p>Stopped: " + xml_escape(r.stopped) + "</p>\n";
+    if (r.best) {
+        std::vector<std::vector<std::string>> layers = {{"layer", "scheme", "evidence"}};
+        for (const auto& l : r.candidates[*r.best].layers)
+            layers.push_back({l.layer, l.scheme, l.evidence});
+        body += "<h2>The chosen config</h2>\n" +
+                html_details(scheme_counts(r.candidates[*r.best]), html_table(layers));
+    }
+    return html_page("embq tune", body);
 }
 
 nlohmann::json tune_report_json(const TuneInputs& inputs, const TuneResult& r) {

@@ -87,7 +87,6 @@ Command add_compare_command(CLI::App& parent) {
                    ->transform(config_argument()))
         ->required();
     opt->args.add_to(*app);
-    opt->args.add_html_report_option(*app);
     writes_file(app->add_option("--junit", opt->junit,
                                 "Write JUnit XML: a test suite per config, a test case per gate"));
     app->add_option("--keep", opt->keep,

@@ -87,7 +87,6 @@ Command add_eval_command(CLI::App& parent) {
     reads_model(app->add_option("--candidate", opt->args.inputs.candidate,
                                 "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)"));
     opt->args.add_to(*app);
-    opt->args.add_html_report_option(*app);
     writes_file(app->add_option("--junit", opt->junit, "Write JUnit XML, one test case per gate"));
     app->add_flag("--list-metrics", opt->list_metrics, "Print every metric name and exit");
     return {app, [opt] { return run_eval_command(*opt); }};

@@ -47,7 +47,8 @@ int run_sensitivity_command(SensitivityCommandOptions& opt) {
     bar.finish();
     std::cout << sensitivity_report_text(result);
     opt.search.eval.write_reports([&] { return sensitivity_report_json(inputs, result); },
-                                  [&] { return sensitivity_report_markdown(result); });
+                                  [&] { return sensitivity_report_markdown(result); },
+                                  [&] { return sensitivity_report_html(result); });
     return kExitOk;
 }
 

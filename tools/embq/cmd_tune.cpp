@@ -84,7 +84,8 @@ int run_tune_command(TuneCommandOptions& opt) {
     bar.finish();
     std::cout << tune_report_text(result) << std::flush;
     opt.search.eval.write_reports([&] { return tune_report_json(inputs, result); },
-                                  [&] { return tune_report_markdown(result); });
+                                  [&] { return tune_report_markdown(result); },
+                                  [&] { return tune_report_html(result); });
     if (!result.found()) {
         spdlog::error("{}; {} not written",
                       result.best ? "the best config fails on the held-out texts (the search "

@@ -67,6 +67,9 @@ void EvalArguments::add_to(CLI::App& app, bool with_gates) {
                                "Write every metric, the gates, versions and input hashes"));
     writes_file(app.add_option("--report-md", report_md,
                                "Write a Markdown summary (CI job summary, PR comment)"));
+    writes_file(app.add_option("--report-html", report_html,
+                               "Write one self-contained HTML page with plots (no script, "
+                               "nothing fetched: open it anywhere, attach it to a CI job)"));
 }
 
 std::vector<Gate> EvalArguments::checked_gates() const {
@@ -85,12 +88,6 @@ EvalOptions EvalArguments::options() const {
     o.recall_epsilon = recall_epsilon;
     o.index = parse_index_spec(index);
     return o;
-}
-
-void EvalArguments::add_html_report_option(CLI::App& app) {
-    writes_file(app.add_option("--report-html", report_html,
-                               "Write one self-contained HTML page with plots (no script, "
-                               "nothing fetched: open it anywhere, attach it to a CI job)"));
 }
 
 void EvalArguments::write_reports(const std::function<nlohmann::json()>& json,

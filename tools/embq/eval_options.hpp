@@ -28,16 +28,14 @@ struct EvalArguments {
 
     // `with_gates`: also --gate (eval, compare, tune; not sensitivity).
     void add_to(CLI::App& app, bool with_gates = true);
-    // Parses gates and checks report directories: usage errors before any work.
+    // Parses the gates: usage errors before any work.
     std::vector<Gate> checked_gates() const;
     EvalOptions options() const;
-    // --report-html, for the commands whose report has an HTML form (eval, compare).
-    void add_html_report_option(CLI::App& app);
     // Writes --report-json, --report-md and --report-html (atomically) where they were
     // asked for; the arguments are made only then.
     void write_reports(const std::function<nlohmann::json()>& json,
                        const std::function<std::string()>& markdown,
-                       const std::function<std::string()>& html = {}) const;
+                       const std::function<std::string()>& html) const;
     EvalInputs resolved_inputs() const;  // inputs with the card/tokenizer/max-length options
 };
 
