@@ -120,6 +120,50 @@ TEST(EvalVectors, RowCountMismatchAndUncomputableGatesAreRefused) {
     }
 }
 
+// A compressed index through the command line: its own recall, the candidate's against
+// exact FP32 search and its bytes are reported; rescoring lifts both; --rescore on exact
+// search is a usage error before any work.
+TEST(EvalCli, CompressedIndexReportsItsRecallBytesAndRescoring) {
+    test::TempDir dir;
+    write_gaussian_vectors(dir / "a.npy", 2000, 32, 3);
+    const auto eval = [&](const std::vector<std::string>& extra) {
+        std::vector<std::string> args = {"eval",
+                                         "--baseline",
+                                         (dir / "a.npy").string(),
+                                         "--candidate",
+                                         (dir / "a.npy").string(),
+                                         "--k",
+                                         "10",
+                                         "--queries-sample",
+                                         "200",
+                                         "--report-json",
+                                         (dir / "r.json").string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return test::run_embq(args);
+    };
+    const auto plain = eval({"--index", "binary", "--gate", "search_recall@10>=0.0"});
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    const auto metrics = nlohmann::json::parse(test::read_file(dir / "r.json"))["metrics"];
+    EXPECT_EQ(metrics["index_code_bytes"], 4);
+    EXPECT_LT(metrics["index_recall@10"].get<double>(), 0.9);
+    // The same vectors on both sides: the candidate loses exactly what the index loses.
+    EXPECT_EQ(metrics["search_recall@10"], metrics["index_recall@10"]);
+    EXPECT_EQ(metrics["recall@10"], 1.0);
+
+    const auto rescored = eval({"--index", "binary", "--rescore", "8"});
+    ASSERT_EQ(rescored.exit_code, 0) << rescored.err;
+    const auto better = nlohmann::json::parse(test::read_file(dir / "r.json"))["metrics"];
+    EXPECT_GT(better["index_recall@10"].get<double>(),
+              metrics["index_recall@10"].get<double>() + 0.1);
+    test::expect_contains(rescored.out, {"binary, rescored from 8x k"});
+
+    fs::remove(dir / "r.json");
+    const auto exact = eval({"--rescore", "4"});
+    EXPECT_EQ(exact.exit_code, 2);
+    test::expect_contains(exact.err, {"--rescore", "exact search has nothing to re-rank"});
+    EXPECT_FALSE(fs::exists(dir / "r.json"));
+}
+
 TEST(EvalCli, QuantizedModelWithPairsGatesAndAllThreeReports) {
     TextData data;
     const fs::path json = data.dir / "report.json", md = data.dir / "report.md",

@@ -1,10 +1,11 @@
 // Agreement metrics on vectors whose answers are known: exact search with self-exclusion,
-// recall@k, cosine percentiles, Spearman, labelled retrieval, approximate indexes, and
-// the degradation that controlled noise must produce.
+// recall@k, cosine percentiles, Spearman, labelled retrieval, approximate and compressed
+// indexes, and the degradation that controlled noise must produce.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "embq/error.hpp"
 #include "embq/metrics.hpp"
@@ -169,18 +170,24 @@ TEST(Sampling, DeterministicDistinctSorted) {
     EXPECT_EQ(sample_rows(5, 10, 0), (std::vector<int64_t>{0, 1, 2, 3, 4}));
 }
 
-TEST(ApproximateIndex, IvfAndHnswKeepMostOfExactRecall) {
-    // Clustered data, as embeddings are: 20 centres, points scattered around them.
-    const Vectors centres = gaussian(20, 32, 5, 3.0f);
+// Clustered data, as embeddings are: 20 centres, points scattered around them.
+Vectors clustered(int64_t rows, int64_t dim) {
+    const Vectors centres = gaussian(20, dim, 5, 3.0f);
     Vectors base;
-    base.dim = 32;
+    base.dim = dim;
     std::mt19937_64 rng(8);
     std::normal_distribution<float> noise(0.0f, 1.0f);
-    for (int64_t i = 0; i < 4000; ++i) {
+    for (int64_t i = 0; i < rows; ++i) {
         const int64_t c = i % 20;
-        for (int64_t d = 0; d < 32; ++d) base.data.push_back(centres.data[c * 32 + d] + noise(rng));
+        for (int64_t d = 0; d < dim; ++d)
+            base.data.push_back(centres.data[c * dim + d] + noise(rng));
         ++base.rows;
     }
+    return base;
+}
+
+TEST(ApproximateIndex, IvfAndHnswKeepMostOfExactRecall) {
+    const Vectors base = clustered(4000, 32);
     const auto rows = sample_rows(base.rows, 200, 1);
     const Vectors q = gather_rows(base, rows);
     const Neighbours exact = search(base, q, 10, SimilarityMetric::Cosine, {}, &rows);
@@ -191,11 +198,76 @@ TEST(ApproximateIndex, IvfAndHnswKeepMostOfExactRecall) {
     }
 }
 
+// The compressed indexes lose recall in the order of their bits a dimension, and
+// re-ranking their candidates with the float vectors wins most of it back.
+TEST(CompressedIndex, RecallFollowsTheBitsAndRescoringRecoversIt) {
+    const Vectors base = clustered(3000, 64);
+    const auto rows = sample_rows(base.rows, 200, 1);
+    const Vectors q = gather_rows(base, rows);
+    const Neighbours exact = search(base, q, 10, SimilarityMetric::Cosine, {}, &rows);
+    const auto recall = [&](const std::string& text, int64_t rescore = 0) {
+        IndexSpec spec = parse_index_spec(text);
+        spec.rescore = rescore;
+        return recall_at_k(exact, search(base, q, 10, SimilarityMetric::Cosine, spec, &rows), 10);
+    };
+    const double sq8 = recall("sq8"), sq4 = recall("sq4"), pq = recall("pq:16"),
+                 binary = recall("binary");
+    EXPECT_GT(sq8, 0.9);
+    EXPECT_GT(sq8, sq4);
+    EXPECT_GT(sq4, binary);
+    EXPECT_GT(pq, binary);
+    EXPECT_LT(binary, 0.9);  // 64 bits a vector: far from exact alone
+    const double rescored = recall("binary", 8);
+    EXPECT_GT(rescored, binary + 0.1);
+    EXPECT_GE(recall("sq8", 4), sq8);
+    // The float vectors decide the final order, so a rescored query's own item (excluded)
+    // never comes back and every id is distinct.
+    IndexSpec spec = parse_index_spec("binary");
+    spec.rescore = 4;
+    const Neighbours n = search(base, q, 10, SimilarityMetric::Cosine, spec, &rows);
+    for (int64_t r = 0; r < n.queries; ++r) {
+        std::set<int64_t> seen(n.row(r), n.row(r) + 10);
+        EXPECT_EQ(seen.size(), 10u);
+        EXPECT_EQ(seen.count(rows[r]), 0u);
+        for (int64_t c = 1; c < 10; ++c) EXPECT_GE(n.scores[r * 10 + c - 1], n.scores[r * 10 + c]);
+    }
+}
+
+TEST(CompressedIndex, CodeBytesAndWhatCannotBeTrained) {
+    EXPECT_EQ(parse_index_spec("exact").code_bytes(384), 1536);
+    EXPECT_EQ(parse_index_spec("sq8").code_bytes(384), 384);
+    EXPECT_EQ(parse_index_spec("sq4").code_bytes(384), 192);
+    EXPECT_EQ(parse_index_spec("pq").code_bytes(384), 96);
+    EXPECT_EQ(parse_index_spec("pq:48").code_bytes(384), 48);
+    EXPECT_EQ(parse_index_spec("binary").code_bytes(384), 48);
+    EXPECT_EQ(parse_index_spec("binary").code_bytes(30), 4);  // padded to whole bytes
+    // Dimensions that are not a multiple of 8 still search: the padding bits agree.
+    const Vectors odd = clustered(300, 30);
+    EXPECT_EQ(search(odd, odd, 3, SimilarityMetric::Cosine, parse_index_spec("binary")).k, 3);
+
+    const Vectors small = clustered(100, 32);
+    for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+             {"pq", "at least 256 corpus rows"}, {"pq:5", "must divide the dimension 32"}}) {
+        try {
+            search(text == "pq" ? small : clustered(300, 32), small, 5, SimilarityMetric::Cosine,
+                   parse_index_spec(text));
+            ADD_FAILURE() << "accepted " << text;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.category(), ErrorCategory::Usage) << text;
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+        }
+    }
+}
+
 TEST(ApproximateIndex, SpecsParseAndMistakesAreUsageErrors) {
     EXPECT_EQ(parse_index_spec("exact").kind, IndexSpec::Kind::Exact);
     EXPECT_EQ(parse_index_spec("ivf:64").ivf_lists, 64);
     EXPECT_EQ(parse_index_spec("hnsw:16").hnsw_links, 16);
-    for (const std::string bad : {"flat", "ivf:", "ivf:0", "hnsw:x", "exact:3", "ivf:-2"}) {
+    EXPECT_EQ(parse_index_spec("sq4").kind, IndexSpec::Kind::Sq4);
+    EXPECT_EQ(parse_index_spec("pq:8").pq_subquantizers, 8);
+    EXPECT_EQ(parse_index_spec("binary").kind, IndexSpec::Kind::Binary);
+    for (const std::string bad :
+         {"flat", "ivf:", "ivf:0", "hnsw:x", "exact:3", "ivf:-2", "sq8:2", "binary:1", "sq16"}) {
         try {
             parse_index_spec(bad);
             ADD_FAILURE() << "accepted " << bad;

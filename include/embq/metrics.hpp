@@ -21,17 +21,29 @@ const char* to_string(SimilarityMetric metric) noexcept;  // "cosine", "ip", "l2
 std::optional<SimilarityMetric> parse_similarity_metric(const std::string& name);
 
 // Which FAISS index answers searches. Exact (IndexFlat) by default; IVF and HNSW for
-// corpora too large for exact search, at the price of some recall (which eval reports).
+// corpora too large for exact search; and the compressed indexes a search system stores
+// to save memory: scalar quantizers (sq8, sq4: a byte or half a byte per dimension, with
+// per-dimension ranges trained on the corpus), product quantization (pq:M: M bytes a
+// vector) and sign bits (binary, Hamming distance: dim / 8 bytes). Each reports its own
+// recall against exact search. With `rescore` R, the index returns R x k candidates and
+// the float vectors re-rank them, the way a system keeps its float vectors on disk.
 struct IndexSpec {
-    enum class Kind { Exact, Ivf, Hnsw };
+    enum class Kind { Exact, Ivf, Hnsw, Sq8, Sq4, Pq, Binary };
     Kind kind = Kind::Exact;
     int64_t ivf_lists = 0;  // 0: 4 * sqrt(rows), at most rows / 39 (FAISS's training rule)
     int64_t ivf_probes = 16;
     int64_t hnsw_links = 32;  // M
     int64_t hnsw_ef_search = 128;
-    std::string describe() const;  // "exact", "ivf:256 (nprobe 16)", "hnsw:32 (efSearch 128)"
+    int64_t pq_subquantizers = 0;  // 0: dim / 4 (a byte for every 4 dimensions)
+    int64_t rescore = 0;           // 0: the index's own scores; R: re-rank R x k with floats
+    // "exact", "ivf:256 (nprobe 16)", "hnsw:32 (efSearch 128)", "sq8, rescore 4x", ...
+    std::string describe() const;
+    // Bytes the index stores per vector of `dim` floats for its codes (exact, IVF and
+    // HNSW keep the floats: 4 x dim; their lists and links are not counted).
+    int64_t code_bytes(int64_t dim) const;
 };
-// "exact", "ivf", "ivf:LISTS", "hnsw", "hnsw:M"; anything else is a Usage error.
+// "exact", "ivf", "ivf:LISTS", "hnsw", "hnsw:M", "sq8", "sq4", "pq", "pq:M", "binary";
+// anything else is a Usage error.
 IndexSpec parse_index_spec(const std::string& text);
 
 // The k nearest base rows of each query, best first. ids are -1 past the end when the

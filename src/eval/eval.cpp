@@ -279,7 +279,8 @@ std::vector<int64_t> ks_with_gates(std::vector<int64_t> ks, const std::vector<Ga
     return ks;
 }
 
-// Corpus agreement: recall@K, cross_recall@K, index_recall@K, cosine, similarity_spearman.
+// Corpus agreement: recall@K, cross_recall@K, index_recall@K and search_recall@K (with an
+// approximate or compressed index), cosine, similarity_spearman.
 void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
                     const EvalOptions& options, EvalResult& result) {
     const int64_t rows = corpus.baseline.rows;
@@ -328,11 +329,18 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
     for (const int64_t kk : options.ks)
         result.metrics.set(k_name("cross_recall", kk), recall_at_k(truth, cross, std::min(kk, k)));
     if (options.index.kind != IndexSpec::Kind::Exact) {
+        // The index's own loss (FP32 vectors in it against exact search), and what a search
+        // system serving the candidate through it keeps of exact FP32 search: both losses.
         const Neighbours exact =
             search(corpus.baseline, q->baseline, k, options.metric, {}, exclude);
-        for (const int64_t kk : options.ks)
+        for (const int64_t kk : options.ks) {
             result.metrics.set(k_name("index_recall", kk),
                                recall_at_k(exact, truth, std::min(kk, k)));
+            result.metrics.set(k_name("search_recall", kk),
+                               recall_at_k(exact, found, std::min(kk, k)));
+        }
+        result.metrics.set("index_code_bytes",
+                           static_cast<double>(options.index.code_bytes(corpus.baseline.dim)));
     }
 
     std::vector<double> per_row = rowwise_cosines(corpus.baseline, corpus.candidate);

@@ -34,8 +34,17 @@ const std::vector<MetricInfo>& metric_catalogue() {
          "index compatibility: candidate query vectors searched in an index of the "
          "FP32 corpus vectors, scored against the FP32 top-K"},
         {"index_recall@K",
-         "the approximate index's own recall@K against exact search (FP32 vectors)",
+         "the approximate or compressed index's own recall@K against exact search (FP32 "
+         "vectors in both)",
          MetricNeeds::ApproxIndex},
+        {"search_recall@K",
+         "the candidate's vectors in the index against exact search of the FP32 vectors: "
+         "what a search system serving the candidate through this index keeps",
+         MetricNeeds::ApproxIndex},
+        {"index_code_bytes",
+         "bytes the index stores per vector for its codes (exact, ivf, hnsw: 4 x dim; sq8: "
+         "dim; sq4: dim / 2; pq:M: M; binary: dim / 8)",
+         MetricNeeds::ApproxIndex, false},
         {"cosine.mean", "mean cosine between each item's FP32 and candidate vectors"},
         {"cosine.min", "lowest per-item cosine"},
         {"cosine.p1", "1st percentile of the per-item cosine"},
@@ -83,7 +92,7 @@ std::string describe(MetricNeeds needs) {
         case MetricNeeds::Models: return "model files (not vectors)";
         case MetricNeeds::RetrievalPairs: return "--pairs with query<TAB>positive lines";
         case MetricNeeds::GradedPairs: return "--pairs with a<TAB>b<TAB>score lines";
-        case MetricNeeds::ApproxIndex: return "--index ivf or hnsw";
+        case MetricNeeds::ApproxIndex: return "an --index other than exact";
     }
     return "?";
 }

@@ -8,9 +8,13 @@
 #include <random>
 #include <unordered_set>
 
+#include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexPQ.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <spdlog/spdlog.h>
 
 #include "embq/error.hpp"
 
@@ -33,6 +37,17 @@ void normalize_rows(Vectors& v) {
 
 faiss::MetricType faiss_metric(SimilarityMetric metric) {
     return metric == SimilarityMetric::L2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+}
+
+int64_t pq_subquantizers(const IndexSpec& spec, int64_t dim) {
+    const int64_t m = spec.pq_subquantizers > 0 ? spec.pq_subquantizers : dim / 4;
+    if (m < 1 || dim % m != 0)
+        throw usage_error("--index pq:" + std::to_string(m) +
+                          ": the number of sub-spaces must "
+                          "divide the dimension " +
+                          std::to_string(dim) +
+                          " (e.g. pq:" + std::to_string(std::max<int64_t>(1, dim / 8)) + ")");
+    return m;
 }
 
 int64_t default_ivf_lists(int64_t rows) {
@@ -72,9 +87,104 @@ std::unique_ptr<faiss::Index> build_index(const Vectors& base, SimilarityMetric 
             index = std::move(hnsw);
             break;
         }
+        case IndexSpec::Kind::Sq8:
+        case IndexSpec::Kind::Sq4: {
+            const auto type = spec.kind == IndexSpec::Kind::Sq8 ? faiss::ScalarQuantizer::QT_8bit
+                                                                : faiss::ScalarQuantizer::QT_4bit;
+            index = std::make_unique<faiss::IndexScalarQuantizer>(dim, type, faiss_metric(metric));
+            index->train(base.rows, base.data.data());
+            break;
+        }
+        case IndexSpec::Kind::Pq: {
+            const int64_t m = pq_subquantizers(spec, base.dim);
+            // 8-bit codes: 256 centroids per sub-space, which k-means needs at least as
+            // many rows for; FAISS asks 39 a centroid and would print its own warning.
+            if (base.rows < 256)
+                throw usage_error(
+                    "--index pq needs at least 256 corpus rows to train its 256 "
+                    "centroids per sub-space, the corpus has " +
+                    std::to_string(base.rows) + "; use sq8 or sq4");
+            if (base.rows < 256 * 39)
+                spdlog::warn(
+                    "--index pq trains on {} rows, fewer than the 9,984 its 256 "
+                    "centroids want: its codes are coarser than a larger corpus's",
+                    base.rows);
+            auto pq = std::make_unique<faiss::IndexPQ>(dim, static_cast<size_t>(m), 8,
+                                                       faiss_metric(metric));
+            pq->pq.cp.min_points_per_centroid = 1;
+            pq->train(base.rows, base.data.data());
+            index = std::move(pq);
+            break;
+        }
+        case IndexSpec::Kind::Binary:
+            EMBQ_ASSERT(false && "binary codes are searched by search_binary");
     }
     index->add(base.rows, base.data.data());
     return index;
+}
+
+// The sign bit of every dimension, packed 8 to a byte (the last byte zero-padded: the
+// same zero bits on both sides add no Hamming distance).
+std::vector<uint8_t> sign_bits(const Vectors& v) {
+    const int64_t bytes = (v.dim + 7) / 8;
+    std::vector<uint8_t> out(static_cast<size_t>(v.rows * bytes), 0);
+    for (int64_t r = 0; r < v.rows; ++r)
+        for (int64_t c = 0; c < v.dim; ++c)
+            if (v.data[r * v.dim + c] > 0) out[r * bytes + c / 8] |= uint8_t(1u << (c % 8));
+    return out;
+}
+
+// Ids and scores (larger is closer), `fetch` a query, from the index `spec` names.
+void index_search(const Vectors& base, const Vectors& queries, int64_t fetch,
+                  SimilarityMetric metric, const IndexSpec& spec, std::vector<faiss_id>& ids,
+                  std::vector<float>& scores) {
+    ids.assign(static_cast<size_t>(queries.rows * fetch), -1);
+    scores.assign(ids.size(), -std::numeric_limits<float>::infinity());
+    if (fetch == 0) return;
+    if (spec.kind == IndexSpec::Kind::Binary) {
+        faiss::IndexBinaryFlat index(static_cast<int>(8 * ((base.dim + 7) / 8)));
+        index.add(base.rows, sign_bits(base).data());
+        std::vector<int32_t> hamming(ids.size());
+        index.search(queries.rows, sign_bits(queries).data(), fetch, hamming.data(), ids.data());
+        for (size_t i = 0; i < ids.size(); ++i) scores[i] = -static_cast<float>(hamming[i]);
+        return;
+    }
+    const auto index = build_index(base, metric, spec);
+    index->search(queries.rows, queries.data.data(), fetch, scores.data(), ids.data());
+    if (metric == SimilarityMetric::L2)
+        for (float& d : scores) d = -d;
+}
+
+float exact_score(const float* a, const float* b, int64_t dim, SimilarityMetric metric) {
+    double sum = 0;
+    for (int64_t c = 0; c < dim; ++c)
+        sum += metric == SimilarityMetric::L2 ? (a[c] - b[c]) * double(a[c] - b[c])
+                                              : double(a[c]) * b[c];
+    return static_cast<float>(metric == SimilarityMetric::L2 ? -sum : sum);
+}
+
+// Each query's candidates re-scored with the float vectors and re-ranked, best first.
+void rescore(const Vectors& base, const Vectors& queries, int64_t fetch, SimilarityMetric metric,
+             std::vector<faiss_id>& ids, std::vector<float>& scores) {
+    std::vector<std::pair<float, faiss_id>> row;
+    for (int64_t q = 0; q < queries.rows; ++q) {
+        row.clear();
+        for (int64_t c = 0; c < fetch; ++c) {
+            const faiss_id id = ids[q * fetch + c];
+            if (id < 0) continue;
+            row.emplace_back(exact_score(queries.data.data() + q * queries.dim,
+                                         base.data.data() + id * base.dim, base.dim, metric),
+                             id);
+        }
+        // Ties keep the index's order, so the result does not depend on the sort.
+        std::stable_sort(row.begin(), row.end(),
+                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (int64_t c = 0; c < fetch; ++c) {
+            const bool filled = c < static_cast<int64_t>(row.size());
+            ids[q * fetch + c] = filled ? row[c].second : -1;
+            scores[q * fetch + c] = filled ? row[c].first : -std::numeric_limits<float>::infinity();
+        }
+    }
 }
 
 std::vector<double> average_ranks(const std::vector<double>& x) {
@@ -133,16 +243,40 @@ std::optional<SimilarityMetric> parse_similarity_metric(const std::string& name)
 }
 
 std::string IndexSpec::describe() const {
+    std::string out;
     switch (kind) {
-        case Kind::Exact: return "exact";
+        case Kind::Exact: out = "exact"; break;
         case Kind::Ivf:
-            return "ivf:" + (ivf_lists > 0 ? std::to_string(ivf_lists) : std::string("auto")) +
-                   " (nprobe " + std::to_string(ivf_probes) + ")";
+            out = "ivf:" + (ivf_lists > 0 ? std::to_string(ivf_lists) : std::string("auto")) +
+                  " (nprobe " + std::to_string(ivf_probes) + ")";
+            break;
         case Kind::Hnsw:
-            return "hnsw:" + std::to_string(hnsw_links) + " (efSearch " +
-                   std::to_string(hnsw_ef_search) + ")";
+            out = "hnsw:" + std::to_string(hnsw_links) + " (efSearch " +
+                  std::to_string(hnsw_ef_search) + ")";
+            break;
+        case Kind::Sq8: out = "sq8"; break;
+        case Kind::Sq4: out = "sq4"; break;
+        case Kind::Pq:
+            out = "pq:" +
+                  (pq_subquantizers > 0 ? std::to_string(pq_subquantizers) : std::string("dim/4"));
+            break;
+        case Kind::Binary: out = "binary"; break;
     }
-    return "?";
+    if (rescore > 0) out += ", rescored from " + std::to_string(rescore) + "x k";
+    return out;
+}
+
+int64_t IndexSpec::code_bytes(int64_t dim) const {
+    switch (kind) {
+        case Kind::Exact:
+        case Kind::Ivf:
+        case Kind::Hnsw: return 4 * dim;
+        case Kind::Sq8: return dim;
+        case Kind::Sq4: return (dim + 1) / 2;
+        case Kind::Pq: return pq_subquantizers > 0 ? pq_subquantizers : dim / 4;
+        case Kind::Binary: return (dim + 7) / 8;
+    }
+    return 0;
 }
 
 IndexSpec parse_index_spec(const std::string& text) {
@@ -159,7 +293,8 @@ IndexSpec parse_index_spec(const std::string& text) {
             throw usage_error("--index " + text + ": expected a positive number after ':'");
         param = std::stoll(digits);
     }
-    if (kind == "exact" && colon == std::string::npos) return spec;
+    const bool bare = colon == std::string::npos;
+    if (kind == "exact" && bare) return spec;
     if (kind == "ivf") {
         spec.kind = IndexSpec::Kind::Ivf;
         spec.ivf_lists = param;
@@ -170,7 +305,19 @@ IndexSpec parse_index_spec(const std::string& text) {
         if (param > 0) spec.hnsw_links = param;
         return spec;
     }
-    throw usage_error("--index " + text + ": expected exact, ivf, ivf:LISTS, hnsw or hnsw:M");
+    if (kind == "pq") {
+        spec.kind = IndexSpec::Kind::Pq;
+        spec.pq_subquantizers = param;
+        return spec;
+    }
+    if (bare && (kind == "sq8" || kind == "sq4" || kind == "binary")) {
+        spec.kind = kind == "sq8"   ? IndexSpec::Kind::Sq8
+                    : kind == "sq4" ? IndexSpec::Kind::Sq4
+                                    : IndexSpec::Kind::Binary;
+        return spec;
+    }
+    throw usage_error("--index " + text +
+                      ": expected exact, ivf[:LISTS], hnsw[:M], sq8, sq4, pq[:M] or binary");
 }
 
 Neighbours search(const Vectors& base, const Vectors& queries, int64_t k, SimilarityMetric metric,
@@ -188,13 +335,13 @@ Neighbours search(const Vectors& base, const Vectors& queries, int64_t k, Simila
         b = &base_normalized;
         q = &queries_normalized;
     }
-    const auto index = build_index(*b, metric, spec);
-
     // One extra column so that dropping the query's own item still leaves k.
-    const int64_t fetch = std::min<int64_t>(k + (exclude ? 1 : 0), base.rows);
-    std::vector<faiss_id> ids(static_cast<size_t>(queries.rows * fetch));
-    std::vector<float> distances(ids.size());
-    if (fetch > 0) index->search(q->rows, q->data.data(), fetch, distances.data(), ids.data());
+    const int64_t wanted = k + (exclude ? 1 : 0);
+    const int64_t fetch = std::min<int64_t>(wanted * std::max<int64_t>(1, spec.rescore), base.rows);
+    std::vector<faiss_id> ids;
+    std::vector<float> scores;
+    index_search(*b, *q, fetch, metric, spec, ids, scores);
+    if (spec.rescore > 0) rescore(*b, *q, fetch, metric, ids, scores);
 
     Neighbours out;
     out.queries = queries.rows;
@@ -206,9 +353,8 @@ Neighbours search(const Vectors& base, const Vectors& queries, int64_t k, Simila
         for (int64_t c = 0; c < fetch && kept < k; ++c) {
             const faiss_id id = ids[r * fetch + c];
             if (id < 0 || (exclude && id == (*exclude)[r])) continue;
-            const float d = distances[r * fetch + c];
             out.ids[r * k + kept] = id;
-            out.scores[r * k + kept] = metric == SimilarityMetric::L2 ? -d : d;
+            out.scores[r * k + kept] = scores[r * fetch + c];
             ++kept;
         }
     }

@@ -57,7 +57,13 @@ void EvalArguments::add_to(CLI::App& app, bool with_gates) {
         ->check(kSeed)
         ->capture_default_str();
     app.add_option("--index", index,
-                   "exact, ivf[:LISTS] or hnsw[:M] (approximate search reports its own recall)")
+                   "exact, ivf[:LISTS], hnsw[:M] (approximate), sq8, sq4, pq[:M] or binary "
+                   "(compressed codes); any but exact reports its own recall and the "
+                   "candidate's against exact FP32 search")
+        ->capture_default_str();
+    app.add_option("--rescore", rescore,
+                   "Re-rank R x K candidates of the --index with the float vectors (0: none)")
+        ->check(CLI::Range(0, 1000))
         ->capture_default_str();
     if (with_gates)
         app.add_option("--gate", gates,
@@ -87,6 +93,11 @@ EvalOptions EvalArguments::options() const {
     o.seed = seed;
     o.recall_epsilon = recall_epsilon;
     o.index = parse_index_spec(index);
+    if (rescore > 0 && o.index.kind == IndexSpec::Kind::Exact)
+        throw usage_error(
+            "--rescore re-ranks what a compressed or approximate --index returns; "
+            "exact search has nothing to re-rank (add --index sq8, pq or binary)");
+    o.index.rescore = rescore;
     return o;
 }
 

@@ -1,5 +1,5 @@
 // What `embq eval` and `embq compare` share: the data options (corpus, queries, pairs,
-// card, tokenizer), the metric options (--k, --metric, --queries-sample, --seed, --index),
+// card, tokenizer), the metric options (--k, --metric, --queries-sample, --seed, --index, --rescore),
 // gates and report paths, declared once.
 #pragma once
 
@@ -23,6 +23,7 @@ struct EvalArguments {
     int64_t queries_sample = 1000, similarity_pairs = 10000;
     uint64_t seed = 0;
     double recall_epsilon = 0.01;
+    int64_t rescore = 0;
     std::vector<std::string> gates;
     std::string report_json, report_md, report_html;
 
