@@ -89,8 +89,6 @@ std::string bench_report_markdown(const BenchResult& result);
 // True when no model is slower than the first at any batch size (`--fail-if-slower`).
 bool no_model_slower(const BenchResult& result);
 
-// "AMD EPYC 9B14, 2 CPUs" from /proc/cpuinfo (or "N CPUs" where it says nothing).
-std::string describe_machine();
 // Resident memory of this process now, and its peak so far, in bytes.
 int64_t current_rss_bytes();
 int64_t peak_rss_bytes();

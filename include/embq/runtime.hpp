@@ -33,6 +33,8 @@ int blas_thread_count();  // OpenBLAS threads in effect; 0 when the BLAS is not 
 
 // Quantized engines this libtorch build supports ("onednn", "qnnpack", "fbgemm", ...).
 std::vector<std::string> supported_engines();
+// The engine a plan's "auto" means here: fbgemm, else onednn, else qnnpack; "" for none.
+std::string auto_engine();
 
 // Removes embq's temporary files and directories on SIGINT, SIGTERM and SIGHUP, then lets
 // the signal end the process (exit status 128 + signal). Signals the parent set to be

@@ -101,6 +101,13 @@ public:
     // Whether it runs a quantized engine's kernels (oneDNN, QNNPACK, FBGEMM), so that
     // the engine decides whether it runs at all.
     virtual bool needs_quantized_engine() const { return false; }
+    // The arithmetic its layers run on, which decides what hardware makes it fast (`embq
+    // doctor`): FP32 (after dequantizing what it stores smaller), the engine's int8
+    // kernels, or bfloat16 matmuls.
+    enum class Compute { Fp32, Int8, Bf16 };
+    virtual Compute compute() const {
+        return needs_quantized_engine() ? Compute::Int8 : Compute::Fp32;
+    }
     // Whether "bias_correction" and "rounding" apply: it quantizes a linear layer's weight.
     virtual bool quantizes_linear_weight() const { return false; }
     // Whether "smoothing" applies: it computes a linear layer in int8, activations too.

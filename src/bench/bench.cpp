@@ -10,6 +10,7 @@
 #include "embq/dataset.hpp"
 #include "embq/embed.hpp"
 #include "embq/error.hpp"
+#include "embq/hardware.hpp"
 #include "embq/metrics.hpp"
 #include "embq/runtime.hpp"
 
@@ -85,20 +86,6 @@ const char* verdict_name(SpeedVerdict verdict) {
         case SpeedVerdict::Even: return "even (within noise)";
     }
     return "?";
-}
-
-std::string describe_machine() {
-    std::ifstream cpuinfo("/proc/cpuinfo");
-    std::string line, name;
-    while (std::getline(cpuinfo, line)) {
-        if (line.rfind("model name", 0) == 0) {
-            name = line.substr(line.find(':') + 1);
-            name.erase(0, name.find_first_not_of(" \t"));
-            break;
-        }
-    }
-    const std::string cpus = std::to_string(usable_cpus()) + " CPUs";
-    return name.empty() ? cpus : name + ", " + cpus;
 }
 
 int64_t current_rss_bytes() {

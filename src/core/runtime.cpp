@@ -1,5 +1,7 @@
 #include "embq/runtime.hpp"
 
+#include <algorithm>
+
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <faiss/Index.h>
@@ -26,6 +28,13 @@ std::vector<std::string> supported_engines() {
         }
     }
     return names;
+}
+
+std::string auto_engine() {
+    const auto engines = supported_engines();
+    for (const char* preferred : {"fbgemm", "onednn", "qnnpack"})
+        if (std::find(engines.begin(), engines.end(), preferred) != engines.end()) return preferred;
+    return "";
 }
 
 std::string build_description() {

@@ -142,15 +142,7 @@ void save_atomically(torch::jit::Module& module, const torch::jit::ExtraFilesMap
 
 void resolve_engine(Plan& plan) {
     const auto engines = supported_engines();
-    auto has = [&](const std::string& e) {
-        return std::find(engines.begin(), engines.end(), e) != engines.end();
-    };
-    std::string engine = plan.engine;
-    if (engine == "auto") {
-        engine.clear();
-        for (const char* preferred : {"fbgemm", "onednn", "qnnpack"})
-            if (engine.empty() && has(preferred)) engine = preferred;
-    }
+    const std::string engine = plan.engine == "auto" ? auto_engine() : plan.engine;
     std::string available;
     for (const auto& e : engines) available += (available.empty() ? "" : ", ") + e;
 

@@ -29,6 +29,7 @@ public:
         return "weights and matmul in bfloat16, output FP32 (fast with AVX512-BF16/AMX)";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
+    Compute compute() const override { return Compute::Bf16; }
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         return reject_options(name(), layer, options);
     }

@@ -28,5 +28,6 @@ Command add_bench_command(CLI::App& parent);
 Command add_sensitivity_command(CLI::App& parent);
 Command add_tune_command(CLI::App& parent);
 Command add_finetune_command(CLI::App& parent);
+Command add_doctor_command(CLI::App& parent);
 
 }  // namespace embq::cli

@@ -55,7 +55,7 @@ int run(int argc, char** argv) {
         embq::cli::add_quantize_command(app),    embq::cli::add_bench_command(app),
         embq::cli::add_sensitivity_command(app), embq::cli::add_tune_command(app),
         embq::cli::add_finetune_command(app),    embq::cli::add_schemes_command(app),
-        embq::cli::add_configs_command(app),
+        embq::cli::add_configs_command(app),     embq::cli::add_doctor_command(app),
     };
 
     std::string help_topic;
