@@ -117,7 +117,7 @@ std::unique_ptr<faiss::Index> build_index(const Vectors& base, SimilarityMetric 
             break;
         }
         case IndexSpec::Kind::Binary:
-            EMBQ_ASSERT(false && "binary codes are searched by search_binary");
+            EMBQ_ASSERT(false && "sign bits have an index of their own, in index_search");
     }
     index->add(base.rows, base.data.data());
     return index;

@@ -98,7 +98,7 @@ std::string first_line(const SensitivityResult& r, const SensitivityEntry& e) {
            r.options.rank_by + " " + (v ? format_metric(*v) : "n/a");
 }
 
-// How much each entry loses, most sensitive first (the first `count` of each kind): one
+// How much each entry of one kind loses, most sensitive first (the first `count`): one
 // bar per entry, coloured by scheme; nothing when no entry loses anything.
 std::string loss_chart(const SensitivityResult& r, bool layers, size_t count) {
     std::vector<std::string> schemes;
