@@ -136,8 +136,7 @@ std::vector<SchemeOutlook> scheme_outlooks(const CpuInfo& cpu, const std::string
 std::string format_doctor(const CpuInfo& cpu) {
     std::vector<std::string> present, missing;
     for (const auto& f : relevant_flags(cpu)) (cpu.has(f) ? present : missing).push_back(f);
-    std::string engines;
-    for (const auto& e : supported_engines()) engines += (engines.empty() ? "" : ", ") + e;
+    const std::string engines = format_list(supported_engines(), 99);
     const std::string engine = auto_engine();
     std::string out = "machine: " + describe_machine() + " (" + cpu.architecture + ")\n";
     out += "features: " +

@@ -155,34 +155,28 @@ void index_search(const Vectors& base, const Vectors& queries, int64_t fetch,
         for (float& d : scores) d = -d;
 }
 
-float exact_score(const float* a, const float* b, int64_t dim, SimilarityMetric metric) {
-    double sum = 0;
-    for (int64_t c = 0; c < dim; ++c)
-        sum += metric == SimilarityMetric::L2 ? (a[c] - b[c]) * double(a[c] - b[c])
-                                              : double(a[c]) * b[c];
-    return static_cast<float>(metric == SimilarityMetric::L2 ? -sum : sum);
-}
-
 // Each query's candidates re-scored with the float vectors and re-ranked, best first.
 void rescore(const Vectors& base, const Vectors& queries, int64_t fetch, SimilarityMetric metric,
              std::vector<faiss_id>& ids, std::vector<float>& scores) {
-    std::vector<std::pair<float, faiss_id>> row;
+    std::vector<int64_t> query_row, candidates;
+    std::vector<size_t> order;
     for (int64_t q = 0; q < queries.rows; ++q) {
-        row.clear();
-        for (int64_t c = 0; c < fetch; ++c) {
-            const faiss_id id = ids[q * fetch + c];
-            if (id < 0) continue;
-            row.emplace_back(exact_score(queries.data.data() + q * queries.dim,
-                                         base.data.data() + id * base.dim, base.dim, metric),
-                             id);
-        }
+        candidates.clear();
+        for (int64_t c = 0; c < fetch; ++c)
+            if (ids[q * fetch + c] >= 0) candidates.push_back(ids[q * fetch + c]);
+        query_row.assign(candidates.size(), q);
+        const std::vector<double> exact =
+            pair_similarities(queries, query_row, base, candidates, metric);
+        order.resize(candidates.size());
+        std::iota(order.begin(), order.end(), 0);
         // Ties keep the index's order, so the result does not depend on the sort.
-        std::stable_sort(row.begin(), row.end(),
-                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return exact[a] > exact[b]; });
         for (int64_t c = 0; c < fetch; ++c) {
-            const bool filled = c < static_cast<int64_t>(row.size());
-            ids[q * fetch + c] = filled ? row[c].second : -1;
-            scores[q * fetch + c] = filled ? row[c].first : -std::numeric_limits<float>::infinity();
+            const bool filled = c < static_cast<int64_t>(order.size());
+            ids[q * fetch + c] = filled ? candidates[order[c]] : -1;
+            scores[q * fetch + c] = filled ? static_cast<float>(exact[order[c]])
+                                           : -std::numeric_limits<float>::infinity();
         }
     }
 }
@@ -273,7 +267,7 @@ int64_t IndexSpec::code_bytes(int64_t dim) const {
         case Kind::Hnsw: return 4 * dim;
         case Kind::Sq8: return dim;
         case Kind::Sq4: return (dim + 1) / 2;
-        case Kind::Pq: return pq_subquantizers > 0 ? pq_subquantizers : dim / 4;
+        case Kind::Pq: return embq::pq_subquantizers(*this, dim);
         case Kind::Binary: return (dim + 7) / 8;
     }
     return 0;

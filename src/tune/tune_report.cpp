@@ -13,6 +13,7 @@
 #include "embq/runtime.hpp"
 #include "embq/tune.hpp"
 #include "eval/html_page.hpp"
+#include "eval/report_parts.hpp"
 #include "eval/svg_chart.hpp"
 
 namespace embq {
@@ -129,8 +130,6 @@ std::string tune_report_markdown(const TuneResult& r) {
 }
 
 std::string tune_report_html(const TuneResult& r) {
-    const size_t failed = std::count_if(r.holdout_verdicts.begin(), r.holdout_verdicts.end(),
-                                        [](const GateVerdict& v) { return !v.passed; });
     std::string body = "<h1>embq tune " +
                        std::string(r.found() ? "<span class=\"verdict pass\">found</span>"
                                              : "<span class=\"verdict fail\">not found</span>") +
@@ -138,8 +137,8 @@ std::string tune_report_html(const TuneResult& r) {
     if (r.holdout) {
         body += "<h2>Held-out texts (" + std::to_string(r.holdout_texts) +
                 ", never seen by the search) " +
-                html_verdict_badge(r.holdout_verdicts.size(), failed) + "</h2>\n" +
-                html_gates_table(r.holdout_verdicts);
+                html_verdict_badge(r.holdout_verdicts.size(), failed_gates(r.holdout_verdicts)) +
+                "</h2>\n" + html_gates_table(r.holdout_verdicts);
     }
 
     // The frontier: every verified config, size against the first gate's metric.
