@@ -305,7 +305,7 @@ TEST(LoadConfig, ConfigErrorsNameThePath) {
         EXPECT_EQ(std::string(e.what()),
                   path.string() +
                       ": unknown key 'defualts' at top level; did you mean "
-                      "'defaults'? (valid keys: $schema, description, engine, "
+                      "'defaults'? (valid keys: $schema, description, engine, target, "
                       "defaults, rules, allow_unmatched_rules, calibration)");
     }
 }

@@ -31,7 +31,8 @@ std::vector<int64_t> random_ids(int64_t length, int64_t seed) {
 Embedder bert_embedder() {
     std::string how;
     auto model = load_model(fixture("bert_traced.pt")).module;
-    return Embedder(model, infer_model_card(model, how));
+    return Embedder(model,
+                    infer_model_card(model.get_method("forward").function().getSchema(), how));
 }
 
 TEST(ModelCard, ParsesEveryKeyAndResolvesTheTokenizerPath) {
@@ -77,7 +78,8 @@ TEST(ModelCard, MistakesAreOneLineInputErrors) {
 
 TEST(ModelCard, InferredFromForwardSignature) {
     std::string how;
-    const auto card = infer_model_card(load_model(fixture("bert_scripted.pt")).module, how);
+    const auto card =
+        infer_model_card(forward_schema(load_model(fixture("bert_scripted.pt"))), how);
     EXPECT_EQ(card.inputs, (std::vector<std::string>{"input_ids", "attention_mask"}));
     EXPECT_EQ(card.pooling, Pooling::None);
     EXPECT_NE(how.find("input_ids"), std::string::npos) << how;

@@ -56,6 +56,7 @@ struct BenchCell {  // one model at one batch size
 
 struct BenchModel {
     std::filesystem::path path;
+    std::string runs_as;  // EmbeddingModel::runs_as: "lite interpreter, int8 on qnnpack"
     uintmax_t file_bytes = 0;
     // Resident memory the process gained while loading this model and warming it up. The
     // models share one process, so this is the model's own footprint, not a process peak.

@@ -31,6 +31,7 @@ struct CompareInputs {
     // eval.model's card and tokenizer), as `embq quantize` does (workflow.hpp).
     std::filesystem::path calibration_file;
     std::string observer;  // the file's observer to use, or the one an inline block runs
+    std::string target;    // --target for every config (QuantizeRequest::target)
 };
 
 struct CompareRow {

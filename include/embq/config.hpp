@@ -47,6 +47,9 @@ struct CalibrationSpec {
 struct Config {
     std::string origin;           // file name, or "<inline>", for error messages
     std::string engine = "auto";  // auto | onednn | qnnpack | fbgemm
+    // Where the output is deployed: a name of target_names() (hardware.hpp); "native" (this
+    // machine) when the config names none.
+    std::string target = "native";
     std::map<LayerKind, SchemeChoice> defaults;
     std::vector<Rule> rules;
     bool allow_unmatched_rules = false;

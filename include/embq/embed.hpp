@@ -22,12 +22,14 @@ namespace embq {
 
 // A card for a model without one, from forward()'s argument names (which must all be
 // known inputs). `how` receives one line saying what was inferred and from what.
-ModelCard infer_model_card(const torch::jit::Module& model, std::string& how);
+ModelCard infer_model_card(const c10::FunctionSchema& forward, std::string& how);
 
 // Runs a model on token-id batches. Not thread-safe; one per thread.
 class Embedder {
 public:
     Embedder(torch::jit::Module model, ModelCard card);
+    // A .ptl's model, run by the lite interpreter (embed, eval, compare and bench only).
+    Embedder(torch::jit::mobile::Module lite, ModelCard card);
 
     // Vectors [rows, dim] for `batch` (one id sequence each, already truncated): pads
     // to the longest, builds the inputs the card names, runs forward (in inference mode
@@ -36,8 +38,10 @@ public:
     at::Tensor embed(const std::vector<const Encoding*>& batch);
 
     const ModelCard& card() const { return card_; }
-    // The model embed() runs (a handle: changing it changes what embed() runs).
-    torch::jit::Module& module() { return model_; }
+    // The model embed() runs (a handle: changing it changes what embed() runs). A Usage
+    // error for a lite-interpreter model, which calibration and fine-tuning cannot change.
+    torch::jit::Module& module();
+    bool runs_lite_interpreter() const { return lite_.has_value(); }
     // Called before each forward with the batch's attention mask [rows, tokens] (1: a
     // real token, 0: padding); calibration uses it to drop padding positions.
     void set_before_forward(std::function<void(const at::Tensor& attention_mask)> hook) {
@@ -58,6 +62,7 @@ public:
 
 private:
     torch::jit::Module model_;
+    std::optional<torch::jit::mobile::Module> lite_;
     ModelCard card_;
     int64_t pad_id_ = 0;
     int64_t token_rows_ = 0;
@@ -130,6 +135,9 @@ struct EmbeddingModel {
     std::filesystem::path path;
     Embedder embedder;
     std::unique_ptr<Tokenizer> tokenizer;  // null when the card names none
+    // How it runs here, for reports: "TorchScript", "lite interpreter, int8 on qnnpack (built
+    // for target mobile)".
+    std::string runs_as;
 };
 
 EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,

@@ -63,6 +63,7 @@ struct EvalResult {
     bool queries_from_corpus = true;  // sampled corpus rows, own item excluded
     uintmax_t baseline_bytes = 0, candidate_bytes = 0;
     double baseline_texts_per_second = 0, candidate_texts_per_second = 0;
+    std::string candidate_runs_as;  // EmbeddingModel::runs_as; empty with vector files
     double embed_seconds = 0;   // both models, all texts
     double search_seconds = 0;  // FAISS searches and metric kernels
     // The per-item values behind some metrics, for intervals (sensitivity, tune):

@@ -39,11 +39,44 @@ struct SchemeOutlook {
     std::string why;  // the features (or their absence) behind it, and what to do
 };
 
+class Scheme;
+// One scheme on `cpu` with quantized engine `engine` ("" or "none": no engine).
+SchemeOutlook scheme_outlook(const Scheme& scheme, const CpuInfo& cpu, const std::string& engine);
 // Every scheme of the table on this CPU with the engine a plan's "auto" picks.
 std::vector<SchemeOutlook> scheme_outlooks(const CpuInfo& cpu, const std::string& engine);
 
-// The doctor's report: machine, features that matter, engines, threads, schemes.
-std::string format_doctor(const CpuInfo& cpu);
-nlohmann::json doctor_json(const CpuInfo& cpu);
+// Where a quantized model is deployed (`--target`, a config's "target"): a small declarative
+// profile of the engine its int8 kernels run on there, the CPU features it may assume and the
+// runtime that loads it. `native` is this machine as detected; the others are documented
+// floors of a class of machines, so a plan for them is judged by what every such machine has.
+enum class Runtime {
+    TorchScript,  // torch::jit::load / torch.jit.load: servers, desktops
+    Lite,         // PyTorch Mobile's lite interpreter (_load_for_mobile): a .ptl file
+};
+const char* to_string(Runtime runtime) noexcept;  // "torchscript", "lite interpreter"
+
+struct Target {
+    std::string name;                  // "native", "x86-64", "x86-64-v4", "arm64", "mobile"
+    std::string summary;               // which machines it stands for
+    std::vector<std::string> engines;  // the quantized engines used there, preferred first
+    CpuInfo cpu;                       // the features assumed (native: this machine's)
+    Runtime runtime = Runtime::TorchScript;
+    bool is_this_machine() const { return name == "native"; }
+    // The first of `engines` this libtorch has, so the preflight runs the target's own
+    // kernels; "" when it has none of them.
+    std::string engine() const;
+};
+
+inline constexpr const char* kNativeTarget = "native";
+// The profiles' names, native first (no /proc/cpuinfo read: config validation uses it).
+const std::vector<std::string>& target_names();
+// The profile, native read from this machine. An unknown name is a Usage error with the
+// closest name and the list.
+Target find_target(const std::string& name);
+
+// The doctor's report: machine, features that matter, engines, threads, schemes. For a
+// target other than native it is the profile's features and engine instead of this CPU's.
+std::string format_doctor(const Target& target);
+nlohmann::json doctor_json(const Target& target);
 
 }  // namespace embq

@@ -34,6 +34,7 @@ struct PlanOptions {
 
 struct Plan {
     std::string engine;                 // as the config asks ("auto" until preflight resolves it)
+    std::string target = "native";      // where it is deployed (Config::target)
     std::vector<LayerPlan> layers;      // every layer of the inventory, in model order
     std::vector<KeptModule> kept;       // modules no scheme handles
     std::vector<std::string> warnings;  // e.g. rules that matched nothing, when allowed

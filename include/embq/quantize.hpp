@@ -15,11 +15,19 @@
 
 namespace embq {
 
-// Resolves the plan's engine in place ("auto": the first of fbgemm, onednn, qnnpack this
-// build has; "none" when it has none) and checks, by running each scheme's ops on a tiny
-// input, that every scheme in the plan runs on it. Throws a Config error naming the
-// layers that cannot run and the schemes that need no quantized engine.
+// Resolves the plan's engine in place for its target ("auto": the target's engine: on native
+// the first of fbgemm, onednn, qnnpack this build has; on arm64 qnnpack; "none" when the
+// build has none) and checks, by running each scheme's ops on a tiny input on that engine,
+// that every scheme in the plan runs there. Throws a Config error naming the layers that
+// cannot run and the schemes that need no quantized engine. Schemes the target's features
+// make slow (bf16 without AVX512-BF16, int8 without dot-product instructions) become plan
+// warnings naming their layers.
 void resolve_engine(Plan& plan);
+
+// The output format the plan's target needs: its runtime's (the mobile target's lite
+// interpreter reads a .ptl; quantize_model writes one for any -o ending in .ptl). Checked by
+// the commands that write a user's file, before any work; a mismatch is a Usage error.
+void check_output_format(const Plan& plan, const std::filesystem::path& output);
 
 struct QuantizeResult {
     std::string engine;

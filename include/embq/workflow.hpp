@@ -44,6 +44,9 @@ struct QuantizeRequest {
     // `keep_fp32` glob a rule, after the config's own, that keeps its layers fp32.
     std::string scheme;
     std::vector<std::string> keep_fp32;
+    // --target: where the output is deployed (hardware.hpp), in place of the config's
+    // "target"; empty: the config's, else native.
+    std::string target;
 };
 
 struct PlannedModel {

@@ -137,6 +137,7 @@ BenchResult run_bench(const std::vector<std::filesystem::path>& models,
         for (int64_t b : options.batch_sizes) run_turn(c, 0, options.warmup_batches, b);
         BenchModel m;
         m.path = path;
+        m.runs_as = c.model.runs_as;
         m.file_bytes = std::filesystem::file_size(path);
         m.loaded_rss_bytes = current_rss_bytes() - rss_before;
         result.models.push_back(std::move(m));

@@ -37,8 +37,8 @@ std::string settings_line(const BenchResult& r) {
 std::string memory_line(const BenchResult& r) {
     std::string joined;
     for (const auto& m : r.models)
-        joined += (joined.empty() ? "" : ", ") + m.path.filename().string() + " " +
-                  format_bytes(m.loaded_rss_bytes);
+        joined += (joined.empty() ? "" : ", ") + m.path.filename().string() + " (" + m.runs_as +
+                  ") " + format_bytes(m.loaded_rss_bytes);
     return "memory added by loading and warming up each model: " + joined + "; process peak " +
            format_bytes(r.peak_rss_bytes);
 }
@@ -110,6 +110,7 @@ nlohmann::json bench_report_json(const BenchResult& result) {
                              {"ratio_to_first", spread_json(c.ratio)},
                              {"verdict", verdict_name(c.verdict)}});
         models.push_back({{"path", m.path.string()},
+                          {"runs_as", m.runs_as},
                           {"file_bytes", m.file_bytes},
                           {"loaded_rss_bytes", m.loaded_rss_bytes},
                           {"batches", cells}});

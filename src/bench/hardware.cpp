@@ -8,7 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/suggest.hpp"
 #include "core/text_table.hpp"
+#include "embq/error.hpp"
 #include "embq/format.hpp"
 #include "embq/runtime.hpp"
 #include "embq/scheme.hpp"
@@ -35,7 +37,48 @@ std::string first_present(const CpuInfo& cpu, const std::vector<std::string>& fl
     return "";
 }
 
-SchemeOutlook outlook_of(const Scheme& scheme, const CpuInfo& cpu, const std::string& engine) {
+CpuInfo assumed_cpu(const std::string& architecture, std::vector<std::string> flags) {
+    CpuInfo cpu;
+    cpu.architecture = architecture;
+    cpu.flags = std::move(flags);
+    return cpu;
+}
+
+// The documented floors. Each profile's features are what every machine of its class has,
+// so "fast" there means fast on all of them.
+std::vector<Target> profiles() {
+    return {
+        {"x86-64",
+         "any x86-64 server or desktop with AVX2 and FMA (x86-64-v3: Intel Haswell, AMD Zen 1 "
+         "and later); no VNNI, AVX-512 or BF16 assumed",
+         {"fbgemm", "onednn"},
+         assumed_cpu("x86_64", {"avx2", "fma", "f16c"}),
+         Runtime::TorchScript},
+        {"x86-64-v4",
+         "x86-64 with AVX-512, VNNI and BF16 (Intel Cooper Lake, Sapphire Rapids and later; "
+         "AMD Zen 4 and later)",
+         {"onednn", "fbgemm"},
+         assumed_cpu("x86_64",
+                     {"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16"}),
+         Runtime::TorchScript},
+        {"arm64",
+         "64-bit Arm servers with NEON and the dot-product extension (Armv8.2: AWS Graviton 2 "
+         "and later, Ampere Altra); no bf16 or i8mm assumed",
+         {"qnnpack"},
+         assumed_cpu("aarch64", {"asimd", "asimddp"}),
+         Runtime::TorchScript},
+        {"mobile",
+         "Android and iOS apps through PyTorch Mobile's lite interpreter (a .ptl file) on arm64 "
+         "phones with the dot-product extension",
+         {"qnnpack"},
+         assumed_cpu("aarch64", {"asimd", "asimddp"}),
+         Runtime::Lite},
+    };
+}
+
+}  // namespace
+
+SchemeOutlook scheme_outlook(const Scheme& scheme, const CpuInfo& cpu, const std::string& engine) {
     SchemeOutlook o{std::string(scheme.name()), Outlook::Runs, ""};
     if (const auto reason = scheme.unavailable_reason(engine.empty() ? "none" : engine)) {
         o.outlook = Outlook::CannotRun;
@@ -80,8 +123,6 @@ SchemeOutlook outlook_of(const Scheme& scheme, const CpuInfo& cpu, const std::st
     }
     return o;
 }
-
-}  // namespace
 
 bool CpuInfo::has(const std::string& flag) const {
     return std::find(flags.begin(), flags.end(), flag) != flags.end();
@@ -129,21 +170,79 @@ const char* to_string(Outlook outlook) noexcept {
 
 std::vector<SchemeOutlook> scheme_outlooks(const CpuInfo& cpu, const std::string& engine) {
     std::vector<SchemeOutlook> out;
-    for (const Scheme* s : all_schemes()) out.push_back(outlook_of(*s, cpu, engine));
+    for (const Scheme* s : all_schemes()) out.push_back(scheme_outlook(*s, cpu, engine));
     return out;
 }
 
-std::string format_doctor(const CpuInfo& cpu) {
+const char* to_string(Runtime runtime) noexcept {
+    return runtime == Runtime::Lite ? "lite interpreter" : "torchscript";
+}
+
+std::string Target::engine() const {
+    const auto have = supported_engines();
+    for (const auto& e : engines)
+        if (std::find(have.begin(), have.end(), e) != have.end()) return e;
+    return "";
+}
+
+const std::vector<std::string>& target_names() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out{kNativeTarget};
+        for (const auto& t : profiles()) out.push_back(t.name);
+        return out;
+    }();
+    return names;
+}
+
+Target find_target(const std::string& name) {
+    if (name == kNativeTarget) {
+        Target native{
+            kNativeTarget, "this machine, as detected", {}, read_cpu_info(), Runtime::TorchScript};
+        if (!auto_engine().empty()) native.engines.push_back(auto_engine());
+        return native;
+    }
+    for (Target& t : profiles())
+        if (t.name == name) return std::move(t);
+    const auto near = closest_match(name, target_names());
+    throw usage_error("unknown target '" + name + "'" +
+                      (near ? "; did you mean '" + *near + "'?" : "") +
+                      " (targets: " + format_list(target_names(), 99) + ")");
+}
+
+std::string format_doctor(const Target& target) {
+    const CpuInfo& cpu = target.cpu;
     std::vector<std::string> present, missing;
     for (const auto& f : relevant_flags(cpu)) (cpu.has(f) ? present : missing).push_back(f);
     const std::string engines = format_list(supported_engines(), 99);
-    const std::string engine = auto_engine();
-    std::string out = "machine: " + describe_machine() + " (" + cpu.architecture + ")\n";
-    out += "features: " +
-           (present.empty() ? std::string("none of those below") : format_list(present, 99));
+    const std::string engine = target.engine();
+    std::string out;
+    if (target.is_this_machine()) {
+        out += "machine: " + describe_machine() + " (" + cpu.architecture + ")\n";
+        out += "features: ";
+    } else {
+        out += "target: " + target.name + ": " + target.summary + " (" + cpu.architecture + ", " +
+               to_string(target.runtime) + ")\n";
+        out += "features assumed: ";
+    }
+    out += present.empty() ? std::string("none of those below") : format_list(present, 99);
     if (!missing.empty()) out += " (not: " + format_list(missing, 99) + ")";
-    out += "\nquantized engines: " + (engines.empty() ? std::string("none") : engines) +
-           (engine.empty() ? "" : "; a plan's \"auto\" picks " + engine) + "\n";
+    out += "\nquantized engines: " + (engines.empty() ? std::string("none") : engines);
+    if (target.is_this_machine())
+        out += engine.empty() ? "" : "; a plan's \"auto\" picks " + engine;
+    else
+        out += engine.empty() ? "; none of the target's (" + format_list(target.engines, 99) +
+                                    "), so its int8 schemes cannot be checked here"
+                              : "; the target's int8 kernels are " + engine +
+                                    "'s, which the preflight runs here";
+    out += "\n";
+    if (!target.is_this_machine()) {
+        TextTable table({"scheme", "there", "why"});
+        for (const auto& o : scheme_outlooks(cpu, engine))
+            table.add_row({o.scheme, to_string(o.outlook), o.why});
+        return out + "\n" + table.render() +
+               "Expected from the profile's features; measure on the target itself with "
+               "`embq bench`.\n";
+    }
     out += "threads: " + std::to_string(thread_count()) + " intra-op (libtorch), " +
            (blas_thread_count() > 0 ? std::to_string(blas_thread_count()) + " OpenBLAS"
                                     : std::string("BLAS is not OpenBLAS")) +
@@ -157,28 +256,36 @@ std::string format_doctor(const CpuInfo& cpu) {
     return out;
 }
 
-nlohmann::json doctor_json(const CpuInfo& cpu) {
+nlohmann::json doctor_json(const Target& target) {
+    const CpuInfo& cpu = target.cpu;
     nlohmann::json features = nlohmann::json::object();
     for (const auto& f : relevant_flags(cpu)) features[f] = cpu.has(f);
     nlohmann::json schemes = nlohmann::json::array();
-    const std::string engine = auto_engine();
+    const std::string engine = target.engine();
     for (const auto& o : scheme_outlooks(cpu, engine))
         schemes.push_back(
             {{"scheme", o.scheme}, {"outlook", to_string(o.outlook)}, {"why", o.why}});
-    return {{"report", "embq doctor"},
-            {"format_version", 1},
-            {"machine", describe_machine()},
-            {"cpu", cpu.model},
-            {"architecture", cpu.architecture},
-            {"features", features},
-            {"engines", supported_engines()},
-            {"auto_engine", engine.empty() ? nlohmann::json() : nlohmann::json(engine)},
-            {"threads",
-             {{"intra_op", thread_count()},
-              {"blas", blas_thread_count()},
-              {"usable_cpus", usable_cpus()}}},
-            {"build", build_description()},
-            {"schemes", schemes}};
+    return {
+        {"report", "embq doctor"},
+        {"format_version", 1},
+        {"target",
+         {{"name", target.name},
+          {"summary", target.summary},
+          {"engines", target.engines},
+          {"engine", engine.empty() ? nlohmann::json() : nlohmann::json(engine)},
+          {"runtime", to_string(target.runtime)}}},
+        {"machine", describe_machine()},
+        {"cpu", cpu.model},
+        {"architecture", cpu.architecture},
+        {"features", features},
+        {"engines", supported_engines()},
+        {"auto_engine", auto_engine().empty() ? nlohmann::json() : nlohmann::json(auto_engine())},
+        {"threads",
+         {{"intra_op", thread_count()},
+          {"blas", blas_thread_count()},
+          {"usable_cpus", usable_cpus()}}},
+        {"build", build_description()},
+        {"schemes", schemes}};
 }
 
 }  // namespace embq

@@ -1,5 +1,8 @@
 #include "embq/speed_check.hpp"
 
+#include "embq/error.hpp"
+#include "embq/hardware.hpp"
+
 #include <algorithm>
 #include <chrono>
 
@@ -123,6 +126,9 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }  // namespace
 
 SpeedCheck check_plan_speed(const Plan& plan, const SpeedCheckOptions& options) {
+    if (plan.target != kNativeTarget)
+        throw usage_error("--check-speed times this machine, not target " + plan.target +
+                          "; run 'embq bench' on a machine of that target to measure it");
     SpeedCheck check;
     check.options = options;
     std::vector<const LayerPlan*> representatives;

@@ -72,7 +72,7 @@ ResolvedCard resolve_model_card(const LoadedModel& model, const EmbeddingModelOp
     if (found) {
         r = std::move(*found);
     } else {
-        r.card = infer_model_card(model.module, r.how);
+        r.card = infer_model_card(forward_schema(model), r.how);
         r.inferred = true;
     }
     apply_overrides(r, options);
@@ -86,7 +86,7 @@ void carry_model_card(LoadedModel& model, const EmbeddingModelOptions& options) 
     if (!r && options.tokenizer.empty()) return;
     if (!r) {
         r.emplace();
-        r->card = infer_model_card(model.module, r->how);
+        r->card = infer_model_card(forward_schema(model), r->how);
     }
     apply_overrides(*r, options);
     nlohmann::json card = model_card_to_json(r->card);

@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "embq/error.hpp"
+#include "embq/hardware.hpp"
 #include "embq/model.hpp"
 #include "model/torch_util.hpp"
 
@@ -71,10 +72,8 @@ at::Tensor pool(const at::Tensor& hidden, const at::Tensor& mask, Pooling poolin
 
 }  // namespace
 
-ModelCard infer_model_card(const torch::jit::Module& model, std::string& how) {
-    const auto forward = model.find_method("forward");
-    if (!forward) throw input_error("the model has no forward method");
-    const auto& args = forward->function().getSchema().arguments();
+ModelCard infer_model_card(const c10::FunctionSchema& forward, std::string& how) {
+    const auto& args = forward.arguments();
     ModelCard card;
     card.inputs.clear();
     const auto& known = known_model_inputs();
@@ -111,6 +110,17 @@ ModelCard infer_model_card(const torch::jit::Module& model, std::string& how) {
 Embedder::Embedder(torch::jit::Module model, ModelCard card)
     : model_(std::move(model)), card_(std::move(card)) {
     model_.eval();
+}
+
+Embedder::Embedder(torch::jit::mobile::Module lite, ModelCard card)
+    : lite_(std::move(lite)), card_(std::move(card)) {}
+
+torch::jit::Module& Embedder::module() {
+    if (lite_)
+        throw usage_error(
+            "a lite-interpreter model (.ptl) only runs (embed, eval, compare, bench); calibrate "
+            "and fine-tune the TorchScript .pt it was written from");
+    return model_;
 }
 
 std::optional<int64_t> Embedder::first_unknown_id(const std::vector<int64_t>& ids) const {
@@ -157,7 +167,7 @@ at::Tensor Embedder::embed(const std::vector<const Encoding*>& batch) {
     c10::InferenceMode guard(!gradients_);
     c10::IValue result;
     try {
-        result = model_.forward(inputs);
+        result = lite_ ? lite_->forward(inputs) : model_.forward(inputs);
     } catch (const std::exception& e) {
         throw runtime_failure("the model's forward failed on a batch of " + std::to_string(n) +
                               "x" + std::to_string(t) + " token ids: " + first_line_of(e));
@@ -332,9 +342,26 @@ Vectors embed_records(EmbeddingModel& model, const std::vector<Record>& records,
     return embed_to_matrix(model.embedder, next, options, stats);
 }
 
+namespace {
+
+std::string describe_runtime(const LoadedModel& loaded) {
+    std::string out = loaded.lite ? "lite interpreter" : "TorchScript";
+    if (!loaded.embq_metadata) return out;
+    const nlohmann::json& meta = *loaded.embq_metadata;
+    const std::string engine = meta.value("engine", std::string());
+    if (!engine.empty() && engine != "none") out += ", int8 on " + engine;
+    if (meta.contains("target") && meta["target"].is_object()) {
+        const std::string target = meta["target"].value("name", std::string());
+        if (!target.empty() && target != kNativeTarget) out += " (built for target " + target + ")";
+    }
+    return out;
+}
+
+}  // namespace
+
 EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
                                     const EmbeddingModelOptions& options) {
-    LoadedModel loaded = load_model(model_path);
+    LoadedModel loaded = load_model_to_run(model_path);
     const ResolvedCard resolved = resolve_model_card(loaded, options);
     const ModelCard& card = resolved.card;
     if (options.announce && options.card.empty()) spdlog::info("{}", resolved.how);
@@ -347,10 +374,16 @@ EmbeddingModel open_embedding_model(const std::filesystem::path& model_path,
         tokenizer = load_tokenizer(card.tokenizer);
     if (tokenizer && options.announce) spdlog::info("tokenizer: {}", tokenizer->describe());
     spdlog::debug("model card: {}", card.describe());
+    // A .ptl embq did not write has no inventory to read (the lite interpreter keeps no
+    // module tree): its ids are checked by the model itself.
     const int64_t token_rows = loaded.embq_metadata
                                    ? loaded.embq_metadata->value("token_table_rows", int64_t{0})
-                                   : take_inventory(loaded.module).token_table_rows();
-    EmbeddingModel model{model_path, Embedder(loaded.module, card), std::move(tokenizer)};
+                               : loaded.lite ? 0
+                                             : take_inventory(loaded.module).token_table_rows();
+    EmbeddingModel model{
+        model_path,
+        loaded.lite ? Embedder(std::move(*loaded.lite), card) : Embedder(loaded.module, card),
+        std::move(tokenizer), describe_runtime(loaded)};
     model.embedder.set_token_rows(token_rows);
     if (model.tokenizer) model.embedder.set_pad_id(model.tokenizer->pad_id());
     return model;

@@ -59,6 +59,7 @@ QuantizeRequest request_for(const CompareInputs& inputs, const fs::path& config)
     request.calibration_file = inputs.calibration_file;
     request.observer = inputs.observer;
     request.calibration_model = inputs.eval.model;
+    request.target = inputs.target;
     return request;
 }
 
@@ -71,7 +72,7 @@ void check_every_config_plans(const CompareInputs& inputs, const std::vector<std
     for (size_t i = 0; i < inputs.configs.size(); ++i) {
         const QuantizeRequest request = request_for(inputs, inputs.configs[i]);
         try {
-            plan_request(request, load_config(request.config), model);
+            plan_request(request, load_request_config(request), model);
         } catch (const Error& e) {
             if (e.category() == ErrorCategory::Runtime) throw;
             const std::string what = e.what();

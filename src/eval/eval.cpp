@@ -515,6 +515,7 @@ EvalResult run_eval(const EvalInputs& inputs, EvalOptions options, const std::ve
     check_models_share_inputs(texts, inputs_of(baseline), inputs_of(candidate));
     result.baseline_bytes = fs::file_size(inputs.baseline);
     result.candidate_bytes = fs::file_size(inputs.candidate);
+    result.candidate_runs_as = candidate.runs_as;
 
     if (progress.start) progress.start(2 * texts.count());
     SideBySideEmbedder embedder(baseline, candidate, inputs.batch_size, progress);
@@ -628,6 +629,7 @@ EvalResult BaselineEvaluation::evaluate(const fs::path& candidate_path,
     EmbeddingModel candidate = open_embedding_model(candidate_path, text);
     check_models_share_inputs(st.texts, st.baseline_inputs, inputs_of(candidate));
     result.candidate_bytes = fs::file_size(candidate_path);
+    result.candidate_runs_as = candidate.runs_as;
     OneModelVectors v =
         embed_all(candidate, st.texts, st.inputs.pairs, st.inputs.batch_size, on_texts);
     result.candidate_texts_per_second =

@@ -10,6 +10,7 @@
 #include "core/text_table.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
+#include "embq/hardware.hpp"
 #include "embq/layers.hpp"
 #include "embq/runtime.hpp"
 #include "eval/junit.hpp"
@@ -104,6 +105,7 @@ nlohmann::json gates_to_json(const std::vector<GateVerdict>& verdicts) {
 nlohmann::json tool_to_json(int threads) {
     return {{"embq", version()},
             {"build", build_description()},
+            {"machine", describe_machine()},
             {"threads", threads},
             {"blas_threads", blas_thread_count()}};
 }
@@ -127,6 +129,8 @@ std::string eval_report_text(const EvalReport& r) {
             r.result.baseline_texts_per_second, r.result.candidate_texts_per_second, r.threads,
             r.result.embed_seconds, r.result.search_seconds);
         out += buf;
+        out += "machine: " + describe_machine() + "; candidate runs as " +
+               r.result.candidate_runs_as + "\n";
     }
     return out;
 }
@@ -135,6 +139,7 @@ nlohmann::json eval_report_json(const EvalReport& r) {
     const EvalResult& res = r.result;
     nlohmann::json inputs = {{"baseline", file_entry(r.inputs.baseline)},
                              {"candidate", file_entry(r.inputs.candidate)}};
+    if (!res.candidate_runs_as.empty()) inputs["candidate"]["runs_as"] = res.candidate_runs_as;
     if (!r.inputs.corpus.empty()) inputs["corpus"] = file_entry(r.inputs.corpus);
     if (!r.inputs.queries.empty()) inputs["queries"] = file_entry(r.inputs.queries);
     if (!r.inputs.pairs.empty()) inputs["pairs"] = file_entry(r.inputs.pairs);
@@ -200,7 +205,8 @@ std::string eval_report_markdown(const EvalReport& r) {
         out += "\nThroughput measured side by side in this run: baseline " +
                format_metric(r.result.baseline_texts_per_second, 1) + " texts/s, candidate " +
                format_metric(r.result.candidate_texts_per_second, 1) + " texts/s (" +
-               std::to_string(r.threads) + " threads).\n";
+               std::to_string(r.threads) + " threads, " + describe_machine() +
+               "); the candidate runs as " + r.result.candidate_runs_as + ".\n";
     out += "\n<sub>" + build_description() + "</sub>\n";
     return out;
 }

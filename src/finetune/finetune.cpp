@@ -313,6 +313,7 @@ FinetuneResult finetune(const QuantizeRequest& request, const FinetuneOptions& o
                               input.string() + "; choose another -o path");
     const auto start = Clock::now();
     PlannedModel planned = load_and_plan(request);
+    check_output_format(planned.plan, output);
     Student student(request.model, planned.plan);  // refuses what it cannot simulate
     if (planned.plan.needs_calibration())
         throw usage_error("the plan needs a calibration, which finetune does not take; use "

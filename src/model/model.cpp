@@ -5,12 +5,17 @@
 #include <map>
 #include <unordered_map>
 
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/mobile/import.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
 #include "embq/error.hpp"
+#include "embq/runtime.hpp"
 #include "model/graph_util.hpp"
+#include "model/lite_model.hpp"
 #include "model/torch_save_file.hpp"
 #include "model/torch_util.hpp"
+#include "quantize/engine.hpp"
 
 namespace embq {
 
@@ -86,9 +91,30 @@ int64_t tensor_bytes(const at::Tensor& t) {
     return t.numel() * static_cast<int64_t>(t.element_size());
 }
 
-}  // namespace
+// The metadata entry read alone, before the model: the engine must be chosen before the
+// model's packed int8 weights are unpacked and packed again for it. "" when there is none
+// or the archive cannot be read (loading it then says why).
+std::string metadata_before_loading(const fs::path& path) {
+    try {
+        caffe2::serialize::PyTorchStreamReader reader(path.string());
+        const std::string record = std::string("extra/") + kMetadataEntry;
+        if (!reader.hasRecord(record)) return "";
+        const auto [data, size] = reader.getRecord(record);
+        return std::string(static_cast<const char*>(data.get()), size);
+    } catch (const std::exception&) {
+        return "";
+    }
+}
 
-LoadedModel load_model(const fs::path& path) {
+void use_recorded_engine(const std::string& metadata) {
+    const auto meta = nlohmann::json::parse(metadata, nullptr, /*allow_exceptions=*/false);
+    if (!meta.is_object() || !meta.contains("engine") || !meta["engine"].is_string()) return;
+    const std::string engine = meta["engine"];
+    const auto engines = supported_engines();
+    if (std::find(engines.begin(), engines.end(), engine) != engines.end()) use_engine(engine);
+}
+
+LoadedModel load_archive(const fs::path& path, bool with_lite_interpreter) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw input_error(path.string() + ": no such file");
     if (fs::is_directory(path, ec))
@@ -97,15 +123,24 @@ LoadedModel load_model(const fs::path& path) {
         throw input_error(path.string() +
                           ": not a TorchScript archive (not a zip file); save the model with "
                           "torch.jit.save(torch.jit.trace(...) or torch.jit.script(...))");
+    use_recorded_engine(metadata_before_loading(path));
 
-    LoadedModel loaded{path, {}, std::nullopt, "", ""};
+    LoadedModel loaded{path, {}, std::nullopt, std::nullopt, "", ""};
     torch::jit::ExtraFilesMap extra{{kMetadataEntry, ""}, {kCardEntry, ""}, {kTokenizerEntry, ""}};
     try {
-        loaded.module = torch::jit::load(path.string(), torch::kCPU, extra);
+        if (with_lite_interpreter) {
+            loaded.lite = torch::jit::_load_for_mobile(path.string(), torch::kCPU, extra);
+        } else {
+            loaded.module = torch::jit::load(path.string(), torch::kCPU, extra);
+            loaded.module.eval();
+        }
     } catch (const std::exception& e) {
-        throw input_error(path.string() + ": " + describe_load_failure(path, e));
+        throw input_error(path.string() + ": " +
+                          (with_lite_interpreter
+                               ? "cannot load it with the lite interpreter (" + first_line_of(e) +
+                                     "); was it saved with _save_for_lite_interpreter?"
+                               : describe_load_failure(path, e)));
     }
-    loaded.module.eval();
     loaded.carried_card = extra[kCardEntry];
     loaded.carried_tokenizer = extra[kTokenizerEntry];
 
@@ -119,6 +154,25 @@ LoadedModel load_model(const fs::path& path) {
         }
     }
     return loaded;
+}
+
+}  // namespace
+
+LoadedModel load_model(const fs::path& path) { return load_archive(path, false); }
+
+LoadedModel load_model_to_run(const fs::path& path) {
+    return load_archive(path, is_lite_path(path));
+}
+
+const c10::FunctionSchema& forward_schema(const LoadedModel& model) {
+    if (model.lite) {
+        const auto method = model.lite->find_method("forward");
+        if (!method) throw input_error(model.path.string() + ": the model has no forward method");
+        return method->function().getSchema();
+    }
+    const auto method = model.module.find_method("forward");
+    if (!method) throw input_error(model.path.string() + ": the model has no forward method");
+    return method->function().getSchema();
 }
 
 ModelInventory take_inventory(const torch::jit::Module& model) {

@@ -13,6 +13,7 @@
 #include "core/json_text.hpp"
 #include "core/suggest.hpp"
 #include "embq/error.hpp"
+#include "embq/hardware.hpp"
 
 namespace embq {
 
@@ -21,9 +22,9 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kEngines = {"auto", "onednn", "qnnpack", "fbgemm"};
-const std::vector<std::string> kTopKeys = {"$schema",    "description", "engine",
-                                           "defaults",   "rules",       "allow_unmatched_rules",
-                                           "calibration"};
+const std::vector<std::string> kTopKeys = {
+    "$schema", "description",           "engine",     "target", "defaults",
+    "rules",   "allow_unmatched_rules", "calibration"};
 const std::vector<std::string> kChoiceKeys = {
     "scheme",          "granularity",      "symmetric", "reduce_range",
     "bias_correction", "activation_range", "rounding",  "smoothing"};
@@ -89,6 +90,7 @@ public:
         config.source = doc;
         if (doc.contains("description")) string(doc["description"], "description");
         if (doc.contains("engine")) config.engine = parse_engine(doc["engine"]);
+        if (doc.contains("target")) config.target = parse_target(doc["target"]);
         if (doc.contains("defaults")) config.defaults = parse_defaults(doc["defaults"]);
         if (doc.contains("rules")) config.rules = parse_rules(doc["rules"]);
         if (doc.contains("allow_unmatched_rules"))
@@ -138,6 +140,14 @@ private:
         if (std::find(kEngines.begin(), kEngines.end(), engine) == kEngines.end())
             throw fail("engine: " + unknown("engine", engine, kEngines));
         return engine;
+    }
+
+    std::string parse_target(const json& value) const {
+        const std::string target = string(value, "target");
+        const auto& names = target_names();
+        if (std::find(names.begin(), names.end(), target) == names.end())
+            throw fail("target: " + unknown("target", target, names));
+        return target;
     }
 
     int64_t positive_integer(const json& value, const std::string& path) const {

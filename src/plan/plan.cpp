@@ -305,6 +305,7 @@ const LayerPlan* Plan::find(const std::string& path) const {
 Plan make_plan(const Config& config, const ModelInventory& inventory, const PlanOptions& options) {
     Plan plan;
     plan.engine = config.engine;
+    plan.target = config.target;
     plan.kept = inventory.kept;
     std::vector<int> rule_hits(config.rules.size(), 0);
     for (const auto& layer : inventory.layers)
@@ -372,6 +373,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
     }
     const int64_t before = plan.bytes_before(), after = plan.bytes_after();
     return {{"engine", plan.engine},
+            {"target", plan.target},
             {"layers", layers},
             {"kept", kept},
             {"bytes_before", before},

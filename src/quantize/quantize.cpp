@@ -13,8 +13,10 @@
 #include "embq/atomic_file.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
+#include "embq/hardware.hpp"
 #include "embq/runtime.hpp"
 #include "model/graph_util.hpp"
+#include "model/lite_model.hpp"
 #include "model/torch_util.hpp"
 #include "quantize/rewrite_context.hpp"
 #include "quantize/weight_check.hpp"
@@ -120,18 +122,27 @@ int64_t bytes_on_disk(const fs::path& p) {
 // libtorch's archive writer throws, and throws again from its destructor while the first
 // exception unwinds, which ends the process (std::terminate) and leaves the temp file.
 // The in-memory copy costs one model size of memory, small next to the FP32 model loaded.
-void save_atomically(torch::jit::Module& module, const torch::jit::ExtraFilesMap& extra,
-                     const fs::path& output) {
+// A .ptl is written for the lite interpreter and checked by running it (lite_model.hpp).
+void save_atomically(torch::jit::Module& module, torch::jit::Graph& graph,
+                     const std::map<std::string, int>& rewritten,
+                     const torch::jit::ExtraFilesMap& extra, const fs::path& output,
+                     int64_t token_rows, std::vector<std::string>& warnings) {
     std::string bytes;
-    try {
-        std::ostringstream archive;
-        module.save(archive, extra);
-        bytes = archive.str();
-        std::istringstream check(bytes);
-        torch::jit::load(check);
-    } catch (const std::exception& e) {
-        throw runtime_failure(output.string() +
-                              ": writing the quantized model failed: " + first_line_of(e));
+    if (is_lite_path(output)) {
+        std::vector<std::string> layers;
+        for (const auto& [path, calls] : rewritten) layers.push_back(path);
+        bytes = lite_archive_bytes(module, graph, layers, extra, token_rows, warnings);
+    } else {
+        try {
+            std::ostringstream archive;
+            module.save(archive, extra);
+            bytes = archive.str();
+            std::istringstream check(bytes);
+            torch::jit::load(check);
+        } catch (const std::exception& e) {
+            throw runtime_failure(output.string() +
+                                  ": writing the quantized model failed: " + first_line_of(e));
+        }
     }
     AtomicFile file(output);
     file.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -141,35 +152,66 @@ void save_atomically(torch::jit::Module& module, const torch::jit::ExtraFilesMap
 }  // namespace
 
 void resolve_engine(Plan& plan) {
-    const auto engines = supported_engines();
-    const std::string engine = plan.engine == "auto" ? auto_engine() : plan.engine;
-    std::string available;
-    for (const auto& e : engines) available += (available.empty() ? "" : ", ") + e;
+    const Target target = find_target(plan.target);
+    const std::string where = target.is_this_machine() ? "this machine" : "target " + target.name;
+    if (plan.engine != "auto" && !target.is_this_machine() &&
+        std::find(target.engines.begin(), target.engines.end(), plan.engine) ==
+            target.engines.end())
+        throw config_error("\"engine\": \"" + plan.engine + "\" is not an engine of " + where +
+                           " (" + format_list(target.engines, 99) +
+                           "); set \"engine\" to \"auto\" or drop it");
+    const std::string engine = plan.engine == "auto" ? target.engine() : plan.engine;
+    const std::string available = format_list(supported_engines(), 99);
 
-    // Which layers need which scheme, to name them in the error.
+    // Which layers need which scheme, to name them in errors and warnings.
     std::map<const Scheme*, std::vector<std::string>> layers_by_scheme;
     for (const auto& lp : plan.layers)
         if (lp.scheme->rewrites()) layers_by_scheme[lp.scheme].push_back(lp.layer.path);
+    const auto on_layers = [&](const Scheme* scheme) {
+        const auto& layers = layers_by_scheme.at(scheme);
+        return std::string(scheme->name()) + " on " + std::to_string(layers.size()) +
+               " layer(s) (" + layers.front() + (layers.size() > 1 ? ", ..." : "") + ")";
+    };
 
     std::string problems;
     for (const auto& [scheme, layers] : layers_by_scheme) {
         const std::optional<std::string> reason =
             scheme->unavailable_reason(engine.empty() ? "none" : engine);
-        if (!reason) continue;
-        problems += (problems.empty() ? "" : "; ") + std::string(scheme->name()) + " on " +
-                    std::to_string(layers.size()) + " layer(s) (" + layers.front() +
-                    (layers.size() > 1 ? ", ..." : "") + "): " + *reason;
+        if (reason) problems += (problems.empty() ? "" : "; ") + on_layers(scheme) + ": " + *reason;
     }
     if (!problems.empty()) {
+        const std::string lacks = !target.is_this_machine() && engine.empty()
+                                      ? where + " runs int8 on " + format_list(target.engines, 99) +
+                                            ", which this libtorch lacks, so it cannot be checked: "
+                                      : "";
         throw config_error(
-            "engine preflight failed: " + problems +
+            "engine preflight failed: " + lacks + problems +
             ". This libtorch has engines: " + (available.empty() ? "none" : available) +
             "; set \"engine\" to one of them or \"auto\", or use " +
             format_alternatives(scheme_names(
                 [](const Scheme& s) { return s.rewrites() && !s.needs_quantized_engine(); })) +
             ", which need no quantized engine");
     }
+    // What the target's features promise: a scheme that runs emulated there, or int8 without
+    // the dot-product instructions that make it pay, is worth knowing before deploying.
+    for (const auto& [scheme, layers] : layers_by_scheme) {
+        const SchemeOutlook o = scheme_outlook(*scheme, target.cpu, engine);
+        if (o.outlook == Outlook::Slow)
+            plan.warnings.push_back(on_layers(scheme) + " is expected slower than FP32 on " +
+                                    where + ": " + o.why);
+        else if (scheme->compute() == Scheme::Compute::Int8 && o.outlook != Outlook::Fast)
+            plan.warnings.push_back(on_layers(scheme) + " may gain little over FP32 on " + where +
+                                    ": " + o.why);
+    }
     plan.engine = engine.empty() ? "none" : engine;
+}
+
+void check_output_format(const Plan& plan, const fs::path& output) {
+    const Target target = find_target(plan.target);
+    if (target.runtime == Runtime::Lite && !is_lite_path(output))
+        throw usage_error("-o " + output.string() + ": target " + target.name + " runs " +
+                          to_string(target.runtime) + " files; name the output " +
+                          output.stem().string() + ".ptl");
 }
 
 QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
@@ -224,13 +266,19 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
                                   " is still read by the model (tied weights?); "
                                   "its FP32 copy stays in the file");
 
-    nlohmann::json meta = {{"embq_version", version()},
-                           {"created_by", build_description()},
-                           {"engine", engine},
-                           {"source_model", model.path.filename().string()},
-                           {"config", config_source},
-                           {"plan", plan_to_json(plan)},
-                           {"token_table_rows", token_rows}};
+    const Target target = find_target(plan.target);
+    nlohmann::json meta = {
+        {"embq_version", version()},
+        {"created_by", build_description()},
+        {"engine", engine},
+        {"target",
+         {{"name", target.name},
+          {"runtime", to_string(is_lite_path(output) ? Runtime::Lite : Runtime::TorchScript)},
+          {"built_on", describe_machine()}}},
+        {"source_model", model.path.filename().string()},
+        {"config", config_source},
+        {"plan", plan_to_json(plan)},
+        {"token_table_rows", token_rows}};
     if (calibration)
         meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
                                {"observer", calibration->selected_observer()}};
@@ -238,7 +286,8 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
     torch::jit::ExtraFilesMap extra{{kMetadataEntry, meta.dump(2)}};
     if (!model.carried_card.empty()) extra[kCardEntry] = model.carried_card;
     if (!model.carried_tokenizer.empty()) extra[kTokenizerEntry] = model.carried_tokenizer;
-    save_atomically(root, extra, output);
+    save_atomically(root, *graph, result.rewritten_calls, extra, output, token_rows,
+                    result.warnings);
     result.output_file_bytes = bytes_on_disk(output);
     return result;
 }

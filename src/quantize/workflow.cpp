@@ -19,7 +19,8 @@ Config load_request_config(const QuantizeRequest& request) {
         throw usage_error(
             "give a CONFIG (a file or a preset; 'embq configs' lists them) or "
             "--scheme NAME");
-    if (request.scheme.empty() && request.keep_fp32.empty()) return load_config(request.config);
+    if (request.scheme.empty() && request.keep_fp32.empty() && request.target.empty())
+        return load_config(request.config);
 
     nlohmann::json document = nlohmann::json::object();
     if (!request.config.empty()) {
@@ -55,6 +56,10 @@ Config load_request_config(const QuantizeRequest& request) {
     for (const std::string& pattern : request.keep_fp32) {
         document["rules"].push_back({{"match", pattern}, {"scheme", "fp32"}});
         said("--keep-fp32 " + pattern);
+    }
+    if (!request.target.empty()) {
+        document["target"] = request.target;
+        said("--target " + request.target);
     }
     return parse_config(document, origin);
 }

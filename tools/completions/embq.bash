@@ -14,6 +14,7 @@ _embq() {
   case $prev in
     --log-level) mapfile -t COMPREPLY < <(compgen -W "trace debug info warn error off" -- "$cur"); return ;;
     --threads) return ;;
+    --target) mapfile -t COMPREPLY < <(compgen -W "native x86-64 x86-64-v4 arm64 mobile" -- "$cur"); return ;;
   esac
   local words
   if [[ -z $cmd ]]; then

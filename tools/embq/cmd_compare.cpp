@@ -37,6 +37,7 @@ int run_compare_command(CompareCommandOptions& opt) {
     inputs.allow_unmatched_rules = opt.request.allow_unmatched_rules;
     inputs.calibration_file = opt.request.calibration_file;
     inputs.observer = opt.request.observer;
+    inputs.target = opt.request.target;
     const std::vector<Gate> gates = opt.args.checked_gates();
 
     std::unique_ptr<ProgressBar> bar;

@@ -73,6 +73,7 @@ Command add_finetune_command(CLI::App& parent) {
         "config's quantized weights to reproduce the FP32 model's vectors on unlabeled text, "
         "then quantize it as 'embq quantize' would.");
     add_model_config_arguments(*app, opt->request);
+    add_target_option(*app, opt->request);
     app->add_flag("--allow-unmatched-rules", opt->request.allow_unmatched_rules,
                   "A config rule that matches no layer is a warning, not an error");
     reads_file(
@@ -80,8 +81,9 @@ Command add_finetune_command(CLI::App& parent) {
                         "Unlabeled training text: .txt (one per line) or .jsonl, read as a stream; "
                         "use text like what the model will embed"))
         ->required();
-    writes_file(
-        app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)"))
+    writes_file(app->add_option(
+                    "-o,--output", opt->output,
+                    "Where to write the quantized model (.pt, or .ptl for the lite interpreter)"))
         ->required();
     FinetuneOptions& f = opt->finetune;
     app->add_option("--holdout", f.holdout,

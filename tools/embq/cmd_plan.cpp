@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
+#include "embq/hardware.hpp"
 #include "plan_options.hpp"
 
 namespace embq::cli {
@@ -35,6 +36,8 @@ int run_plan(const PlanCommandOptions& opt) {
     }
     std::cout << format_plan(planned.plan)
               << "preflight passed: every scheme in the plan runs on engine " << planned.plan.engine
+              << (planned.plan.target == kNativeTarget ? ""
+                                                       : ", target " + planned.plan.target + "'s")
               << "\n";
     if (speed) {
         std::cout << "\n" << format_speed_check(*speed) << std::flush;

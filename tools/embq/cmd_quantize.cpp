@@ -8,6 +8,7 @@
 
 #include "command.hpp"
 #include "embq/format.hpp"
+#include "embq/hardware.hpp"
 #include "path_options.hpp"
 #include "plan_options.hpp"
 #include "text_options.hpp"
@@ -24,6 +25,7 @@ struct QuantizeCommandOptions {
 
 int run_quantize(const QuantizeCommandOptions& opt) {
     PlannedModel planned = load_and_plan(opt.request);
+    check_output_format(planned.plan, opt.output);
     if (opt.speed.enabled) {
         const SpeedCheck check = check_plan_speed(planned.plan, opt.speed.options);
         const auto warnings = speed_warnings(check);
@@ -33,8 +35,9 @@ int run_quantize(const QuantizeCommandOptions& opt) {
     }
     const std::optional<Calibration> calibration = obtain_calibration(
         opt.request, planned, [](const std::string& w) { spdlog::warn("{}", w); });
-    spdlog::info("quantizing {} layers of {} on engine {}{}", planned.plan.layers.size(),
+    spdlog::info("quantizing {} layers of {} on engine {}{}{}", planned.plan.layers.size(),
                  opt.request.model.string(), planned.plan.engine,
+                 planned.plan.target == kNativeTarget ? "" : " for target " + planned.plan.target,
                  describe_calibration(calibration));
     const QuantizeResult result =
         quantize_model(std::move(planned.model), planned.plan, planned.config.source, opt.output,
@@ -61,7 +64,10 @@ Command add_quantize_command(CLI::App& parent) {
     add_plan_flags(*app, opt->request);
     add_speed_check_flags(*app, opt->speed);
     writes_file(
-        app->add_option("-o,--output", opt->output, "Where to write the quantized model (.pt)"))
+        app->add_option(
+            "-o,--output", opt->output,
+            "Where to write the quantized model: NAME.pt (TorchScript) or NAME.ptl (PyTorch "
+            "Mobile's lite interpreter, loaded back and run before it is kept)"))
         ->required();
     add_model_text_options(*app, opt->request.calibration_model,
                            " (for the config's inline calibration)");

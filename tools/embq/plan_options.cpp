@@ -1,6 +1,8 @@
 #include "plan_options.hpp"
 
 #include "embq/error.hpp"
+#include "embq/format.hpp"
+#include "embq/hardware.hpp"
 #include "embq/presets.hpp"
 #include "path_options.hpp"
 
@@ -44,9 +46,18 @@ void add_plan_flags(CLI::App& app, QuantizeRequest& request) {
         app.add_option("--calibration", request.calibration_file,
                        "Calibration file from 'embq calibrate' (int8_static and bias_correction "
                        "need one; without it a config's \"calibration\" object is run)"));
+    add_target_option(app, request);
     app.add_option("--observer", request.observer,
                    "Which of the calibration file's observers to take ranges from (default: "
                    "the first), or the observer a config's inline calibration runs");
+}
+
+void add_target_option(CLI::App& app, QuantizeRequest& request) {
+    app.add_option("--target", request.target,
+                   "Where the output is deployed, in place of the config's \"target\": " +
+                       format_list(target_names(), 99) +
+                       " (default: native, this machine). The preflight runs the target's "
+                       "engine; 'embq doctor --target NAME' shows a profile");
 }
 
 void add_speed_check_flags(CLI::App& app, SpeedCheckArguments& args,

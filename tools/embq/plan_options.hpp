@@ -16,8 +16,10 @@ const CLI::Validator& config_argument();
 // MODEL and CONFIG as positional arguments (plan, quantize; compare declares its own
 // list of configs).
 void add_model_config_arguments(CLI::App& app, QuantizeRequest& request);
-// --allow-unmatched-rules, --calibration FILE and --observer SPEC.
+// --allow-unmatched-rules, --force, --calibration FILE, --target NAME and --observer SPEC.
 void add_plan_flags(CLI::App& app, QuantizeRequest& request);
+// --target NAME alone (finetune, which takes no calibration).
+void add_target_option(CLI::App& app, QuantizeRequest& request);
 
 // --check-speed, --speed-batch and --speed-tokens (plan, quantize).
 struct SpeedCheckArguments {
