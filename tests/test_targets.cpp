@@ -196,28 +196,46 @@ TEST(DeployCli, MobileTargetWithAPtOutputFailsBeforeAnyWork) {
     EXPECT_FALSE(std::filesystem::exists(dir / "m.pt"));
 }
 
-// The issue's acceptance checks in stock PyTorch: the .ptl gives the .pt's vectors in
-// Python's lite interpreter, and the arm64 output run on qnnpack keeps FP32's neighbours
-// as well as the same config run on this machine's engine does.
+TEST(DeployCli, AnEngineTheTargetDoesNotUseIsExit2BeforeQuantizing) {
+    test::TempDir dir;
+    test::write_file(dir / "onednn.json", R"({"engine": "onednn",
+        "defaults": {"linear": {"scheme": "int8_dynamic"}}})");
+    const auto r = test::run_embq({"quantize", test::fixture("bert_traced.pt").string(),
+                                   (dir / "onednn.json").string(), "--target", "arm64", "-o",
+                                   (dir / "m.pt").string()});
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    test::expect_contains(r.err, {"\"onednn\" is not an engine of target arm64 (qnnpack)"});
+    EXPECT_FALSE(std::filesystem::exists(dir / "m.pt"));
+    const auto bf16 = test::run_embq({"plan", test::fixture("bert_traced.pt").string(), "--scheme",
+                                      "bf16", "--target", "x86-64"});
+    ASSERT_EQ(bf16.exit_code, 0) << bf16.err;
+    test::expect_contains(bf16.out, {"warning: bf16 on ", "slower than FP32 on target x86-64"});
+}
+
+// The issue's acceptance checks in stock PyTorch: the recommended config for arm64, run on
+// qnnpack, keeps FP32's neighbours as well as it does on this machine's engine, and the .ptl
+// of the int8 config gives the .pt's vectors in Python's lite interpreter. Then embq eval of
+// the .ptl reports the .pt's recall: the mobile artefact itself was measured.
 TEST(DeployCli, ArtefactsRunInStockPyTorchAsEmbqMeasuredThem) {
     if (!has_engine("qnnpack")) GTEST_SKIP() << "this libtorch has no qnnpack";
     test::TempDir dir;
     const std::string fp32 = test::fixture("bert_traced.pt").string();
-    const auto quantize = [&](const std::vector<std::string>& extra) {
-        std::vector<std::string> args{"quantize", fp32, int8_config()};
-        args.insert(args.end(), extra.begin(), extra.end());
-        const auto r = test::run_embq(args);
+    const std::string mixed = std::string(EMBQ_SOURCE_DIR) + "/configs/int8-mixed.json";
+    const auto quantize = [&](const std::string& config, const std::string& target,
+                              const std::string& out) {
+        const auto r = test::run_embq(
+            {"quantize", fp32, config, "--target", target, "-o", (dir / out).string()});
         EXPECT_EQ(r.exit_code, 0) << r.err;
-        return r;
     };
-    quantize({"-o", (dir / "native.pt").string()});
-    quantize({"--target", "arm64", "-o", (dir / "arm64.pt").string()});
-    quantize({"--target", "mobile", "-o", (dir / "mobile.ptl").string()});
-    EXPECT_EQ((*load_model(dir / "arm64.pt").embq_metadata)["engine"], "qnnpack");
+    quantize(mixed, "native", "mixed-native.pt");
+    quantize(mixed, "arm64", "mixed-arm64.pt");
+    quantize(int8_config(), "arm64", "int8-arm64.pt");
+    quantize(int8_config(), "mobile", "int8-mobile.ptl");
+    EXPECT_EQ((*load_model(dir / "mixed-arm64.pt").embq_metadata)["engine"], "qnnpack");
 
     const std::string script = R"(import sys, torch
 from torch.jit.mobile import _load_for_lite_interpreter
-fp32, native, arm64, mobile, engine = sys.argv[1:6]
+fp32, native, arm64, pt, ptl, engine = sys.argv[1:7]
 torch.manual_seed(3)
 ids = torch.randint(5, 400, (64, 20))
 mask = (torch.arange(20)[None, :] < torch.randint(4, 21, (64, 1))).long()
@@ -229,38 +247,37 @@ def p5(a, b):
     return torch.quantile(torch.nn.functional.cosine_similarity(a, b, dim=1), 0.05).item()
 ref = run(fp32, engine)
 here, there = p5(ref, run(native, engine)), p5(ref, run(arm64, "qnnpack"))
-print("cosine p5 on", engine, here, "on qnnpack", there)
+print("int8-mixed cosine p5 on", engine, here, "on qnnpack", there)
 assert abs(here - there) <= 0.002, (here, there)
-torch.backends.quantized.engine = "qnnpack"
+full = run(pt, "qnnpack")
 with torch.no_grad():
-    lite = _load_for_lite_interpreter(mobile)(ids, mask)
-    full = torch.jit.load(mobile)(ids, mask)
-print("lite vs TorchScript max difference", (lite - full).abs().max().item())
+    lite = _load_for_lite_interpreter(ptl)(ids, mask)
+print(".ptl in the lite interpreter vs .pt: max difference", (lite - full).abs().max().item())
 assert torch.allclose(lite, full, atol=1e-5, rtol=1e-5)
 )";
     EXPECT_EQ(run_python(dir, script,
-                         {fp32, (dir / "native.pt").string(), (dir / "arm64.pt").string(),
-                          (dir / "mobile.ptl").string(), auto_engine()}),
+                         {fp32, (dir / "mixed-native.pt").string(),
+                          (dir / "mixed-arm64.pt").string(), (dir / "int8-arm64.pt").string(),
+                          (dir / "int8-mobile.ptl").string(), auto_engine()}),
               0);
 
-    // embq eval of the .ptl reports the .pt's recall: the artefact itself was measured.
     test::write_file(dir / "corpus.txt", test::fixture_sentences(300, 11));
     const auto eval = [&](const std::string& candidate) {
-        const auto r = test::run_embq({"eval", "--baseline", fp32, "--candidate", candidate,
-                                       "--data", (dir / "corpus.txt").string(), "--tokenizer",
-                                       test::fixture("vocab.txt").string(), "--report-json",
-                                       (dir / "r.json").string()});
+        const auto r = test::run_embq(
+            {"eval", "--baseline", fp32, "--candidate", (dir / candidate).string(), "--data",
+             (dir / "corpus.txt").string(), "--tokenizer", test::fixture("vocab.txt").string(),
+             "--report-json", (dir / "r.json").string()});
         EXPECT_EQ(r.exit_code, 0) << r.err;
         return std::make_pair(r.out, nlohmann::json::parse(test::read_file(dir / "r.json")));
     };
-    const auto [mobile_text, mobile_report] = eval((dir / "mobile.ptl").string());
-    test::expect_contains(mobile_text, {"candidate runs as lite interpreter, int8 on qnnpack "
-                                        "(built for target mobile)"});
-    quantize({"-o", (dir / "mobile_as_pt.pt").string(), "--target", "arm64"});
-    const auto [pt_text, pt_report] = eval((dir / "mobile_as_pt.pt").string());
-    EXPECT_EQ(mobile_report["metrics"]["recall@10"], pt_report["metrics"]["recall@10"]);
-    EXPECT_EQ(mobile_report["inputs"]["candidate"]["runs_as"],
+    const auto [ptl_text, ptl_report] = eval("int8-mobile.ptl");
+    test::expect_contains(ptl_text, {"candidate runs as lite interpreter, int8 on qnnpack "
+                                     "(built for target mobile)"});
+    EXPECT_EQ(ptl_report["inputs"]["candidate"]["runs_as"],
               "lite interpreter, int8 on qnnpack (built for target mobile)");
+    const auto [pt_text, pt_report] = eval("int8-arm64.pt");
+    EXPECT_EQ(ptl_report["metrics"]["recall@10"], pt_report["metrics"]["recall@10"]);
+    EXPECT_EQ(ptl_report["metrics"]["cosine.p5"], pt_report["metrics"]["cosine.p5"]);
 }
 
 }  // namespace
