@@ -232,6 +232,10 @@ TEST(DeployCli, ArtefactsRunInStockPyTorchAsEmbqMeasuredThem) {
     quantize(int8_config(), "arm64", "int8-arm64.pt");
     quantize(int8_config(), "mobile", "int8-mobile.ptl");
     EXPECT_EQ((*load_model(dir / "mixed-arm64.pt").embq_metadata)["engine"], "qnnpack");
+    const auto inspect = test::run_embq({"inspect", (dir / "int8-mobile.ptl").string()});
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+    test::expect_contains(inspect.out,
+                          {"engine qnnpack, target mobile (lite interpreter, built on"});
 
     const std::string script = R"(import sys, torch
 from torch.jit.mobile import _load_for_lite_interpreter

@@ -197,7 +197,15 @@ std::string format_stored_inventory(const StoredModel& stored, const nlohmann::j
                    : std::string("?");
     };
     out << "written by " << text("created_by") << " from " << text("source_model") << ", engine "
-        << text("engine") << "\n";
+        << text("engine");
+    // Outputs from before targets existed have no "target": they were built for native.
+    if (metadata.contains("target") && metadata["target"].is_object()) {
+        const nlohmann::json& target = metadata["target"];
+        out << ", target " << target.value("name", std::string("?")) << " ("
+            << target.value("runtime", std::string("?")) << ", built on "
+            << target.value("built_on", std::string("?")) << ")";
+    }
+    out << "\n";
     if (metadata.contains("config") && metadata["config"].is_object() &&
         metadata["config"].contains("description") && metadata["config"]["description"].is_string())
         out << "config: " << metadata["config"]["description"].get<std::string>() << "\n";
