@@ -23,6 +23,7 @@ packages=(
   chromium                         # tests open the HTML reports in a real headless browser
   dpkg-dev groff-base              # tests build the .deb (dpkg-shlibdeps) and render the man page
   wordnet-base                     # WordNet 3.0: the evaluation text
+  slurm-wlm munge                  # tests run a single-node Slurm cluster (tests/slurm)
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include "embq/model.hpp"
 #include "embq/model_card.hpp"
 #include "embq/model_options.hpp"
+#include "embq/shards.hpp"
 #include "embq/tokenizer.hpp"
 #include "embq/vectors.hpp"
 
@@ -75,11 +76,14 @@ struct EmbedOptions {
     // Records sorted by length together: bounds memory while keeping padding small.
     size_t window = 4096;
     size_t max_records = 0;  // embed_dataset: stop after this many records (0: all)
+    // embed_dataset: embed only this shard's blocks of `window` records (shards.hpp).
+    ShardSpec shard;
     std::function<void(size_t done)> on_progress;  // called after each batch
 };
 
 struct EmbedStats {
     size_t texts = 0;
+    size_t records_seen = 0;   // embed_dataset: records read, this shard's or not
     size_t truncated = 0;      // texts longer than max_length, cut to it
     size_t empty_skipped = 0;  // from the dataset reader
     size_t tokens = 0;         // real tokens fed to the model

@@ -38,7 +38,8 @@ struct TextSelection {
 };
 
 struct EvalInputs {
-    // Both model files (.pt), or both vector files (.npy/.fvecs) holding corpus rows.
+    // Both model files (.pt, .ptl), or both vector inputs holding corpus rows: .npy/.fvecs
+    // files or directories of `embed --shard` output (shards.hpp), read in input order.
     std::filesystem::path baseline, candidate;
     std::filesystem::path corpus;   // text or JSONL text; required with models
     std::filesystem::path queries;  // optional: query texts (instead of sampled corpus rows)

@@ -264,10 +264,13 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
     double tokenize_seconds = 0;
     Record record;
     size_t records = 0;
+    const auto block = static_cast<int64_t>(options.window);
     auto next = [&](Encoding& enc) {
-        if (options.max_records && records == options.max_records) return false;
-        if (!reader.next(record)) return false;
-        ++records;
+        // Another shard's records are read and counted, not tokenized.
+        do {
+            if (options.max_records && records == options.max_records) return false;
+            if (!reader.next(record)) return false;
+        } while (!options.shard.owns_block(static_cast<int64_t>(records++) / block));
         const auto t0 = Clock::now();
         enc = encode_record(record, tokenizer, max_length, reader.path());
         if (const auto bad = embedder.first_unknown_id(enc.ids))
@@ -279,7 +282,8 @@ EmbedStats embed_dataset(Embedder& embedder, const Tokenizer* tokenizer, Dataset
     EmbedStats stats = embed_stream(embedder, next, sink, options);
     stats.tokenize_seconds = tokenize_seconds;
     stats.empty_skipped = reader.stats().empty_skipped;
-    if (stats.texts == 0)
+    stats.records_seen = records;
+    if (records == 0)
         throw input_error(reader.path().string() + ": no records to embed (" +
                           std::to_string(stats.empty_skipped) + " empty lines)");
     return stats;

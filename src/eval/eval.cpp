@@ -11,6 +11,7 @@
 #include "embq/dataset.hpp"
 #include "embq/embed.hpp"
 #include "embq/error.hpp"
+#include "embq/shards.hpp"
 
 namespace embq {
 
@@ -18,9 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_vector_file(const fs::path& p) {
+bool is_vector_input(const fs::path& p) {
     const auto ext = p.extension().string();
-    return ext == ".npy" || ext == ".fvecs";
+    return ext == ".npy" || ext == ".fvecs" || is_shard_set(p);
 }
 
 // Corpus or query items: texts, or JSONL records of input_ids that go to both models as
@@ -405,8 +406,24 @@ void graded_metrics(const Pairs& pairs, const BothEmbedded& a, const BothEmbedde
     result.metrics.set("sts_spearman_delta", cand - base);
 }
 
+// A vector file, or a shard set's rows put back in input order.
+Vectors read_vector_input(const fs::path& path, std::optional<ShardSet>& set) {
+    if (!is_shard_set(path)) return read_vectors(path);
+    set = read_shard_set(path);
+    return std::move(set->vectors);
+}
+
 BothEmbedded read_vector_pair(const EvalInputs& inputs) {
-    BothEmbedded v{read_vectors(inputs.baseline), read_vectors(inputs.candidate)};
+    std::optional<ShardSet> baseline_set, candidate_set;
+    BothEmbedded v{read_vector_input(inputs.baseline, baseline_set),
+                   read_vector_input(inputs.candidate, candidate_set)};
+    if (baseline_set && candidate_set &&
+        baseline_set->manifest["input"]["sha256"] != candidate_set->manifest["input"]["sha256"])
+        throw input_error(inputs.baseline.string() + " and " + inputs.candidate.string() +
+                          " are shards of different inputs (" +
+                          baseline_set->manifest["input"]["path"].get<std::string>() + ", " +
+                          candidate_set->manifest["input"]["path"].get<std::string>() +
+                          "); embed the same corpus with both models");
     if (v.baseline.rows != v.candidate.rows)
         throw input_error(inputs.baseline.string() + " has " + std::to_string(v.baseline.rows) +
                           " rows but " + inputs.candidate.string() + " has " +
@@ -418,11 +435,11 @@ BothEmbedded read_vector_pair(const EvalInputs& inputs) {
 }  // namespace
 
 bool inputs_are_vectors(const EvalInputs& inputs) {
-    const bool base = is_vector_file(inputs.baseline), cand = is_vector_file(inputs.candidate);
+    const bool base = is_vector_input(inputs.baseline), cand = is_vector_input(inputs.candidate);
     if (base != cand)
         throw usage_error(
             "--baseline and --candidate must both be models (.pt) or both be vectors "
-            "(.npy/.fvecs); got " +
+            "(.npy/.fvecs or shard directories); got " +
             inputs.baseline.string() + " and " + inputs.candidate.string());
     return base;
 }

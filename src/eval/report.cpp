@@ -13,6 +13,7 @@
 #include "embq/hardware.hpp"
 #include "embq/layers.hpp"
 #include "embq/runtime.hpp"
+#include "embq/shards.hpp"
 #include "eval/junit.hpp"
 #include "eval/report_parts.hpp"
 
@@ -29,7 +30,9 @@ nlohmann::json number_or_null(double value) {
     return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
+// A file, or a directory of embed shards (whose manifests hash their input and model).
 nlohmann::json file_entry(const fs::path& path) {
+    if (is_shard_set(path)) return {{"path", path.string()}, {"kind", "embed shards"}};
     return {{"path", path.string()}, {"bytes", fs::file_size(path)}, {"sha256", sha256_file(path)}};
 }
 

@@ -82,10 +82,13 @@ Command add_eval_command(CLI::App& parent) {
         "Compare a candidate (quantized) model with the baseline (FP32): neighbour agreement, "
         "index compatibility, cosine, labelled scores; gates set the exit code (1: a gate "
         "failed).");
-    reads_model(app->add_option("--baseline", opt->args.inputs.baseline,
-                                "FP32 model (.pt) or its corpus vectors (.npy/.fvecs)"));
-    reads_model(app->add_option("--candidate", opt->args.inputs.candidate,
-                                "Quantized model (.pt) or its corpus vectors (.npy/.fvecs)"));
+    reads_model_or_shards(app->add_option(
+        "--baseline", opt->args.inputs.baseline,
+        "FP32 model (.pt) or its corpus vectors (.npy/.fvecs, or a directory of embed shards)"));
+    reads_model_or_shards(app->add_option(
+        "--candidate", opt->args.inputs.candidate,
+        "Quantized model (.pt, .ptl) or its corpus vectors (.npy/.fvecs, or a directory of "
+        "embed shards)"));
     opt->args.add_to(*app);
     writes_file(app->add_option("--junit", opt->junit, "Write JUnit XML, one test case per gate"));
     app->add_flag("--list-metrics", opt->list_metrics, "Print every metric name and exit");

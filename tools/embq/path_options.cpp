@@ -9,6 +9,7 @@
 #include "embq/atomic_file.hpp"
 #include "embq/error.hpp"
 #include "embq/format.hpp"
+#include "embq/shards.hpp"
 
 namespace embq::cli {
 
@@ -16,7 +17,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class PathRole { File, Stream, Output };
+enum class PathRole {
+    File,
+    Stream,
+    Output,
+    FileOrShards,  // a file, or a directory of embed shards (eval's vector inputs)
+};
 
 std::map<const CLI::Option*, PathRole>& roles() {
     static std::map<const CLI::Option*, PathRole> tagged;
@@ -48,7 +54,7 @@ bool same_path(const fs::path& a, const fs::path& b) {
 // value that is not a directory stays as it is.
 std::string model_in_directory(const std::string& value) {
     std::error_code ec;
-    if (!fs::is_directory(value, ec)) return value;
+    if (!fs::is_directory(value, ec) || is_shard_set(value)) return value;
     if (fs::is_regular_file(fs::path(value) / "model.pt", ec))
         return (fs::path(value) / "model.pt").string();
     std::vector<std::string> found;
@@ -84,6 +90,10 @@ CLI::Option* reads_model(CLI::Option* option) {
     return reads_file(option);
 }
 
+CLI::Option* reads_model_or_shards(CLI::Option* option) {
+    return tag(reads_model(option), PathRole::FileOrShards);
+}
+
 CLI::Option* reads_file(CLI::Option* option) { return tag(option, PathRole::File); }
 CLI::Option* reads_stream(CLI::Option* option) { return tag(option, PathRole::Stream); }
 CLI::Option* writes_file(CLI::Option* option) { return tag(option, PathRole::Output); }
@@ -96,7 +106,9 @@ void check_paths(const CLI::App& command) {
         for (const std::string& value : option->results()) {
             if (value.empty()) continue;
             NamedPath named{option_name(*option), value};
-            if (role->second == PathRole::File) check_regular_input(named.path, named.option);
+            if (role->second == PathRole::File ||
+                (role->second == PathRole::FileOrShards && !is_shard_set(named.path)))
+                check_regular_input(named.path, named.option);
             (role->second == PathRole::Output ? outputs : inputs).push_back(std::move(named));
         }
     }

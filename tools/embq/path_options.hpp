@@ -16,6 +16,9 @@ CLI::Option* reads_file(CLI::Option* option);
 // directory is replaced by the file before any check, so every later check and message
 // sees the file. Otherwise as reads_file.
 CLI::Option* reads_model(CLI::Option* option);
+// As reads_model, or a directory of `embq embed --shard` output (shards.hpp): eval's
+// --baseline and --candidate.
+CLI::Option* reads_model_or_shards(CLI::Option* option);
 // Texts read once from start to end: a regular file, a pipe or /dev/stdin.
 CLI::Option* reads_stream(CLI::Option* option);
 // A file written through an AtomicFile: missing or a regular file, in a directory that
