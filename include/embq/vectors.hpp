@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "embq/atomic_file.hpp"
@@ -16,22 +17,31 @@ enum class VectorFormat { Npy, Fvecs };
 // By extension (.npy, .fvecs); anything else is a Usage error.
 VectorFormat vector_format_for(const std::filesystem::path& path);
 
+// What a row is stored as: float32, or codes (vector_codes.hpp).
+enum class VectorCodes { Float32, Int8, Binary };
+
 class VectorWriter {
 public:
-    VectorWriter(const std::filesystem::path& path, int64_t dim);
+    // Float32 rows of `dim` (write_rows), or codes of `dim`-dimensional vectors
+    // (write_codes: int8 or packed bits, .npy only).
+    VectorWriter(const std::filesystem::path& path, int64_t dim,
+                 VectorCodes codes = VectorCodes::Float32);
     // Destroyed without commit(): the temporary file is removed, nothing published.
     VectorWriter(const VectorWriter&) = delete;
     VectorWriter& operator=(const VectorWriter&) = delete;
 
     void write_rows(const float* data, int64_t rows);  // rows x dim floats, row-major
+    void write_codes(const uint8_t* codes, int64_t rows);  // rows x code_bytes_per_vector
     void commit();                                     // finish the file and rename it into place
     int64_t rows() const { return rows_; }
 
 private:
     void check_written() const;  // Runtime error when the stream failed (disk full)
+    std::string descr() const;   // the .npy dtype: '<f4', '|i1', '|u1'
 
     VectorFormat format_;
-    int64_t dim_;
+    VectorCodes codes_;
+    int64_t dim_;  // float32: the dimension; codes: bytes a row
     int64_t rows_ = 0;
     AtomicFile file_;
     std::ofstream& out_;
@@ -44,6 +54,7 @@ struct Vectors {
 };
 
 // Input errors name the file and what is wrong (truncated, wrong dtype, ragged fvecs).
+// int8/uint8 .npy codes from `embed --vectors` are read back as floats (vector_codes.hpp).
 Vectors read_vectors(const std::filesystem::path& path);
 
 }  // namespace embq

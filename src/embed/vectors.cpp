@@ -2,6 +2,8 @@
 // readers never see a partial file.
 #include "embq/vectors.hpp"
 
+#include "embq/vector_codes.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -42,8 +44,9 @@ std::string lower(std::string s) {
 // with spaces and ended by '\n' so the data starts at a multiple of 64 bytes. The row
 // count is written into a field of `rows_width` characters (left-aligned, spaces after),
 // so that the header written at commit() has exactly the length of the one reserved.
-std::string npy_header(int64_t rows, int64_t dim, size_t total_len = 0) {
-    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+std::string npy_header(int64_t rows, int64_t dim, size_t total_len = 0,
+                       const std::string& descr = "<f4") {
+    std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" +
                        std::to_string(rows) + ", " + std::to_string(dim) + "), }";
     size_t len = kNpyMagicLen + 2 + 2 + dict.size() + 1;
     if (total_len == 0) {
@@ -249,11 +252,15 @@ Vectors read_npy(std::ifstream& in, uint64_t file_size, const std::string& where
     read_exact(in, text.data(), header_len, where, ".npy header");
     const NpyHeader h = DictParser(text, where).parse();
 
-    if (h.descr != "<f4") {
+    // int8 and uint8: vector codes (vector_codes.hpp), read back through their codes file.
+    const bool codes = h.descr == "|i1" || h.descr == "|u1";
+    if (h.descr != "<f4" && !codes) {
         throw input_error(where + ": dtype '" + format_excerpt(h.descr) +
                           "' is not supported; expected little-endian float32 '<f4' "
-                          "(save with arr.astype('<f4'))");
+                          "(save with arr.astype('<f4')), or the int8/uint8 codes of "
+                          "'embq embed --vectors'");
     }
+    const uint64_t element = codes ? 1 : 4;
     if (h.fortran_order) {
         throw input_error(where +
                           ": the array is in Fortran order; expected C order "
@@ -267,20 +274,29 @@ Vectors read_npy(std::ifstream& in, uint64_t file_size, const std::string& where
     if (dim == 0) throw input_error(where + ": shape " + shape_text(h.shape) + " has dim 0");
     const uint64_t data_bytes = file_size - prefix_len - header_len;
     const uint64_t urows = static_cast<uint64_t>(rows), udim = static_cast<uint64_t>(dim);
-    if (urows > std::numeric_limits<uint64_t>::max() / 4 / udim) {
+    if (urows > std::numeric_limits<uint64_t>::max() / element / udim) {
         throw input_error(where + ": shape " + shape_text(h.shape) + " is too large");
     }
-    const uint64_t needed = urows * udim * 4;
+    const uint64_t needed = urows * udim * element;
+    const std::string type = codes ? "code" : "float32";
     if (data_bytes < needed) {
         throw input_error(where + ": truncated: shape " + shape_text(h.shape) + " needs " +
-                          std::to_string(needed) +
-                          " bytes of float32 data after the header, the file has " +
-                          std::to_string(data_bytes));
+                          std::to_string(needed) + " bytes of " + type +
+                          " data after the header, the file has " + std::to_string(data_bytes));
     }
     if (data_bytes > needed) {
         throw input_error(where + ": " + std::to_string(data_bytes - needed) +
-                          " bytes of trailing data after the " + shape_text(h.shape) +
-                          " float32 array");
+                          " bytes of trailing data after the " + shape_text(h.shape) + " " + type +
+                          " array");
+    }
+    if (codes) {
+        const CodesInfo info = read_codes_info(where);
+        if ((info.codes == VectorCodes::Int8) != (h.descr == "|i1"))
+            throw input_error(where + ": dtype '" + h.descr + "' but its codes file says " +
+                              to_string(info.codes));
+        std::vector<uint8_t> bytes(static_cast<size_t>(needed));
+        read_exact(in, reinterpret_cast<char*>(bytes.data()), needed, where, ".npy data");
+        return decode_vectors(info, bytes, rows, dim, where);
     }
     Vectors v;
     v.rows = rows;
@@ -340,15 +356,31 @@ VectorFormat vector_format_for(const fs::path& path) {
     throw usage_error(path.string() + ": " + what + " (accepted: .npy, .fvecs)");
 }
 
-VectorWriter::VectorWriter(const fs::path& path, int64_t dim)
-    : format_(vector_format_for(path)), dim_(dim), file_(path), out_(file_.stream()) {
+VectorWriter::VectorWriter(const fs::path& path, int64_t dim, VectorCodes codes)
+    : format_(vector_format_for(path)),
+      codes_(codes),
+      dim_(codes == VectorCodes::Float32 ? dim : code_bytes_per_vector(codes, dim)),
+      file_(path),
+      out_(file_.stream()) {
     EMBQ_ASSERT(dim > 0);
     EMBQ_ASSERT(dim <= std::numeric_limits<int32_t>::max());
+    if (codes_ != VectorCodes::Float32 && format_ != VectorFormat::Npy)
+        throw usage_error(path.string() + ": " + to_string(codes_) +
+                          " vectors are written as .npy (int8/uint8 arrays); .fvecs holds float32");
     if (format_ == VectorFormat::Npy) {
-        const std::string header = npy_header(0, dim_);
+        const std::string header = npy_header(0, dim_, 0, descr());
         out_.write(header.data(), static_cast<std::streamsize>(header.size()));
         check_written();
     }
+}
+
+std::string VectorWriter::descr() const {
+    switch (codes_) {
+        case VectorCodes::Float32: return "<f4";
+        case VectorCodes::Int8: return "|i1";
+        case VectorCodes::Binary: return "|u1";
+    }
+    return "<f4";
 }
 
 void VectorWriter::check_written() const {
@@ -358,8 +390,16 @@ void VectorWriter::check_written() const {
                           " failed" + errno_text(err) + " (is the disk full?)");
 }
 
+void VectorWriter::write_codes(const uint8_t* codes, int64_t rows) {
+    EMBQ_ASSERT(!file_.committed() && codes_ != VectorCodes::Float32);
+    errno = 0;
+    out_.write(reinterpret_cast<const char*>(codes), static_cast<std::streamsize>(rows * dim_));
+    check_written();
+    rows_ += rows;
+}
+
 void VectorWriter::write_rows(const float* data, int64_t rows) {
-    EMBQ_ASSERT(!file_.committed());
+    EMBQ_ASSERT(!file_.committed() && codes_ == VectorCodes::Float32);
     EMBQ_ASSERT(rows >= 0);
     if (rows == 0) return;
     EMBQ_ASSERT(data != nullptr);
@@ -384,8 +424,8 @@ void VectorWriter::commit() {
     errno = 0;
     if (format_ == VectorFormat::Npy) {
         // Rewrite the header in place with the real row count; same length as reserved.
-        const std::string reserved = npy_header(0, dim_);
-        const std::string header = npy_header(rows_, dim_, reserved.size());
+        const std::string reserved = npy_header(0, dim_, 0, descr());
+        const std::string header = npy_header(rows_, dim_, reserved.size(), descr());
         out_.seekp(0);
         out_.write(header.data(), static_cast<std::streamsize>(header.size()));
         check_written();
