@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What a search system stores, measured together with the model's quantization: USE-Lite FP32
 # and configs/int8.json embed the 10,000 WordNet eval glosses (corpus.txt) as float32, as
-# int8 codes (ranges calibrated on the FP32 vectors of the 2,000 calibration glosses,
+# int8 codes (ranges calibrated on the FP32 vectors of the 10,000 calibration glosses,
 # calib.txt: other text than the corpus) and as sign bits. `embq eval` scores each against
 # the FP32 model's float32 vectors, 1,000 sampled queries, K = 10, exact search, no
 # rescoring.
