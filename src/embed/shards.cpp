@@ -19,6 +19,12 @@ namespace fs = std::filesystem;
 constexpr const char* kManifestSuffix = ".manifest.json";
 constexpr const char* kManifestKind = "embq shard manifest";
 
+bool is_manifest_name(const std::string& name) {
+    const std::string suffix = kManifestSuffix;
+    return name.size() > suffix.size() &&
+           name.compare(name.size() - suffix.size(), std::string::npos, suffix) == 0;
+}
+
 // A whole number from the environment or --shard, or nullopt.
 std::optional<int64_t> whole_number(const char* text) {
     if (!text || !*text) return std::nullopt;
@@ -87,6 +93,21 @@ nlohmann::json read_manifest(const fs::path& path) {
                             "vectors", "block_records"})
         if (!doc.contains(key))
             throw input_error(path.string() + ": shard manifest without \"" + key + "\"");
+    const auto whole = [&](const nlohmann::json& v, const char* what) {
+        if (!v.is_number_integer() || v.get<int64_t>() < 0)
+            throw input_error(path.string() + ": shard manifest \"" + what +
+                              "\" is not a whole number");
+    };
+    if (!doc["shard"].is_object() || !doc["shard"].contains("index") ||
+        !doc["shard"].contains("count"))
+        throw input_error(path.string() + ": shard manifest without shard index and count");
+    whole(doc["shard"]["index"], "shard.index");
+    whole(doc["shard"]["count"], "shard.count");
+    for (const char* key : {"rows", "dim", "records_seen", "block_records"}) whole(doc[key], key);
+    if (doc["block_records"].get<int64_t>() < 1 || doc["shard"]["count"].get<int64_t>() < 1)
+        throw input_error(path.string() + ": shard manifest with no blocks or no shards");
+    if (doc["rows"].get<int64_t>() > 0 && !doc["vectors"].is_string())
+        throw input_error(path.string() + ": shard manifest with rows but no \"vectors\" file");
     return doc;
 }
 
@@ -146,26 +167,16 @@ void write_shard_manifest(const ShardRecord& r) {
 bool is_shard_set(const fs::path& path) {
     std::error_code ec;
     if (!fs::is_directory(path, ec)) return false;
-    for (const auto& entry : fs::directory_iterator(path, ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.size() > std::string(kManifestSuffix).size() &&
-            name.compare(name.size() - std::string(kManifestSuffix).size(), std::string::npos,
-                         kManifestSuffix) == 0)
-            return true;
-    }
+    for (const auto& entry : fs::directory_iterator(path, ec))
+        if (is_manifest_name(entry.path().filename().string())) return true;
     return false;
 }
 
 ShardSet read_shard_set(const fs::path& dir) {
     std::vector<fs::path> files;
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.size() > std::string(kManifestSuffix).size() &&
-            name.compare(name.size() - std::string(kManifestSuffix).size(), std::string::npos,
-                         kManifestSuffix) == 0)
-            files.push_back(entry.path());
-    }
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (is_manifest_name(entry.path().filename().string())) files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     if (files.empty()) throw input_error(dir.string() + ": no *.manifest.json shard manifests");
 
@@ -178,13 +189,20 @@ ShardSet read_shard_set(const fs::path& dir) {
             first = m;
             first_path = file;
         }
-        for (const auto& [pointer, what] : shared_fields())
+        for (const auto& [pointer, what] : shared_fields()) {
+            if (!m.contains(pointer))
+                throw input_error(file.string() + ": shard manifest without " +
+                                  pointer.to_string());
             if (m.at(pointer) != first.at(pointer))
                 throw input_error(file.string() + ": embedded " + what + " than " +
                                   first_path.filename().string() + " (" + m.at(pointer).dump() +
                                   " vs " + first.at(pointer).dump() +
                                   "); a set holds the shards of one run");
+        }
         const int64_t index = m["shard"]["index"];
+        if (index >= m["shard"]["count"].get<int64_t>())
+            throw input_error(file.string() + ": shard " + std::to_string(index) + " of " +
+                              m["shard"]["count"].dump() + " does not exist");
         const auto [it, inserted] = by_index.emplace(index, std::make_pair(file, m));
         if (!inserted)
             throw input_error(dir.string() + ": shard " + std::to_string(index) +
