@@ -1,7 +1,9 @@
-// What this machine offers a quantized model (`embq doctor`): the CPU and the instruction
-// sets the kernels use, the quantized engines of this libtorch build, and per scheme
-// whether it runs here and whether it is expected to be fast. Expectations come from the
-// features; `embq bench` and `embq plan --check-speed` measure.
+// What a machine offers a quantized model (`embq doctor`, `--target`): the CPU and the
+// instruction sets the kernels use, the deployment targets' profiles, and per scheme whether
+// it runs there and whether it is expected to be fast. Expectations come from the features;
+// `embq bench` and `embq plan --check-speed` measure. The CPU and the targets are
+// src/core/hardware.cpp, the schemes' outlook src/schemes/outlook.cpp, the doctor's report
+// src/bench/doctor.cpp.
 #pragma once
 
 #include <filesystem>
@@ -17,6 +19,7 @@ struct CpuInfo {
     std::string architecture;        // "x86_64", "aarch64" (uname)
     std::vector<std::string> flags;  // the kernel's flags (x86) or features (Arm)
     bool has(const std::string& flag) const;
+    bool is_arm() const;  // aarch64 or 32-bit Arm: the features are Arm's
 };
 // From /proc/cpuinfo (another path for tests); a file that cannot be read gives no flags.
 CpuInfo read_cpu_info(const std::filesystem::path& cpuinfo = "/proc/cpuinfo");

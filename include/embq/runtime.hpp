@@ -35,6 +35,10 @@ int blas_thread_count();  // OpenBLAS threads in effect; 0 when the BLAS is not 
 std::vector<std::string> supported_engines();
 // The engine a plan's "auto" means here: fbgemm, else onednn, else qnnpack; "" for none.
 std::string auto_engine();
+// Makes `engine` ("onednn", "qnnpack", "fbgemm") libtorch's current quantized engine. The
+// engine decides how int8 weights are packed, so it must be set before packing, and before
+// loading a model whose packed weights are repacked as they load. Config error otherwise.
+void use_engine(const std::string& engine);
 
 // Removes embq's temporary files and directories on SIGINT, SIGTERM and SIGHUP, then lets
 // the signal end the process (exit status 128 + signal). Signals the parent set to be

@@ -7,6 +7,8 @@
 #include <faiss/Index.h>
 #include <torch/version.h>
 
+#include "embq/error.hpp"
+
 #ifndef EMBQ_VERSION
 #error "EMBQ_VERSION must be defined by the build"
 #endif
@@ -35,6 +37,19 @@ std::string auto_engine() {
     for (const char* preferred : {"fbgemm", "onednn", "qnnpack"})
         if (std::find(engines.begin(), engines.end(), preferred) != engines.end()) return preferred;
     return "";
+}
+
+void use_engine(const std::string& engine) {
+    at::QEngine e;
+    if (engine == "onednn")
+        e = at::QEngine::ONEDNN;
+    else if (engine == "qnnpack")
+        e = at::QEngine::QNNPACK;
+    else if (engine == "fbgemm")
+        e = at::QEngine::FBGEMM;
+    else
+        throw config_error("unknown quantized engine '" + engine + "'");
+    at::globalContext().setQEngine(e);
 }
 
 std::string build_description() {

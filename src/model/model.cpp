@@ -15,7 +15,6 @@
 #include "model/lite_model.hpp"
 #include "model/torch_save_file.hpp"
 #include "model/torch_util.hpp"
-#include "quantize/engine.hpp"
 
 namespace embq {
 

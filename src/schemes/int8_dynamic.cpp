@@ -3,9 +3,9 @@
 // matmul runs in int8 (`quantized::linear_dynamic`). oneDNN uses VNNI where the CPU
 // has it. Needs a quantized engine: the preflight packs and runs a tiny layer on it.
 #include "embq/error.hpp"
+#include "embq/runtime.hpp"
 #include "finetune/simulation.hpp"
 #include "model/torch_util.hpp"
-#include "quantize/engine.hpp"
 #include "quantize/rewrite_context.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/int8_linear.hpp"

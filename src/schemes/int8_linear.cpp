@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "embq/error.hpp"
+#include "embq/runtime.hpp"
 #include "model/torch_util.hpp"
-#include "quantize/engine.hpp"
 #include "quantize/quant_math.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/schemes.hpp"

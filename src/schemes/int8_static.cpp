@@ -14,8 +14,8 @@
 // Needs a calibration and a quantized engine (the preflight runs the op on a tiny layer).
 #include "embq/error.hpp"
 #include "embq/observers.hpp"
+#include "embq/runtime.hpp"
 #include "model/torch_util.hpp"
-#include "quantize/engine.hpp"
 #include "quantize/rewrite_context.hpp"
 #include "schemes/glue.hpp"
 #include "schemes/int8_linear.hpp"
