@@ -43,7 +43,8 @@ embq::Error read_error(const fs::path& path) {
     return embq::Error(ErrorCategory::Runtime, "");
 }
 
-// One-line Input error that starts "<path>: " and contains `what`.
+// One-line Input error that starts "<path>: " and contains `what`, the same from
+// read_vectors and from mapping the file (eval maps, everything else reads).
 void expect_read_error(const fs::path& path, const std::string& what) {
     const auto e = read_error(path);
     const std::string msg = e.what();
@@ -51,6 +52,12 @@ void expect_read_error(const fs::path& path, const std::string& what) {
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
     EXPECT_EQ(msg.rfind(path.string() + ": ", 0), 0u) << msg;
     EXPECT_NE(msg.find(what), std::string::npos) << "'" << what << "' not in: " << msg;
+    try {
+        embq::VectorTable::map(path);
+        ADD_FAILURE() << "mapped " << path;
+    } catch (const embq::Error& mapped) {
+        EXPECT_EQ(std::string(mapped.what()), msg);
+    }
 }
 
 // A NumPy 1.0 file with the given header dict and raw data bytes.
@@ -425,6 +432,49 @@ TEST(VectorRead, TruncatedOrRaggedFvecs) {
 
     write_file(dir / "negative.fvecs", int32_bytes(-4) + float_bytes(ramp(4)));
     expect_read_error(dir / "negative.fvecs", "row 0 has dimension -4");
+}
+
+// ---- mapped vectors (eval) -----------------------------------------------------------
+
+// Row r of a view, as a vector.
+std::vector<float> row_of(const embq::VectorView& v, int64_t r) {
+    return {v.row(r), v.row(r) + v.dim};
+}
+
+TEST(VectorTable, MappedFilesHoldTheRowsReadVectorsReads) {
+    TempDir dir;
+    for (const std::string name : {"v.npy", "v.fvecs"}) {
+        write_vectors(dir / name, 3, ramp(5 * 3));
+        const embq::Vectors read = embq::read_vectors(dir / name);
+        const embq::VectorTable mapped = embq::VectorTable::map(dir / name);
+        EXPECT_TRUE(mapped.mapped()) << name;
+        ASSERT_EQ(mapped.rows(), 5) << name;
+        ASSERT_EQ(mapped.dim(), 3) << name;
+        for (int64_t r = 0; r < 5; ++r) EXPECT_EQ(row_of(mapped, r), row_of(read, r)) << name;
+    }
+    // A file of no rows is an empty table, not a mapping of nothing.
+    write_vectors(dir / "empty.npy", 3, {});
+    EXPECT_EQ(embq::VectorTable::map(dir / "empty.npy").rows(), 0);
+}
+
+TEST(VectorTable, ZeroedRowsChangeMemoryNeverTheFile) {
+    TempDir dir;
+    const auto path = dir / "v.npy";
+    write_vectors(path, 2, ramp(4 * 2));
+    const std::string before = read_file(path);
+    embq::VectorTable table = embq::VectorTable::map(path);
+    table.zero_rows({1, 3});
+    EXPECT_EQ(row_of(table, 1), (std::vector<float>{0.f, 0.f}));
+    EXPECT_EQ(row_of(table, 3), (std::vector<float>{0.f, 0.f}));
+    EXPECT_EQ(row_of(table, 2), (std::vector<float>{-99.f, -98.75f}));
+    EXPECT_EQ(read_file(path), before);
+    // Moved, the table keeps its rows (owned ones too: the view follows the buffer).
+    embq::VectorTable moved = std::move(table);
+    EXPECT_EQ(row_of(moved, 1), (std::vector<float>{0.f, 0.f}));
+    embq::VectorTable owned(embq::read_vectors(path));
+    EXPECT_FALSE(owned.mapped());
+    embq::VectorTable owner = std::move(owned);
+    EXPECT_EQ(row_of(owner, 2), (std::vector<float>{-99.f, -98.75f}));
 }
 
 }  // namespace

@@ -47,14 +47,54 @@ private:
     std::ofstream& out_;
 };
 
+// Read-only rows of floats wherever they live: row r starts at data + r * stride (a
+// .fvecs file puts each row's dimension between rows, so its stride is dim + 1).
+struct VectorView {
+    const float* data = nullptr;
+    int64_t rows = 0, dim = 0, stride = 0;
+    const float* row(int64_t r) const { return data + r * stride; }
+};
+
 struct Vectors {
     int64_t rows = 0;
     int64_t dim = 0;
     std::vector<float> data;  // rows x dim, row-major
+    operator VectorView() const { return {data.data(), rows, dim, dim}; }
 };
 
 // Input errors name the file and what is wrong (truncated, wrong dtype, ragged fvecs).
 // int8/uint8 .npy codes from `embed --vectors` are read back as floats (vector_codes.hpp).
 Vectors read_vectors(const std::filesystem::path& path);
+
+// The vectors eval compares: rows embedded in memory, or a float32 vector file mapped
+// into memory, so that a corpus of millions of rows costs page cache, which the kernel can
+// drop, rather than a copy. Mapped privately: the file is never written, and the few rows
+// zero_rows() changes get private pages. Move-only (the view points into what it owns).
+class VectorTable {
+public:
+    VectorTable() = default;
+    VectorTable(Vectors owned);  // NOLINT(google-explicit-constructor): embedded vectors
+    // The same checks and messages as read_vectors; code files (int8/uint8) are decoded
+    // into memory, as are files whose rows are not 4-byte aligned.
+    static VectorTable map(const std::filesystem::path& path);
+    ~VectorTable();
+    VectorTable(VectorTable&& other) noexcept;
+    VectorTable& operator=(VectorTable&& other) noexcept;
+    VectorTable(const VectorTable&) = delete;
+    VectorTable& operator=(const VectorTable&) = delete;
+
+    operator VectorView() const { return view_; }
+    int64_t rows() const { return view_.rows; }
+    int64_t dim() const { return view_.dim; }
+    bool mapped() const { return mapping_ != nullptr; }
+    void zero_rows(const std::vector<int64_t>& rows);
+
+private:
+    void release();
+    Vectors owned_;
+    void* mapping_ = nullptr;  // mmap'd file, or nullptr when owned_ holds the rows
+    size_t mapping_bytes_ = 0;
+    VectorView view_;
+};
 
 }  // namespace embq

@@ -12,6 +12,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "embq/error.hpp"
 #include "embq/format.hpp"
@@ -221,7 +226,16 @@ uint32_t le32(const unsigned char* p) {
     return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
-Vectors read_npy(std::ifstream& in, uint64_t file_size, const std::string& where) {
+// Where a file's rows are: `rows` x `dim` values from byte `offset`, `stride` values
+// apart (dim, or dim + 1 in .fvecs); `codes` when they are int8/uint8 codes, not floats.
+struct RowLayout {
+    int64_t rows = 0, dim = 0, stride = 0;
+    uint64_t offset = 0;
+    bool codes = false;
+    std::string descr;  // .npy dtype
+};
+
+RowLayout npy_layout(std::ifstream& in, uint64_t file_size, const std::string& where) {
     unsigned char pre[kNpyMagicLen + 2];
     read_exact(in, reinterpret_cast<char*>(pre), sizeof pre, where, ".npy header");
     if (std::memcmp(pre, kNpyMagic, kNpyMagicLen) != 0) {
@@ -289,26 +303,41 @@ Vectors read_npy(std::ifstream& in, uint64_t file_size, const std::string& where
                           " bytes of trailing data after the " + shape_text(h.shape) + " " + type +
                           " array");
     }
-    if (codes) {
+    return {rows, dim, dim, prefix_len + header_len, codes, h.descr};
+}
+
+// Reads the rows after npy_layout(): floats as they are, codes decoded.
+Vectors read_npy_rows(std::ifstream& in, const RowLayout& layout, const std::string& where) {
+    const auto count = static_cast<size_t>(layout.rows) * static_cast<size_t>(layout.dim);
+    if (layout.codes) {
         const CodesInfo info = read_codes_info(where);
-        if ((info.codes == VectorCodes::Int8) != (h.descr == "|i1"))
-            throw input_error(where + ": dtype '" + h.descr + "' but its codes file says " +
+        if ((info.codes == VectorCodes::Int8) != (layout.descr == "|i1"))
+            throw input_error(where + ": dtype '" + layout.descr + "' but its codes file says " +
                               to_string(info.codes));
-        std::vector<uint8_t> bytes(static_cast<size_t>(needed));
-        read_exact(in, reinterpret_cast<char*>(bytes.data()), needed, where, ".npy data");
-        return decode_vectors(info, bytes, rows, dim, where);
+        std::vector<uint8_t> bytes(count);
+        read_exact(in, reinterpret_cast<char*>(bytes.data()), count, where, ".npy data");
+        return decode_vectors(info, bytes, layout.rows, layout.dim, where);
     }
     Vectors v;
-    v.rows = rows;
-    v.dim = dim;
-    v.data.resize(static_cast<size_t>(rows) * static_cast<size_t>(dim));
-    read_exact(in, reinterpret_cast<char*>(v.data.data()), data_bytes, where, ".npy data");
+    v.rows = layout.rows;
+    v.dim = layout.dim;
+    v.data.resize(count);
+    read_exact(in, reinterpret_cast<char*>(v.data.data()), count * sizeof(float), where,
+               ".npy data");
     return v;
 }
 
-Vectors read_fvecs(std::ifstream& in, uint64_t file_size, const std::string& where) {
-    Vectors v;
-    if (file_size == 0) return v;
+[[noreturn]] void ragged_fvecs_row(const std::string& where, uint64_t row, int32_t dim,
+                                   int32_t first) {
+    throw input_error(where + ": truncated or ragged .fvecs: row " + std::to_string(row) +
+                      " has dimension " + std::to_string(dim) + ", row 0 has " +
+                      std::to_string(first));
+}
+
+// Row 0's dimension and a size that is a whole number of rows; each later row's own
+// dimension is checked where the rows are read or mapped.
+RowLayout fvecs_layout(std::ifstream& in, uint64_t file_size, const std::string& where) {
+    if (file_size == 0) return {};
     if (file_size < 4) {
         throw input_error(where + ": truncated or ragged .fvecs: " + std::to_string(file_size) +
                           " bytes is less than one row header");
@@ -325,24 +354,54 @@ Vectors read_fvecs(std::ifstream& in, uint64_t file_size, const std::string& whe
                           " bytes is not a whole number of rows of dim " + std::to_string(dim) +
                           " (" + std::to_string(row_bytes) + " bytes each)");
     }
-    const uint64_t rows = file_size / row_bytes;
-    v.rows = static_cast<int64_t>(rows);
-    v.dim = dim;
-    v.data.resize(rows * uint64_t(dim));
-    for (uint64_t r = 0; r < rows; ++r) {
+    return {static_cast<int64_t>(file_size / row_bytes), dim, dim + 1, 4, false, ""};
+}
+
+// Reads the rows after fvecs_layout(), which has read row 0's dimension.
+Vectors read_fvecs_rows(std::ifstream& in, const RowLayout& layout, const std::string& where) {
+    Vectors v;
+    v.rows = layout.rows;
+    v.dim = layout.dim;
+    v.data.resize(static_cast<size_t>(layout.rows) * static_cast<size_t>(layout.dim));
+    const auto dim = static_cast<int32_t>(layout.dim);
+    for (int64_t r = 0; r < layout.rows; ++r) {
         if (r > 0) {
             int32_t d = 0;
             read_exact(in, reinterpret_cast<char*>(&d), 4, where, ".fvecs row");
-            if (d != dim) {
-                throw input_error(where + ": truncated or ragged .fvecs: row " + std::to_string(r) +
-                                  " has dimension " + std::to_string(d) + ", row 0 has " +
-                                  std::to_string(dim));
-            }
+            if (d != dim) ragged_fvecs_row(where, static_cast<uint64_t>(r), d, dim);
         }
-        read_exact(in, reinterpret_cast<char*>(v.data.data() + r * uint64_t(dim)),
-                   4 * uint64_t(dim), where, ".fvecs row");
+        read_exact(in, reinterpret_cast<char*>(v.data.data() + r * layout.dim),
+                   4 * static_cast<uint64_t>(dim), where, ".fvecs row");
     }
     return v;
+}
+
+// An opened vector file and where its rows are.
+struct OpenedVectorFile {
+    std::ifstream in;
+    uint64_t size = 0;
+    VectorFormat format = VectorFormat::Npy;
+    RowLayout layout;
+};
+
+OpenedVectorFile open_vector_file(const fs::path& path) {
+    const std::string where = path.string();
+    OpenedVectorFile f;
+    f.format = vector_format_for(path);
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (!fs::exists(status)) throw input_error(where + ": no such file");
+    if (fs::is_directory(status)) {
+        throw input_error(where + ": is a directory; expected a vector file");
+    }
+    f.size = fs::file_size(path, ec);
+    if (ec) throw input_error(where + ": cannot get the file size: " + ec.message());
+    errno = 0;
+    f.in.open(path, std::ios::binary);
+    if (!f.in.is_open()) throw input_error(where + ": cannot open for reading" + errno_text(errno));
+    f.layout = f.format == VectorFormat::Npy ? npy_layout(f.in, f.size, where)
+                                             : fvecs_layout(f.in, f.size, where);
+    return f;
 }
 
 }  // namespace
@@ -434,20 +493,74 @@ void VectorWriter::commit() {
 }
 
 Vectors read_vectors(const fs::path& path) {
+    OpenedVectorFile f = open_vector_file(path);
+    return f.format == VectorFormat::Npy ? read_npy_rows(f.in, f.layout, path.string())
+                                         : read_fvecs_rows(f.in, f.layout, path.string());
+}
+
+// ---- VectorTable ------------------------------------------------------------------
+
+VectorTable::VectorTable(Vectors owned) : owned_(std::move(owned)), view_(owned_) {}
+
+VectorTable VectorTable::map(const fs::path& path) {
+    OpenedVectorFile f = open_vector_file(path);
+    const RowLayout& layout = f.layout;
+    if (layout.codes || layout.rows == 0 || layout.offset % alignof(float) != 0)
+        return VectorTable(read_vectors(path));
+    f.in.close();
     const std::string where = path.string();
-    const VectorFormat format = vector_format_for(path);
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (!fs::exists(status)) throw input_error(where + ": no such file");
-    if (fs::is_directory(status)) {
-        throw input_error(where + ": is a directory; expected a vector file");
-    }
-    const uint64_t size = fs::file_size(path, ec);
-    if (ec) throw input_error(where + ": cannot get the file size: " + ec.message());
     errno = 0;
-    std::ifstream in(path, std::ios::binary);
-    if (!in.is_open()) throw input_error(where + ": cannot open for reading" + errno_text(errno));
-    return format == VectorFormat::Npy ? read_npy(in, size, where) : read_fvecs(in, size, where);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw input_error(where + ": cannot open for reading" + errno_text(errno));
+    // Private and writable: zero_rows() may change a row in memory, never in the file.
+    void* mapping = ::mmap(nullptr, f.size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    const int err = errno;
+    ::close(fd);
+    if (mapping == MAP_FAILED)
+        throw runtime_failure(where + ": cannot map the file into memory" + errno_text(err));
+    VectorTable table;
+    table.mapping_ = mapping;
+    table.mapping_bytes_ = f.size;
+    const auto* bytes = static_cast<const unsigned char*>(mapping);
+    table.view_ = {reinterpret_cast<const float*>(bytes + layout.offset), layout.rows, layout.dim,
+                   layout.stride};
+    if (f.format == VectorFormat::Fvecs) {
+        const auto dim = static_cast<int32_t>(layout.dim);
+        for (int64_t r = 1; r < layout.rows; ++r) {
+            int32_t d = 0;
+            std::memcpy(&d, table.view_.row(r) - 1, sizeof d);
+            if (d != dim) ragged_fvecs_row(where, static_cast<uint64_t>(r), d, dim);
+        }
+    }
+    return table;
+}
+
+void VectorTable::release() {
+    if (mapping_) ::munmap(mapping_, mapping_bytes_);
+    mapping_ = nullptr;
+    mapping_bytes_ = 0;
+}
+
+VectorTable::~VectorTable() { release(); }
+
+VectorTable::VectorTable(VectorTable&& other) noexcept { *this = std::move(other); }
+
+VectorTable& VectorTable::operator=(VectorTable&& other) noexcept {
+    if (this == &other) return *this;
+    release();
+    // Moving a std::vector keeps its buffer, so an owned view stays valid.
+    owned_ = std::move(other.owned_);
+    mapping_ = std::exchange(other.mapping_, nullptr);
+    mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
+    view_ = std::exchange(other.view_, {});
+    return *this;
+}
+
+void VectorTable::zero_rows(const std::vector<int64_t>& rows) {
+    for (const int64_t r : rows) {
+        EMBQ_ASSERT(r >= 0 && r < view_.rows);
+        std::fill_n(const_cast<float*>(view_.row(r)), view_.dim, 0.0f);
+    }
 }
 
 }  // namespace embq

@@ -209,7 +209,7 @@ void check_gates_are_computable(const std::vector<Gate>& gates, bool from_vector
 // Both models embed the same texts chunk by chunk, taking turns going first, so that
 // their throughputs are measured side by side under the same machine load.
 struct BothEmbedded {
-    Vectors baseline, candidate;
+    VectorTable baseline, candidate;
 };
 
 class SideBySideEmbedder {
@@ -223,18 +223,16 @@ public:
     template <class Item>
     BothEmbedded embed(const std::vector<Item>& items, const fs::path& source) {
         constexpr size_t kChunk = 1024;
-        BothEmbedded out;
+        Vectors baseline, candidate;
         for (size_t start = 0; start < items.size(); start += kChunk) {
             const std::vector<Item> chunk(items.begin() + start,
                                           items.begin() + std::min(items.size(), start + kChunk));
             const bool baseline_first = (chunks_++ % 2) == 0;
-            if (baseline_first)
-                append(out.baseline, run(baseline_, chunk, source, baseline_seconds_));
-            append(out.candidate, run(candidate_, chunk, source, candidate_seconds_));
-            if (!baseline_first)
-                append(out.baseline, run(baseline_, chunk, source, baseline_seconds_));
+            if (baseline_first) append(baseline, run(baseline_, chunk, source, baseline_seconds_));
+            append(candidate, run(candidate_, chunk, source, candidate_seconds_));
+            if (!baseline_first) append(baseline, run(baseline_, chunk, source, baseline_seconds_));
         }
-        return out;
+        return {std::move(baseline), std::move(candidate)};
     }
 
     double baseline_seconds() const { return baseline_seconds_; }
@@ -284,7 +282,7 @@ std::vector<int64_t> ks_with_gates(std::vector<int64_t> ks, const std::vector<Ga
 // approximate or compressed index), cosine, similarity_spearman.
 void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
                     const EvalOptions& options, EvalResult& result) {
-    const int64_t rows = corpus.baseline.rows;
+    const int64_t rows = corpus.baseline.rows();
     std::vector<int64_t> query_rows;
     BothEmbedded sampled;
     const BothEmbedded* q = queries;
@@ -296,7 +294,7 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
         q = &sampled;
     }
     const std::vector<int64_t>* exclude = queries ? nullptr : &query_rows;
-    result.query_rows = q->baseline.rows;
+    result.query_rows = q->baseline.rows();
     result.queries_from_corpus = queries == nullptr;
 
     // Queries past the corpus size have no K neighbours: cap K, report the requested name.
@@ -309,12 +307,14 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
             "the corpus has only {} rows to search; recall@K for K > {} is computed at K = {}",
             searchable, k, k);
 
-    const Neighbours truth =
-        search(corpus.baseline, q->baseline, k, options.metric, options.index, exclude);
-    const Neighbours found =
-        search(corpus.candidate, q->candidate, k, options.metric, options.index, exclude);
-    const Neighbours cross =
-        search(corpus.baseline, q->candidate, k, options.metric, options.index, exclude);
+    // One index at a time: a million-row corpus holds one index's codes, not two.
+    Neighbours truth, cross, found;
+    {
+        const NeighbourIndex baseline(corpus.baseline, options.metric, options.index);
+        truth = baseline.search(q->baseline, k, exclude);
+        cross = baseline.search(q->candidate, k, exclude);
+    }
+    found = search(corpus.candidate, q->candidate, k, options.metric, options.index, exclude);
     for (const int64_t kk : options.ks) {
         std::vector<double> per_query = recall_per_query(truth, found, std::min(kk, k));
         result.metrics.set(k_name("recall", kk), mean_of(per_query));
@@ -341,7 +341,7 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
                                recall_at_k(exact, found, std::min(kk, k)));
         }
         result.metrics.set("index_code_bytes",
-                           static_cast<double>(options.index.code_bytes(corpus.baseline.dim)));
+                           static_cast<double>(options.index.code_bytes(corpus.baseline.dim())));
     }
 
     std::vector<double> per_row = rowwise_cosines(corpus.baseline, corpus.candidate);
@@ -372,7 +372,7 @@ void corpus_metrics(const BothEmbedded& corpus, const BothEmbedded* queries,
 void retrieval_metrics(const Pairs& pairs, const BothEmbedded& queries, const BothEmbedded& pool,
                        const EvalOptions& options, EvalResult& result) {
     const int64_t k =
-        std::min<int64_t>(std::max<int64_t>(options.ks.back(), 10), pool.baseline.rows);
+        std::min<int64_t>(std::max<int64_t>(options.ks.back(), 10), pool.baseline.rows());
     std::vector<int64_t> ks;
     for (const int64_t kk : options.ks)
         if (kk <= k) ks.push_back(kk);
@@ -406,9 +406,9 @@ void graded_metrics(const Pairs& pairs, const BothEmbedded& a, const BothEmbedde
     result.metrics.set("sts_spearman_delta", cand - base);
 }
 
-// A vector file, or a shard set's rows put back in input order.
-Vectors read_vector_input(const fs::path& path, std::optional<ShardSet>& set) {
-    if (!is_shard_set(path)) return read_vectors(path);
+// A vector file, mapped into memory, or a shard set's rows put back in input order.
+VectorTable read_vector_input(const fs::path& path, std::optional<ShardSet>& set) {
+    if (!is_shard_set(path)) return VectorTable::map(path);
     set = read_shard_set(path);
     return std::move(set->vectors);
 }
@@ -424,10 +424,10 @@ BothEmbedded read_vector_pair(const EvalInputs& inputs) {
                           baseline_set->manifest["input"]["path"].get<std::string>() + ", " +
                           candidate_set->manifest["input"]["path"].get<std::string>() +
                           "); embed the same corpus with both models");
-    if (v.baseline.rows != v.candidate.rows)
-        throw input_error(inputs.baseline.string() + " has " + std::to_string(v.baseline.rows) +
+    if (v.baseline.rows() != v.candidate.rows())
+        throw input_error(inputs.baseline.string() + " has " + std::to_string(v.baseline.rows()) +
                           " rows but " + inputs.candidate.string() + " has " +
-                          std::to_string(v.candidate.rows) +
+                          std::to_string(v.candidate.rows()) +
                           "; row i of each must be the same item");
     return v;
 }
@@ -475,7 +475,7 @@ int64_t neutralise_nonfinite(BothEmbedded& v, const char* list) {
             "the candidate's {} vectors hold NaN or Inf in {} rows (first: row {}); "
             "they are scored as zero vectors and every gate fails",
             list, broken.size(), broken.front());
-        zero_rows(v.candidate, broken);
+        v.candidate.zero_rows(broken);
     }
     return static_cast<int64_t>(broken.size());
 }
@@ -483,12 +483,12 @@ int64_t neutralise_nonfinite(BothEmbedded& v, const char* list) {
 // Every metric from vectors already embedded (corpus required; the rest as the texts have).
 void score(const EvalTexts& texts, BothEmbedded corpus, BothEmbedded queries, BothEmbedded pairs_a,
            BothEmbedded pairs_b, const EvalOptions& options, EvalResult& result) {
-    if (corpus.baseline.dim != corpus.candidate.dim)
-        throw input_error("the baseline gives " + std::to_string(corpus.baseline.dim) +
+    if (corpus.baseline.dim() != corpus.candidate.dim())
+        throw input_error("the baseline gives " + std::to_string(corpus.baseline.dim()) +
                           "-dimensional vectors but the candidate gives " +
-                          std::to_string(corpus.candidate.dim) + "; they cannot be compared");
-    result.corpus_rows = corpus.baseline.rows;
-    result.dim = corpus.baseline.dim;
+                          std::to_string(corpus.candidate.dim()) + "; they cannot be compared");
+    result.corpus_rows = corpus.baseline.rows();
+    result.dim = corpus.baseline.dim();
     result.pair_rows = static_cast<int64_t>(texts.pairs.texts_a.size());
     result.pool_rows = static_cast<int64_t>(texts.pairs.pool.size());
     const auto t0 = Clock::now();

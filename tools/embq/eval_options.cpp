@@ -58,7 +58,8 @@ void EvalArguments::add_to(CLI::App& app, bool with_gates) {
         ->capture_default_str();
     app.add_option("--index", index,
                    "exact, ivf[:LISTS], hnsw[:M] (approximate), sq8, sq4, pq[:M] or binary "
-                   "(compressed codes); any but exact reports its own recall and the "
+                   "(compressed codes), ivf[:LISTS],sq8|sq4|pq[:M] (IVF lists of codes, for "
+                   "large corpora); any but exact reports its own recall and the "
                    "candidate's against exact FP32 search")
         ->capture_default_str();
     app.add_option("--rescore", rescore,
