@@ -263,10 +263,13 @@ TEST(ReliabilityCli, NonFiniteCandidateVectorsFailEveryGateWithTheReason) {
     test::TempDir dir;
     write_test_vectors(dir / "base.npy", 200, -1);
     write_test_vectors(dir / "cand.npy", 200, 17);
+    const std::string candidate_bytes = test::read_file(dir / "cand.npy");
     const auto r = run_embq({"eval", "--baseline", (dir / "base.npy").string(), "--candidate",
                              (dir / "cand.npy").string(), "--gate", "cosine.min>=0.5", "--gate",
                              "recall@10>=0.5", "--report-json", (dir / "r.json").string()});
     EXPECT_EQ(r.exit_code, kExitGateFailed) << r.err << r.out;
+    // The row is zeroed in eval's private mapping of the file, never in the file.
+    EXPECT_EQ(test::read_file(dir / "cand.npy"), candidate_bytes);
     test::expect_contains(r.err, {"NaN or Inf in 1 rows (first: row 17)"});
     test::expect_contains(r.out, {"1 candidate vectors are not finite"});
     const auto report = nlohmann::json::parse(test::read_file(dir / "r.json"));
