@@ -157,6 +157,17 @@ TEST(EvalCli, CompressedIndexReportsItsRecallBytesAndRescoring) {
               metrics["index_recall@10"].get<double>() + 0.1);
     test::expect_contains(rescored.out, {"binary, rescored from 8x k"});
 
+    // IVF lists of 8-bit codes, the index a large corpus is served from.
+    const auto ivf_sq8 = eval({"--index", "ivf:16,sq8"});
+    ASSERT_EQ(ivf_sq8.exit_code, 0) << ivf_sq8.err;
+    test::expect_contains(ivf_sq8.out, {"ivf:16,sq8 (nprobe 16)"});
+    const auto coded = nlohmann::json::parse(test::read_file(dir / "r.json"))["metrics"];
+    EXPECT_EQ(coded["index_code_bytes"], 32);
+    EXPECT_GT(coded["index_recall@10"].get<double>(), 0.5);
+    const auto unknown = eval({"--index", "ivf:16,sq16"});
+    EXPECT_EQ(unknown.exit_code, 2);
+    test::expect_contains(unknown.err, {"ivf[:LISTS][,sq8|,sq4|,pq[:M]]"});
+
     fs::remove(dir / "r.json");
     const auto exact = eval({"--rescore", "4"});
     EXPECT_EQ(exact.exit_code, 2);
