@@ -492,10 +492,19 @@ void VectorWriter::commit() {
     file_.commit();
 }
 
+namespace {
+
+// The rows of a file open_vector_file() has opened, read into memory.
+Vectors read_rows(OpenedVectorFile& f, const std::string& where) {
+    return f.format == VectorFormat::Npy ? read_npy_rows(f.in, f.layout, where)
+                                         : read_fvecs_rows(f.in, f.layout, where);
+}
+
+}  // namespace
+
 Vectors read_vectors(const fs::path& path) {
     OpenedVectorFile f = open_vector_file(path);
-    return f.format == VectorFormat::Npy ? read_npy_rows(f.in, f.layout, path.string())
-                                         : read_fvecs_rows(f.in, f.layout, path.string());
+    return read_rows(f, path.string());
 }
 
 // ---- VectorTable ------------------------------------------------------------------
@@ -505,10 +514,10 @@ VectorTable::VectorTable(Vectors owned) : owned_(std::move(owned)), view_(owned_
 VectorTable VectorTable::map(const fs::path& path) {
     OpenedVectorFile f = open_vector_file(path);
     const RowLayout& layout = f.layout;
-    if (layout.codes || layout.rows == 0 || layout.offset % alignof(float) != 0)
-        return VectorTable(read_vectors(path));
-    f.in.close();
     const std::string where = path.string();
+    if (layout.codes || layout.rows == 0 || layout.offset % alignof(float) != 0)
+        return VectorTable(read_rows(f, where));
+    f.in.close();
     errno = 0;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw input_error(where + ": cannot open for reading" + errno_text(errno));
