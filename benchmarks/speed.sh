@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Speed of every shipped config against FP32 and against PyTorch's own int8 (the peer,
-# torch quantize_dynamic on the same weights), at batch 1, 8 and 32, by `embq bench`.
+# torch quantize_dynamic on the same weights), at batch 1, 8 and 32, by `embq bench`;
+# also int8.json with one activation range per call ("grid", "exact") for the per-row
+# default's gain.
 #
 #   benchmarks/speed.sh [OUT_DIR]        (default build/bench/speed)
 #   SPEED_MODELS="use-lite minilm" SPEED_ROUNDS=5 benchmarks/speed.sh
@@ -45,18 +47,15 @@ for kind in $models; do
       --allow-unmatched-rules >/dev/null
     variants+=("$name")
   done
-  # int8.json with the activation range each call finds (what the peer does), for the grid's gain.
-  "$python" - "$repo/configs/int8.json" "$dir/int8-exact-range.json" <<'EOF'
-import json, sys
-config = json.load(open(sys.argv[1]))
-config.pop("$schema", None)
-config["description"] = "configs/int8.json with \"activation_range\": \"exact\" (benchmarks/speed.sh)"
-config["defaults"]["linear"]["activation_range"] = "exact"
-json.dump(config, open(sys.argv[2], "w"), indent=2)
-EOF
-  "$embq" --log-level warn quantize "$fp32" "$dir/int8-exact-range.json" -o "$dir/int8-exact-range.pt" \
-    "${text[@]}" >/dev/null
-  variants+=(int8-exact-range)
+  # int8.json with one activation range per call: on a grid (the default before per-row
+  # ranges) and each call's own (what the peer does).
+  for range in grid exact; do
+    "$python" "$repo/benchmarks/config_variant.py" "$repo/configs/int8.json" \
+      "$dir/int8-$range-range.json" activation_range "$range"
+    "$embq" --log-level warn quantize "$fp32" "$dir/int8-$range-range.json" -o "$dir/int8-$range-range.pt" \
+      "${text[@]}" >/dev/null
+    variants+=("int8-$range-range")
+  done
   "$python" "$repo/benchmarks/bench_peer.py" --kind "$kind" --fp32 "$fp32" --out "$dir/peer.pt" >&2
   variants+=(peer)
 

@@ -62,7 +62,7 @@ def main():
         print()
         missed = []
         for name, c in ratios.items():
-            if name in ("peer", "int8-exact-range"):
+            if name in ("peer", "int8-grid-range", "int8-exact-range"):
                 continue
             slow = [f"b{b} {c[b][0]:.2f}x" for b in batches if c[b][3] == "slower"]
             if slow:

@@ -133,7 +133,7 @@ TEST(Scheme, Int8DynamicCloseToPerChannelInt8Reference) {
     }
 }
 
-// The default activation range (a grid, so oneDNN reuses its kernels) must stay right when
+// The grid activation range (so oneDNN reuses its kernels) must stay right when
 // ranges repeat across calls of different shapes: this libtorch's kernel cache confuses two
 // ranges with one scale and different zero points, which a naive grid produces (about 1 in
 // 10 calls came back wrong, cosine 0.5 to the reference). Inputs here are uniform over
@@ -143,7 +143,8 @@ TEST(Scheme, Int8DynamicGridRangeRightWhenRangesRepeat) {
     at::manual_seed(3);
     const at::Tensor w = at::randn({256, 256}) * 0.05, b = at::randn({256});
     test::TempDir dir;
-    auto q = quantize_with(one_layer_model(kLinear, w, b, kCallLayer), "int8_dynamic", {}, dir);
+    auto q = quantize_with(one_layer_model(kLinear, w, b, kCallLayer), "int8_dynamic",
+                           {{"activation_range", "grid"}}, dir);
     const at::Tensor scale = w.abs().amax(1, true) / 127;
     const at::Tensor w_ref = at::round(w / scale).clamp(-128, 127) * scale;
     const std::vector<std::pair<double, double>> ranges = {
@@ -160,6 +161,51 @@ TEST(Scheme, Int8DynamicGridRangeRightWhenRangesRepeat) {
         worst = std::max(worst, ((got - reference).norm() / reference.norm()).item<double>());
     }
     EXPECT_LT(worst, 0.02);
+}
+
+// The default activation range: each row quantized over its own min..max. Against a
+// reference that does exactly that here, for every row count from 1 to 40 (the padded
+// row sizes), a 3-d input, a constant row and rows 1,000x apart in scale. A row's output
+// does not depend on the rows that share its call (one range per call would give the
+// small row the large row's step).
+TEST(Scheme, Int8DynamicRowRangesMatchPerRowReference) {
+    at::manual_seed(5);
+    const at::Tensor w = at::randn({96, 128}) * 0.05, b = at::randn({96});
+    test::TempDir dir;
+    auto q = quantize_with(one_layer_model(kLinear, w, b, kCallLayer), "int8_dynamic", {}, dir);
+    const at::Tensor scale = w.abs().amax(1, true) / 127;
+    const at::Tensor w_ref = at::round(w / scale).clamp(-127, 127) * scale;
+    const auto per_row_reference = [&](const at::Tensor& x) {
+        const at::Tensor rows = x.reshape({-1, x.size(-1)});
+        const at::Tensor lo = rows.amin(1, true);
+        const at::Tensor span = (rows.amax(1, true) - lo).clamp_min(1e-30);
+        const at::Tensor rounded = at::round((rows - lo) / span * 255) / 255 * span + lo;
+        return at::linear(rounded, w_ref, b).reshape(at::linear(x, w_ref, b).sizes());
+    };
+    const auto rel = [](const at::Tensor& got, const at::Tensor& want) {
+        return ((got - want).norm() / want.norm()).item<double>();
+    };
+    double worst = 0;
+    for (int64_t rows = 1; rows <= 40; ++rows) {
+        at::Tensor x = at::randn({rows, 128}) * (0.5 + rows % 7);
+        if (rows % 4 == 0) x = x.reshape({2, rows / 2, 128});
+        const at::Tensor got = run(q, {x});
+        ASSERT_EQ(got.sizes(), at::linear(x, w_ref, b).sizes()) << rows << " rows";
+        worst = std::max(worst, rel(got, per_row_reference(x)));
+    }
+    EXPECT_LT(worst, 1e-3);
+
+    at::Tensor mixed = at::randn({3, 128});
+    mixed[0].mul_(1000);
+    mixed[2].fill_(0.25);  // constant: its output is exactly linear(0.25, w_ref) + b
+    const at::Tensor got = run(q, {mixed});
+    EXPECT_LT(rel(got, per_row_reference(mixed)), 1e-3);
+    EXPECT_LT(rel(got[1], at::linear(mixed[1], w_ref, b)), 0.01) << "the small row kept its own range";
+    EXPECT_LT(rel(got[2], at::linear(mixed[2], w_ref, b)), 1e-5);
+    for (int64_t row = 0; row < 3; ++row) {
+        const at::Tensor alone = run(q, {mixed.slice(0, row, row + 1)});
+        EXPECT_TRUE(at::allclose(alone[0], got[row], 1e-5, 1e-4)) << "row " << row;
+    }
 }
 
 TEST(Scheme, Int8DynamicExactRangeAndItsErrors) {
@@ -183,7 +229,7 @@ TEST(Scheme, Int8DynamicExactRangeAndItsErrors) {
         quantize_with(model, "int8_dynamic", {{"activation_range", "coarse"}}, dir);
         FAIL() << "a bad activation_range was accepted";
     } catch (const Error& e) {
-        test::expect_contains(e.what(), {"activation_range", "'coarse'", "grid or exact"});
+        test::expect_contains(e.what(), {"activation_range", "'coarse'", "row, grid or exact"});
     }
 }
 

@@ -36,11 +36,12 @@ struct Granularity {
 };
 
 // How a scheme that quantizes activations per call (int8_dynamic) picks their range:
-// Grid rounds it outward to a few values per octave, so the quantized engine reuses its
-// kernels (much faster at small batches); Exact uses each call's own min and max (finer
-// scale, a new kernel per call on oneDNN). See src/schemes/int8_dynamic.cpp.
-enum class ActivationRange { Grid, Exact };
-const char* to_string(ActivationRange range) noexcept;  // "grid", "exact"
+// Row gives each row (token) its own min..max, mapped onto one fixed range, so the engine
+// builds one kernel per layer and is the finest; Grid rounds the call's range outward to
+// a few values per octave, so the engine reuses its kernels; Exact uses each call's own
+// min and max (a new kernel per call on oneDNN). See src/schemes/int8_dynamic.cpp.
+enum class ActivationRange { Row, Grid, Exact };
+const char* to_string(ActivationRange range) noexcept;  // "row", "grid", "exact"
 std::optional<ActivationRange> parse_activation_range(std::string_view text);
 
 // How a linear layer's weight is rounded onto its scheme's grid. Nearest rounds every

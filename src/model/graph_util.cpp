@@ -90,7 +90,14 @@ std::vector<torch::jit::Value*> insert_call(torch::jit::Graph& graph, torch::jit
     torch::jit::WithInsertPoint guard(before);
     auto callee = torch::jit::toGraphFunction(fn).graph()->copy();
     torch::jit::Inline(*callee);
-    return torch::jit::insertGraph(graph, *callee, inputs);
+    std::vector<torch::jit::Value*> outputs = torch::jit::insertGraph(graph, *callee, inputs);
+    // A function that returns a tuple gives its elements, not the tuple.
+    if (outputs.size() == 1 && outputs[0]->node()->kind() == c10::prim::TupleConstruct) {
+        torch::jit::Node* tuple = outputs[0]->node();
+        outputs.assign(tuple->inputs().begin(), tuple->inputs().end());
+        if (!tuple->output()->hasUses()) tuple->destroy();
+    }
+    return outputs;
 }
 
 }  // namespace embq

@@ -50,7 +50,7 @@ std::optional<std::string> attribute_owner(const torch::jit::Value* v, const std
 torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path);
 
 // Splices `fn` (a compiled TorchScript function, its own calls inlined so the graph stands
-// alone) into `graph` before `before` and returns its outputs.
+// alone) into `graph` before `before` and returns its outputs (a returned tuple's elements).
 std::vector<torch::jit::Value*> insert_call(torch::jit::Graph& graph, torch::jit::Node* before,
                                             const torch::jit::Function& fn,
                                             const std::vector<torch::jit::Value*>& inputs);

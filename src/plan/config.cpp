@@ -206,7 +206,7 @@ private:
             const std::string text = string(object["activation_range"], path + ".activation_range");
             choice.options.activation_range = parse_activation_range(text);
             if (!choice.options.activation_range)
-                throw fail(path + ".activation_range: '" + text + "' is not grid or exact");
+                throw fail(path + ".activation_range: '" + text + "' is not row, grid or exact");
         }
         if (object.contains("rounding")) {
             const std::string text = string(object["rounding"], path + ".rounding");

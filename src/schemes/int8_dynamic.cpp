@@ -15,30 +15,59 @@ namespace embq {
 
 namespace {
 
-// activation_range "grid" (the default). oneDNN builds and caches a matmul kernel per
-// activation range; with a new range on every call, as dynamic quantization gives, it
-// builds one on every call. Measured on the 2-CPU VM (AVX512-VNNI), a 16x256 by 256x256
-// linear: 273 us with a new input each call against 54 us when the input repeats; FP32
-// takes 40 us. So the range is rounded outward to a grid and imposed on linear_dynamic
-// through two extra rows holding its ends: linear_dynamic takes the min and max of its
-// input, the extra rows make them grid values, a few ranges per layer reach the kernel
-// cache, and no value is ever clipped.
+// activation_range "row" (the default): each row (token) of the input gets its own 8-bit
+// affine range, its min..max, applied before the engine sees it. The input goes in as
+// u = (x - lo) / span, every row of which spans exactly [0, 1] (its min maps to 0 and its
+// max to (hi - lo) / (hi - lo) = 1 in IEEE arithmetic), so linear_dynamic, which takes its
+// input's min and max, always quantizes over [0, 1]: one activation range per layer, and
+// with the padded row counts (int8_linear.hpp) one oneDNN kernel per layer and row size.
+// The output is put back as x W^T = span * (u W^T) + lo * colsum(W), plus the bias, in
+// place on linear_dynamic's output: W is the weight the codes dequantize to and colsum its
+// sums over inputs, stored with the bias as a [2, out] tensor. Per-row ranges are also
+// finer than one range per call: a row of small values no longer shares the step of the
+// call's largest row (LLM.int8() and SmoothQuant quantize activations per token too).
+// Measured on the 2-CPU VM (AVX512-VNNI) on a chain of USE-Lite's 14 linear shapes,
+// lengths 6..40 tokens: 2.05x/1.88x/2.79x FP32 at batch 1/8/32 against the grid's
+// 0.34x/1.28x/2.35x, relative output error 0.010 against 0.013. (aten::aminmax over a
+// dimension is 6-18x slower than amin and amax in this libtorch; they are used instead.)
 //
-// The grid: R, the larger of max and -min, rounded up to a power of 2^(1/kRangeSteps);
-// the range is [-R/8, R] when the input is nearly non-negative (after GELU), else [-R, R].
-// No two grid ranges share a scale: this libtorch's kernel cache does not tell apart two
-// ranges with the same scale and different zero points. Ranges (-2, 4) and (-4, 2) on one
-// shape returned wrong outputs (cosine 0.49 to the reference) in 27 of 300 calls; 1,200
-// calls with the grid's ranges were all right (tests/test_schemes.cpp checks it). The cost
-// is resolution: the span is at most 2^(1/4) = 1.19 times the exact one for symmetric and
-// nearly non-negative inputs, and up to 2.1 times (about 1 bit) for an input whose min
-// lies just below -R/8. On USE-Lite with configs/int8.json: recall@10 0.936 against 0.942
-// exact (benchmarks/real_model_quality.sh), at 0.89x/1.74x/2.96x FP32 (batch 1/8/32)
-// against 0.44x/1.51x/2.88x (benchmarks/speed.sh).
+// activation_range "grid": one range per call, R, the larger of max and -min, rounded up
+// to a power of 2^(1/kRangeSteps); the range is [-R/8, R] when the input is nearly
+// non-negative (after GELU), else [-R, R], imposed on linear_dynamic through two extra
+// rows holding its ends (no value is clipped). A few ranges per layer reach the kernel
+// cache; a new exact range per call ("exact", what torch's quantize_dynamic does) builds a
+// kernel on every call (16x256 by 256x256: 273 us against 54 us when the input repeats
+// and 40 us in FP32). No two grid ranges share a scale: this libtorch's kernel cache does
+// not tell apart two ranges with the same scale and different zero points. Ranges (-2, 4)
+// and (-4, 2) on one shape returned wrong outputs (cosine 0.49 to the reference) in 27 of
+// 300 calls; 1,200 calls with the grid's ranges were all right (tests/test_schemes.cpp
+// checks it). Row ranges have one scale and zero point for every call.
 //
-// rounded_input is fine-tuning's simulation of what linear_dynamic does to its input:
-// 8-bit affine over the call's range (0 inside it; the grid's range when steps > 0), its
-// gradient straight through inside the range (fake_quantize's backward).
+// rounded_input and rounded_rows are fine-tuning's simulation of what linear_dynamic does
+// to its input: 8-bit affine over the call's range (the grid's when steps > 0) or each
+// row's, the gradient straight through inside the range (fake_quantize's backward).
+const char* kRowRangeSource = R"TS(
+def on_unit_range(x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    k = x.size(-1)
+    rows = x.reshape(-1, k)
+    rows = pad_rows(rows, rows.size(0))
+    lo = rows.amin(1, keepdim=True)
+    span = (rows.amax(1, keepdim=True) - lo).clamp_min(1e-30)
+    return (rows - lo).div_(span), lo, span
+
+def from_unit_range(y: Tensor, lo: Tensor, span: Tensor, colsum_bias: Tensor, x: Tensor) -> Tensor:
+    y = y.mul_(span).addmm_(torch.cat([lo, torch.ones_like(lo)], 1), colsum_bias)
+    return without_padding(y, x)
+
+def rounded_rows(x: Tensor, quant_max: int) -> Tensor:
+    rows = x.reshape(-1, x.size(-1))
+    lo = rows.detach().amin(1, keepdim=True)
+    span = (rows.detach().amax(1, keepdim=True) - lo).clamp_min(1e-30)
+    u = (rows - lo) / span
+    u = u + (torch.round(u * quant_max) / quant_max - u).detach()
+    return (u * span + lo).reshape(x.size())
+)TS";
+
 const char* kGridRangeSource = R"TS(
 def grid_range(lo: Tensor, hi: Tensor, steps: float) -> Tuple[Tensor, Tensor]:
     r = torch.exp2(torch.ceil(torch.log2(torch.maximum(hi, -lo).clamp_min(1e-30)) * steps) / steps)
@@ -50,7 +79,8 @@ def with_range_rows(x: Tensor, steps: float) -> Tensor:
     rows = x.reshape(-1, k)
     lo, hi = torch.aminmax(rows)
     low, r = grid_range(lo, hi, steps)
-    return torch.cat([rows, torch.stack([r, low]).unsqueeze(1).expand(2, k)])
+    ranged = torch.cat([rows, torch.stack([r, low]).unsqueeze(1).expand(2, k)])
+    return pad_rows(ranged, ranged.size(0))
 
 def rounded_input(x: Tensor, quant_max: int, steps: float) -> Tensor:
     lo = torch.clamp(x.detach().min(), max=0.0)
@@ -84,7 +114,7 @@ public:
     ResolvedOptions resolve(const Layer& layer, const SchemeOptions& options) const override {
         ResolvedOptions r = resolve_int8_weight(name(), layer, options);
         r.reduce_range = options.reduce_range.value_or(false);
-        r.activation_range = options.activation_range.value_or(ActivationRange::Grid);
+        r.activation_range = options.activation_range.value_or(ActivationRange::Row);
         return r;
     }
 
@@ -102,30 +132,62 @@ public:
         const bool per_channel = o.granularity.kind == Granularity::Kind::PerChannel;
         ctx.store_weight_as(
             [per_channel](const at::Tensor& w) { return nearest_int8_weight(w, per_channel); });
+        const int64_t quant_max = o.reduce_range ? 127 : 255;
+        if (o.activation_range == ActivationRange::Row) {
+            ctx.round_inputs(int8_rows_function(kRowRangeSource, "rounded_rows"), {quant_max});
+            return true;
+        }
         const double steps = o.activation_range == ActivationRange::Grid ? kRangeSteps : 0.0;
-        ctx.round_inputs(script_function(kGridRangeSource, "rounded_input"),
-                         {int64_t{o.reduce_range ? 127 : 255}, steps});
+        ctx.round_inputs(int8_rows_function(kGridRangeSource, "rounded_input"), {quant_max, steps});
         return true;
     }
 
     void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {
         const Int8Weight weight = make_int8_weight(ctx, o);
+        if (o.activation_range == ActivationRange::Row) {
+            rewrite_on_row_ranges(ctx, o, weight);
+            return;
+        }
         torch::jit::Value* packed = ctx.attribute("packed", [&] {
             use_engine(ctx.engine());
             return prepack_int8_linear(weight.qweight, ctx.output_bias(o, weight.dequantized));
         });
         // The packed weights' class cannot be named in a script function compiled here, so
-        // linear_dynamic is inserted directly, between the grid's range rows and their removal.
+        // linear_dynamic is inserted directly, between the script functions around it.
         torch::jit::Value* x = ctx.node()->input(0);
         torch::jit::Value* input = smoothed_input(ctx, weight);
         if (o.activation_range == ActivationRange::Exact) {
             ctx.replace_node_output(insert_linear_dynamic(ctx, input, packed, o.reduce_range));
             return;
         }
-        torch::jit::Value* rows = ctx.call(script_function(kGridRangeSource, "with_range_rows"),
-                                           {input, ctx.constant(kRangeSteps)})
-                                      .at(0);
+        torch::jit::Value* rows =
+            ctx.call(int8_rows_function(kGridRangeSource, "with_range_rows"),
+                     {input, ctx.constant(kRangeSteps)})
+                .at(0);
         ctx.replace_node_output(linear_dynamic_on_range_rows(ctx, rows, packed, x, o.reduce_range));
+    }
+
+private:
+    // The weight is packed without its bias: the bias comes back with lo * colsum(W).
+    static void rewrite_on_row_ranges(RewriteContext& ctx, const ResolvedOptions& o,
+                                      const Int8Weight& weight) {
+        torch::jit::Value* packed = ctx.attribute("packed", [&] {
+            use_engine(ctx.engine());
+            return prepack_int8_linear(weight.qweight, c10::nullopt);
+        });
+        torch::jit::Value* colsum_bias = ctx.attribute("colsum_bias", [&] {
+            const at::Tensor colsum =
+                weight.qweight.dequantize().to(at::kDouble).sum(1).to(at::kFloat);
+            const c10::optional<at::Tensor> bias = ctx.output_bias(o, weight.dequantized);
+            return at::stack({colsum, bias ? bias->to(at::kFloat) : at::zeros_like(colsum)});
+        });
+        torch::jit::Value* x = ctx.node()->input(0);
+        const std::vector<torch::jit::Value*> unit = ctx.call(
+            int8_rows_function(kRowRangeSource, "on_unit_range"), {smoothed_input(ctx, weight)});
+        torch::jit::Value* y = insert_linear_dynamic(ctx, unit.at(0), packed, o.reduce_range);
+        ctx.replace_node_output(ctx.call(int8_rows_function(kRowRangeSource, "from_unit_range"),
+                                         {y, unit.at(1), unit.at(2), colsum_bias, x})
+                                    .at(0));
     }
 };
 

@@ -42,13 +42,23 @@ c10::IValue prepack_int8_linear(const at::Tensor& qweight, const c10::optional<a
 ResolvedOptions resolve_int8_weight(std::string_view scheme, const Layer& layer,
                                     const SchemeOptions& options);
 
+// Function `name` of TorchScript `source` compiled with the row padding every int8 layer
+// uses, which `source` may call:
+//   padded_rows(n: int) -> int                  rows a matmul of n rows runs on
+//   pad_rows(rows: Tensor, n: int) -> Tensor    rows ([n, k]) with zero rows appended
+//                                               up to padded_rows(n)
+//   without_padding(y: Tensor, x: Tensor) -> Tensor   y's first rows, one per row of x,
+//                                                     in x's shape with y's width
+const torch::jit::Function& int8_rows_function(const char* source, const std::string& name);
+
 // TorchScript with_fixed_range_rows(x: Tensor, lo: float, hi: float) -> Tensor: x
 // flattened to [n, k], clipped to [lo, hi], with the rows [hi...] and [lo...] appended, so
-// that linear_dynamic, which quantizes with its input's min and max, uses that range.
+// that linear_dynamic, which quantizes with its input's min and max, uses that range;
+// then padded (pad_rows). Compile it with int8_rows_function.
 extern const char* const kFixedRangeRowsSource;
 
-// quantized::linear_dynamic on `rows` (x flattened plus two range rows), and its output
-// back in x's shape without those two rows.
+// quantized::linear_dynamic on `rows` (x flattened plus range or padding rows), and its
+// output back in x's shape without them.
 torch::jit::Value* linear_dynamic_on_range_rows(RewriteContext& ctx, torch::jit::Value* rows,
                                                 torch::jit::Value* packed, torch::jit::Value* x,
                                                 bool reduce_range);

@@ -11,10 +11,16 @@
 namespace embq {
 
 const char* to_string(ActivationRange range) noexcept {
-    return range == ActivationRange::Grid ? "grid" : "exact";
+    switch (range) {
+        case ActivationRange::Row: return "row";
+        case ActivationRange::Grid: return "grid";
+        case ActivationRange::Exact: return "exact";
+    }
+    return "exact";
 }
 
 std::optional<ActivationRange> parse_activation_range(std::string_view text) {
+    if (text == "row") return ActivationRange::Row;
     if (text == "grid") return ActivationRange::Grid;
     if (text == "exact") return ActivationRange::Exact;
     return std::nullopt;
@@ -113,7 +119,7 @@ std::string format_scheme_table() {
         std::string options = s->takes_options() ? std::string(s->options_help()) : "-";
         if (s->quantizes_linear_weight()) options += "; bias_correction; rounding nearest|gptq";
         if (s->smooths_activations()) options += "; smoothing ALPHA";
-        if (s->picks_activation_range()) options += "; activation_range grid (default) or exact";
+        if (s->picks_activation_range()) options += "; activation_range row (default), grid or exact";
         table.add_row({std::string(s->name()), supported_kinds(*s), options, needs_text(*s),
                        std::string(s->summary())});
     }

@@ -1,5 +1,6 @@
 // The embq command line. One try/catch maps every error to a documented exit code:
 // 0 ok, 1 a quality gate failed, 2 bad usage/config/input, 3 runtime failure.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -125,8 +126,10 @@ int main(int argc, char** argv) {
     } catch (const embq::Error& e) {
         return report_error(e.what(), embq::exit_code_for(e.category()));
     } catch (const std::exception& e) {
-        // libtorch's errors carry a multi-line backtrace; the first line says what failed.
+        // libtorch's errors carry a multi-line backtrace; the first line says what failed
+        // (TorchScript's compile errors start with an empty one).
         const std::string what = e.what();
-        return report_error(what.substr(0, what.find('\n')), embq::kExitRuntime);
+        const size_t start = std::min(what.find_first_not_of(" \t\n"), what.size());
+        return report_error(what.substr(start, what.find('\n', start) - start), embq::kExitRuntime);
     }
 }
