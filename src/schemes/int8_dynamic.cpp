@@ -119,7 +119,11 @@ public:
     }
 
     int64_t stored_bytes(const Layer& layer, const ResolvedOptions& o) const override {
-        return int8_linear_bytes(layer, o);
+        if (o.activation_range != ActivationRange::Row) return int8_linear_bytes(layer, o);
+        // The bias is stored with the weight's column sums, as FP32 [2, out] (zeros when
+        // the layer has no bias).
+        const int64_t outputs = layer.weight_shape.at(0);
+        return int8_linear_bytes(layer, o) - bias_elements(layer) * 4 + 2 * outputs * 4;
     }
 
     std::optional<std::string> unavailable_reason(const std::string& engine) const override {
