@@ -1,5 +1,5 @@
 // int8_dynamic: int8 weights (symmetric, per tensor or per output channel), packed
-// for the quantized engine; activations are quantized per batch at run time and the
+// for the quantized engine; activations are quantized per row (token) at run time and the
 // matmul runs in int8 (`quantized::linear_dynamic`). oneDNN uses VNNI where the CPU
 // has it. Needs a quantized engine: the preflight packs and runs a tiny layer on it.
 #include "embq/error.hpp"
@@ -99,7 +99,7 @@ class Int8DynamicScheme final : public Scheme {
 public:
     std::string_view name() const override { return "int8_dynamic"; }
     std::string_view summary() const override {
-        return "int8 weights (per_channel/per_tensor), activations quantized per batch, int8 "
+        return "int8 weights (per_channel/per_tensor), activations quantized per row, int8 "
                "matmul";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
