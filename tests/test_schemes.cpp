@@ -1,11 +1,14 @@
 // Each scheme's rewritten layer against a reference computed here, independently of
 // the scheme's code, within the error the scheme promises.
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "embq/error.hpp"
 #include "embq/model.hpp"
 #include "embq/plan.hpp"
 #include "embq/quantize.hpp"
+#include "schemes/int8_linear.hpp"
 #include "test_support.hpp"
 
 namespace embq {
@@ -206,6 +209,37 @@ TEST(Scheme, Int8DynamicRowRangesMatchPerRowReference) {
         const at::Tensor alone = run(q, {mixed.slice(0, row, row + 1)});
         EXPECT_TRUE(at::allclose(alone[0], got[row], 1e-5, 1e-4)) << "row " << row;
     }
+}
+
+// Every int8 matmul runs on padded row counts, so oneDNN keeps few kernels: every count
+// up to 16 is its own size, then 8 sizes an octave, never more than 1/8 extra rows. The
+// padding rows must not widen the range the matmul quantizes over: int8_static's range
+// [0.5, 3] does not hold 0, so it pads with its low end.
+TEST(Scheme, Int8RowPaddingIsFewSizesAndKeepsTheRange) {
+    // torch::jit::Function's call operator is not const; the compiled functions are shared.
+    const auto call = [](const char* source, const std::string& name,
+                         std::vector<c10::IValue> args) {
+        return const_cast<torch::jit::Function&>(int8_rows_function(source, name))(std::move(args));
+    };
+    const auto padded_rows = [&](int64_t n) {
+        return call("", "padded_rows", {n}).toInt();
+    };
+    std::set<int64_t> sizes;
+    for (int64_t n = 1; n <= 4096; ++n) {
+        const int64_t p = padded_rows(n);
+        ASSERT_GE(p, n);
+        ASSERT_LE(p, n <= 16 ? n : n + n / 8) << n;
+        sizes.insert(p);
+    }
+    EXPECT_LE(sizes.size(), 16u + 8u * 8u);
+
+    const at::Tensor x = at::rand({17, 8}) + 1;  // inside [0.5, 3]
+    const at::Tensor rows =
+        call(kFixedRangeRowsSource, "with_fixed_range_rows", {x, 0.5, 3.0}).toTensor();
+    EXPECT_EQ(rows.size(0), padded_rows(19));
+    EXPECT_GT(rows.size(0), 19);
+    EXPECT_FLOAT_EQ(rows.min().item<float>(), 0.5f);
+    EXPECT_FLOAT_EQ(rows.max().item<float>(), 3.0f);
 }
 
 TEST(Scheme, Int8DynamicExactRangeAndItsErrors) {

@@ -50,7 +50,7 @@ const char* kRowRangeSource = R"TS(
 def on_unit_range(x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     k = x.size(-1)
     rows = x.reshape(-1, k)
-    rows = pad_rows(rows, rows.size(0))
+    rows = pad_rows(rows, rows.size(0), 0.0)  # a zero row maps to 0, inside [0, 1]
     lo = rows.amin(1, keepdim=True)
     span = (rows.amax(1, keepdim=True) - lo).clamp_min(1e-30)
     return (rows - lo).div_(span), lo, span
@@ -80,7 +80,7 @@ def with_range_rows(x: Tensor, steps: float) -> Tensor:
     lo, hi = torch.aminmax(rows)
     low, r = grid_range(lo, hi, steps)
     ranged = torch.cat([rows, torch.stack([r, low]).unsqueeze(1).expand(2, k)])
-    return pad_rows(ranged, ranged.size(0))
+    return pad_rows(ranged, ranged.size(0), 0.0)  # 0 lies inside every grid range
 
 def rounded_input(x: Tensor, quant_max: int, steps: float) -> Tensor:
     lo = torch.clamp(x.detach().min(), max=0.0)

@@ -123,8 +123,8 @@ ClipRange smoothed_input_range(const LayerCalibration& cal, const at::Tensor& in
     return {lo.min().item<double>(), hi.max().item<double>()};
 }
 
-// How many rows an int8 matmul runs on: its input's n rows padded with zeros up to the
-// next size of the form m * 2^e with m in 9..16 (every count up to 16 is its own size),
+// How many rows an int8 matmul runs on: its input's n rows padded (with rows inside the
+// range it quantizes over) up to the next size of the form m * 2^e with m in 9..16 (every count up to 16 is its own size),
 // so at most 1/8 more rows. oneDNN builds and caches a kernel per input shape (and per
 // activation range), and its cache holds 1,024 kernels: with the row counts texts of
 // every length give (USE-Lite at batch 1: 6 to 128 tokens a call, 14 linears), it
@@ -140,10 +140,10 @@ def padded_rows(n: int) -> int:
         step *= 2
     return (n + step - 1) // step * step
 
-def pad_rows(rows: Tensor, n: int) -> Tensor:
+def pad_rows(rows: Tensor, n: int, value: float) -> Tensor:
     padded = padded_rows(n)
     if padded > n:
-        return torch.constant_pad_nd(rows, [0, 0, 0, padded - n], 0.0)
+        return torch.constant_pad_nd(rows, [0, 0, 0, padded - n], value)
     return rows
 
 def without_padding(y: Tensor, x: Tensor) -> Tensor:
@@ -163,7 +163,7 @@ def with_fixed_range_rows(x: Tensor, lo: float, hi: float) -> Tensor:
     k = x.size(-1)
     rows = x.reshape(-1, k).clamp(lo, hi)
     ends = torch.tensor([hi, lo], dtype=x.dtype).unsqueeze(1).expand(2, k)
-    return pad_rows(torch.cat([rows, ends]), rows.size(0) + 2)
+    return pad_rows(torch.cat([rows, ends]), rows.size(0) + 2, lo)
 )TS";
 
 torch::jit::Value* insert_linear_dynamic(RewriteContext& ctx, torch::jit::Value* input,

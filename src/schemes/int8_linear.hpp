@@ -45,8 +45,11 @@ ResolvedOptions resolve_int8_weight(std::string_view scheme, const Layer& layer,
 // Function `name` of TorchScript `source` compiled with the row padding every int8 layer
 // uses, which `source` may call:
 //   padded_rows(n: int) -> int                  rows a matmul of n rows runs on
-//   pad_rows(rows: Tensor, n: int) -> Tensor    rows ([n, k]) with zero rows appended
-//                                               up to padded_rows(n)
+//   pad_rows(rows: Tensor, n: int, value: float) -> Tensor
+//                                               rows ([n, k]) with rows of `value` appended
+//                                               up to padded_rows(n); `value` must lie in
+//                                               the range the matmul quantizes over, or it
+//                                               widens it
 //   without_padding(y: Tensor, x: Tensor) -> Tensor   y's first rows, one per row of x,
 //                                                     in x's shape with y's width
 const torch::jit::Function& int8_rows_function(const char* source, const std::string& name);
@@ -54,7 +57,7 @@ const torch::jit::Function& int8_rows_function(const char* source, const std::st
 // TorchScript with_fixed_range_rows(x: Tensor, lo: float, hi: float) -> Tensor: x
 // flattened to [n, k], clipped to [lo, hi], with the rows [hi...] and [lo...] appended, so
 // that linear_dynamic, which quantizes with its input's min and max, uses that range;
-// then padded (pad_rows). Compile it with int8_rows_function.
+// then padded with rows of lo (pad_rows). Compile it with int8_rows_function.
 extern const char* const kFixedRangeRowsSource;
 
 // quantized::linear_dynamic on `rows` (x flattened plus range or padding rows), and its
