@@ -203,7 +203,8 @@ TEST(Scheme, Int8DynamicRowRangesMatchPerRowReference) {
     mixed[2].fill_(0.25);  // constant: its output is exactly linear(0.25, w_ref) + b
     const at::Tensor got = run(q, {mixed});
     EXPECT_LT(rel(got, per_row_reference(mixed)), 1e-3);
-    EXPECT_LT(rel(got[1], at::linear(mixed[1], w_ref, b)), 0.01) << "the small row kept its own range";
+    EXPECT_LT(rel(got[1], at::linear(mixed[1], w_ref, b)), 0.01)
+        << "the small row kept its own range";
     EXPECT_LT(rel(got[2], at::linear(mixed[2], w_ref, b)), 1e-5);
     for (int64_t row = 0; row < 3; ++row) {
         const at::Tensor alone = run(q, {mixed.slice(0, row, row + 1)});
@@ -221,9 +222,7 @@ TEST(Scheme, Int8RowPaddingIsFewSizesAndKeepsTheRange) {
                          std::vector<c10::IValue> args) {
         return const_cast<torch::jit::Function&>(int8_rows_function(source, name))(std::move(args));
     };
-    const auto padded_rows = [&](int64_t n) {
-        return call("", "padded_rows", {n}).toInt();
-    };
+    const auto padded_rows = [&](int64_t n) { return call("", "padded_rows", {n}).toInt(); };
     std::set<int64_t> sizes;
     for (int64_t n = 1; n <= 4096; ++n) {
         const int64_t p = padded_rows(n);

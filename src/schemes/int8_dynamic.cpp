@@ -164,10 +164,9 @@ public:
             ctx.replace_node_output(insert_linear_dynamic(ctx, input, packed, o.reduce_range));
             return;
         }
-        torch::jit::Value* rows =
-            ctx.call(int8_rows_function(kGridRangeSource, "with_range_rows"),
-                     {input, ctx.constant(kRangeSteps)})
-                .at(0);
+        torch::jit::Value* rows = ctx.call(int8_rows_function(kGridRangeSource, "with_range_rows"),
+                                           {input, ctx.constant(kRangeSteps)})
+                                      .at(0);
         ctx.replace_node_output(linear_dynamic_on_range_rows(ctx, rows, packed, x, o.reduce_range));
     }
 

@@ -69,10 +69,10 @@ public:
             return prepack_int8_linear(weight.qweight, ctx.output_bias(o, weight.dequantized));
         });
         Value* x = ctx.node()->input(0);
-        Value* rows = ctx.call(int8_rows_function(kFixedRangeRowsSource, "with_fixed_range_rows"),
-                               {smoothed_input(ctx, weight), ctx.constant(range.lo),
-                                ctx.constant(range.hi)})
-                          .at(0);
+        Value* rows =
+            ctx.call(int8_rows_function(kFixedRangeRowsSource, "with_fixed_range_rows"),
+                     {smoothed_input(ctx, weight), ctx.constant(range.lo), ctx.constant(range.hi)})
+                .at(0);
         ctx.replace_node_output(linear_dynamic_on_range_rows(ctx, rows, packed, x, false));
     }
 };

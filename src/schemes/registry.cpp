@@ -119,7 +119,8 @@ std::string format_scheme_table() {
         std::string options = s->takes_options() ? std::string(s->options_help()) : "-";
         if (s->quantizes_linear_weight()) options += "; bias_correction; rounding nearest|gptq";
         if (s->smooths_activations()) options += "; smoothing ALPHA";
-        if (s->picks_activation_range()) options += "; activation_range row (default), grid or exact";
+        if (s->picks_activation_range())
+            options += "; activation_range row (default), grid or exact";
         table.add_row({std::string(s->name()), supported_kinds(*s), options, needs_text(*s),
                        std::string(s->summary())});
     }
