@@ -2,12 +2,14 @@
 // the scheme's code, within the error the scheme promises.
 #include <set>
 
+#include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 
 #include "embq/error.hpp"
 #include "embq/model.hpp"
 #include "embq/plan.hpp"
 #include "embq/quantize.hpp"
+#include "embq/stored_layers.hpp"
 #include "schemes/int8_linear.hpp"
 #include "test_support.hpp"
 
@@ -359,6 +361,33 @@ TEST(Scheme, Nf4LinearAndTableMatchTheNf4Reference) {
                                "nf4", {{"granularity", "group:8"}}, dir2);
     EXPECT_TRUE(at::allclose(run(table, {tc.ids}), at::embedding(reference_nf4(tc.table, 8), tc.ids),
                              1e-5, 1e-5));
+}
+
+// The file keeps only the 4-bit codes, scales and offsets; loading decodes them once, so
+// a call runs the FP32 matmul without decoding (which made 4-bit linears slower than FP32).
+TEST(Scheme, FourBitLinearFileHoldsTheCodesAndLoadingDecodesThem) {
+    LinearCase c;
+    const std::vector<std::pair<std::string, at::Tensor>> cases = {
+        {"int4_weight", reference_int4(c.w, 32, true)}, {"nf4", reference_nf4(c.w, 32)}};
+    for (const auto& [scheme, reference] : cases) {
+        test::TempDir dir;
+        auto q = quantize_with(one_layer_model(kLinear, c.w, c.b, kCallLayer), scheme,
+                               {{"granularity", "group:32"}}, dir);
+        caffe2::serialize::PyTorchStreamReader archive((dir / "out.pt").string());
+        size_t tensor_bytes = 0;
+        for (const std::string& record : archive.getAllRecords())
+            if (record.rfind("data/", 0) == 0)
+                tensor_bytes += std::get<1>(archive.getRecord(record));
+        const size_t fp32_weight = static_cast<size_t>(c.w.numel()) * sizeof(float);
+        EXPECT_GE(tensor_bytes, fp32_weight / 8) << scheme << ": the 4-bit codes are in the file";
+        EXPECT_LT(tensor_bytes, fp32_weight / 4) << scheme << ": an FP32 copy was saved";
+
+        const at::Tensor decoded = q.attr(stored_attribute_name("layer", "weights"))
+                                       .toModule()
+                                       .attr("decoded")
+                                       .toTensor();
+        EXPECT_TRUE(at::allclose(decoded, reference, 1e-6, 1e-7)) << scheme;
+    }
 }
 
 TEST(Scheme, Fp16EmbeddingReturnsHalfRoundedRows) {

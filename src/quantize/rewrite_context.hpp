@@ -61,6 +61,12 @@ public:
     // module. `make` runs only the first time: a layer called twice shares the tensors.
     torch::jit::Value* attribute(const std::string& name, const std::function<c10::IValue()>& make);
 
+    // The model's compilation unit: a scheme that stores an object (a TorchScript class
+    // with its own __getstate__/__setstate__) defines its class here, once per model.
+    std::shared_ptr<torch::jit::CompilationUnit> compilation_unit() const {
+        return root_._ivalue()->compilation_unit();
+    }
+
     // Splices `fn` (a compiled TorchScript function) in before the node and returns
     // its outputs.
     std::vector<torch::jit::Value*> call(const torch::jit::Function& fn,

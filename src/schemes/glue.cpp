@@ -24,6 +24,43 @@ def bag(params: List[Tensor], indices: Tensor, offsets: Tensor, scale_grad_by_fr
                                per_sample_weights, include_last_offset)[0]
 )TS";
 
+const char* kDecodedWeightMethods = R"TS(
+def __getstate__(self) -> Tuple[List[Tensor], bool]:
+    return (self.state, self.training)
+
+def __setstate__(self, state: Tuple[List[Tensor], bool]) -> None:
+    self.state = state[0]
+    self.training = state[1]
+    self.decoded = self.decode()
+)TS";
+
+const char* kLinearGlue = R"TS(
+def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
+    return torch.linear(x, weight, bias)
+)TS";
+
+// A new object of class embq.`class_name` (defined in the model by its first use) set up
+// as loading sets it up: __setstate__ decodes `state`.
+c10::IValue decoded_weight_object(RewriteContext& ctx, const std::string& class_name,
+                                  const std::string& decode_source,
+                                  const std::vector<at::Tensor>& state) {
+    const auto cu = ctx.compilation_unit();
+    const c10::QualifiedName name("__torch__.embq." + class_name);
+    c10::ClassTypePtr type = cu->get_class(name);
+    if (!type) {
+        torch::jit::Module prototype(name, cu, /*shouldMangle=*/false);
+        prototype.register_attribute("training", c10::BoolType::get(), false);
+        prototype.register_attribute("state", c10::ListType::ofTensors(), c10::List<at::Tensor>());
+        prototype.register_attribute("decoded", c10::TensorType::get(), at::Tensor());
+        prototype.define(std::string(kDecodedWeightMethods) + decode_source);
+        type = prototype.type();
+    }
+    torch::jit::Module object(cu, type);
+    object.run_method("__setstate__",
+                      c10::ivalue::Tuple::create({c10::List<at::Tensor>(state), false}));
+    return object._ivalue();
+}
+
 torch::jit::Value* tensor_list(RewriteContext& ctx, const std::vector<torch::jit::Value*>& values) {
     torch::jit::WithInsertPoint guard(ctx.node());
     return ctx.graph().insertNode(ctx.graph().createList(c10::TensorType::get(), values))->output();
@@ -58,6 +95,21 @@ void replace_linear(RewriteContext& ctx, const torch::jit::Function& fn,
     inputs.insert(inputs.end(), params.begin(), params.end());
     inputs.push_back(new_bias ? new_bias : ctx.node()->input(2));
     ctx.replace_node_output(ctx.call(fn, inputs).at(0));
+}
+
+void replace_linear_with_decoded(RewriteContext& ctx, const std::string& class_name,
+                                 const std::string& decode_source,
+                                 const std::function<std::vector<at::Tensor>()>& state,
+                                 torch::jit::Value* new_bias) {
+    torch::jit::Value* object = ctx.attribute("weights", [&] {
+        return decoded_weight_object(ctx, class_name, decode_source, state());
+    });
+    torch::jit::Value* decoded = nullptr;
+    {
+        torch::jit::WithInsertPoint guard(ctx.node());
+        decoded = ctx.graph().insertGetAttr(object, "decoded");
+    }
+    replace_linear(ctx, script_function(kLinearGlue, "linear"), {decoded}, new_bias);
 }
 
 void replace_lookup(RewriteContext& ctx, const std::string& rows_source,

@@ -3,6 +3,7 @@
 // PyTorch); these helpers wire it to the node being replaced.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,20 @@ const torch::jit::Function& script_function(const std::string& source, const std
 void replace_linear(RewriteContext& ctx, const torch::jit::Function& fn,
                     const std::vector<torch::jit::Value*>& params,
                     torch::jit::Value* new_bias = nullptr);
+
+// Replaces aten::linear(x, weight, bias) with the stock linear on a weight decoded once,
+// when the model loads, from what the file stores. The layer's `state` (codes, scales, ...)
+// goes into an object of TorchScript class embq.`class_name`, defined in the model once,
+// whose __getstate__ saves only `state` and whose __setstate__ (run by torch.jit.load, in
+// embq and PyTorch alike) sets `decoded` = `decode_source`:
+//     def decode(self) -> Tensor      (the FP32 weight [out, in] from self.state)
+// Stock libtorch has no 4-bit matmul; decoding per call made such layers 2-2.5x slower
+// than FP32 at small batches, decoding at load runs them at FP32 speed. Memory at run time
+// is the FP32 weight plus the state.
+void replace_linear_with_decoded(RewriteContext& ctx, const std::string& class_name,
+                                 const std::string& decode_source,
+                                 const std::function<std::vector<at::Tensor>()>& state,
+                                 torch::jit::Value* new_bias = nullptr);
 
 // Replaces a table lookup (aten::embedding or aten::embedding_bag) given the scheme's
 // `rows_source`: TorchScript defining

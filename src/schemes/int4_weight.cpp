@@ -1,8 +1,8 @@
 // int4_weight: 4-bit weight codes, two to a byte, with an FP16 scale and offset per
 // group of N input elements (group:32/64/128; 4.5 bits/weight at group:64), rounded to
-// nearest or by GPTQ ("rounding": "gptq"). The
-// weight is dequantized to FP32 at run time and multiplied with the stock FP32
-// linear: it buys size, not speed. Symmetric (0.0 exact) or affine (full range).
+// nearest or by GPTQ ("rounding": "gptq"). Symmetric (0.0 exact) or affine (full range).
+// The file holds the codes; loading decodes them once to an FP32 weight and each call runs
+// the stock FP32 linear (replace_linear_with_decoded): it buys file size, not speed.
 #include "embq/error.hpp"
 #include "finetune/simulation.hpp"
 #include "quantize/quant_math.hpp"
@@ -13,15 +13,16 @@ namespace embq {
 
 namespace {
 
-const char* kLinearSource = R"TS(
-def linear(x: Tensor, packed: Tensor, scale: Tensor, offset: Tensor,
-           bias: Optional[Tensor]) -> Tensor:
+// Rebuilds the FP32 weight from state [packed codes [out, in/2] uint8, scale and offset
+// [out, groups] fp16] when the model loads (replace_linear_with_decoded).
+const char* kDecodeSource = R"TS(
+def decode(self) -> Tensor:
+    packed, scale, offset = self.state[0], self.state[1], self.state[2]
     out_features = packed.size(0)
-    groups = scale.size(1)
     codes = torch.stack([torch.bitwise_and(packed, 15), torch.bitwise_right_shift(packed, 4)], -1)
-    codes = codes.reshape([out_features, groups, -1]).float()
+    codes = codes.reshape([out_features, scale.size(1), -1]).float()
     weight = codes * scale.float().unsqueeze(-1) + offset.float().unsqueeze(-1)
-    return torch.linear(x, weight.reshape([out_features, -1]), bias)
+    return weight.reshape([out_features, -1])
 )TS";
 
 constexpr int kDefaultGroup = 64;
@@ -35,8 +36,8 @@ class Int4WeightScheme final : public Scheme {
 public:
     std::string_view name() const override { return "int4_weight"; }
     std::string_view summary() const override {
-        return "4-bit weights, FP16 scale+offset per group (group:32/64/128), dequantized at run "
-               "time";
+        return "4-bit weights, FP16 scale+offset per group (group:32/64/128), decoded to FP32 "
+               "when the model loads";
     }
     bool supports(LayerKind kind) const override { return kind == LayerKind::Linear; }
     bool quantizes_linear_weight() const override { return true; }
@@ -83,16 +84,16 @@ public:
             }
             return q;
         };
-        torch::jit::Value* packed =
-            ctx.attribute("packed", [&] { return pack_int4(quantized().codes); });
-        torch::jit::Value* scale = ctx.attribute("scale", [&] { return quantized().scale; });
-        torch::jit::Value* offset = ctx.attribute("offset", [&] { return quantized().offset; });
         torch::jit::Value* bias = nullptr;
         if (o.bias_correction)
             bias = ctx.attribute(
                 "bias", [&] { return *ctx.output_bias(o, dequantize_groups(quantized())); });
-        replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, offset},
-                       bias);
+        replace_linear_with_decoded(
+            ctx, "Int4Weights", kDecodeSource,
+            [&]() -> std::vector<at::Tensor> {
+                return {pack_int4(quantized().codes), quantized().scale, quantized().offset};
+            },
+            bias);
     }
 
     bool simulate(SimulationContext& ctx, const ResolvedOptions& o) const override {

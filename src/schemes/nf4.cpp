@@ -1,9 +1,10 @@
 // nf4: 4-bit codes on NF4's 16 levels (QLoRA's normal-quantile code, 0 exact) with an FP16
 // absmax scale per group of N elements of a row (group:64 by default: 4.25 bits/element).
 // For weights and table rows that are roughly normal, NF4's levels are denser where the
-// values are than int4's evenly spaced ones. Linear layers dequantize the weight at run
-// time and run the stock FP32 linear (size, not speed), rounded to nearest or by GPTQ;
-// tables dequantize only the rows a batch looks up.
+// values are than int4's evenly spaced ones. Linear layers, rounded to nearest or by GPTQ,
+// store the codes and decode them once when the model loads, then run the stock FP32
+// linear (replace_linear_with_decoded: file size, not speed); tables dequantize only the
+// rows a batch looks up.
 #include "embq/error.hpp"
 #include "finetune/simulation.hpp"
 #include "quantize/quant_math.hpp"
@@ -14,15 +15,16 @@ namespace embq {
 
 namespace {
 
-const char* kLinearSource = R"TS(
-def linear(x: Tensor, packed: Tensor, scale: Tensor, levels: Tensor,
-           bias: Optional[Tensor]) -> Tensor:
+// Rebuilds the FP32 weight from state [packed codes [out, in/2] uint8, scale [out, groups]
+// fp16, levels [16] FP32] when the model loads (replace_linear_with_decoded).
+const char* kDecodeSource = R"TS(
+def decode(self) -> Tensor:
+    packed, scale, levels = self.state[0], self.state[1], self.state[2]
     out_features = packed.size(0)
-    groups = scale.size(1)
     codes = torch.stack([torch.bitwise_and(packed, 15), torch.bitwise_right_shift(packed, 4)], -1)
-    values = levels[codes.long()].reshape([out_features, groups, -1])
+    values = levels[codes.long()].reshape([out_features, scale.size(1), -1])
     weight = values * scale.float().unsqueeze(-1)
-    return torch.linear(x, weight.reshape([out_features, -1]), bias)
+    return weight.reshape([out_features, -1])
 )TS";
 
 // params: [codes uint8 [V, D/2], scale FP16 [V, D/N], levels FP32 [16]]
@@ -43,7 +45,7 @@ public:
     std::string_view name() const override { return "nf4"; }
     std::string_view summary() const override {
         return "4-bit NF4 codes (normal-quantile levels), FP16 absmax scale per group:N "
-               "(default 64), dequantized at run time";
+               "(default 64); linears decoded to FP32 when the model loads, tables per looked-up row";
     }
     bool supports(LayerKind) const override { return true; }
     bool quantizes_linear_weight() const override { return true; }
@@ -96,11 +98,12 @@ public:
             }
             return q;
         };
-        torch::jit::Value* packed =
-            ctx.attribute("packed", [&] { return pack_int4(quantized().codes); });
-        torch::jit::Value* scale = ctx.attribute("scale", [&] { return quantized().scale; });
-        torch::jit::Value* levels = ctx.attribute("levels", [&] { return nf4_levels().clone(); });
         if (ctx.layer().kind != LayerKind::Linear) {
+            torch::jit::Value* packed =
+                ctx.attribute("packed", [&] { return pack_int4(quantized().codes); });
+            torch::jit::Value* scale = ctx.attribute("scale", [&] { return quantized().scale; });
+            torch::jit::Value* levels =
+                ctx.attribute("levels", [&] { return nf4_levels().clone(); });
             replace_lookup(ctx, rows_source(), {packed, scale, levels});
             return;
         }
@@ -108,8 +111,12 @@ public:
         if (o.bias_correction)
             bias = ctx.attribute(
                 "bias", [&] { return *ctx.output_bias(o, dequantize_groups(quantized())); });
-        replace_linear(ctx, script_function(kLinearSource, "linear"), {packed, scale, levels},
-                       bias);
+        replace_linear_with_decoded(
+            ctx, "Nf4Weights", kDecodeSource,
+            [&]() -> std::vector<at::Tensor> {
+                return {pack_int4(quantized().codes), quantized().scale, nf4_levels().clone()};
+            },
+            bias);
     }
 };
 

@@ -58,8 +58,8 @@ SchemeOutlook scheme_outlook(const Scheme& scheme, const CpuInfo& cpu, const std
             return o;
         }
         case Scheme::Compute::Fp32:
-            o.why = scheme.rewrites() ? "stored smaller, dequantized and computed in FP32 on any "
-                                        "CPU: it buys size, not speed"
+            o.why = scheme.rewrites() ? "stored smaller, computed in FP32 on any CPU: it buys "
+                                        "size, not speed"
                                       : "FP32 as it is";
             return o;
     }
