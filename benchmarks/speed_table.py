@@ -44,7 +44,8 @@ def main():
         any_report = next(iter(reports.values()))
         if first:
             print(f"Machine: {any_report['machine']}; {any_report['threads']} intra-op threads, "
-                  f"{any_report['blas_threads']} BLAS threads; {any_report['rounds']} rounds per "
+                  f"{any_report['blas_threads']} BLAS threads, {any_report.get('allocator', 'glibc defaults')}; "
+                  f"{any_report['rounds']} rounds per "
                   f"batch size, FP32 and the variant taking turns on the same fresh texts; "
                   f"{any_report['embq']}.\n")
             first = False

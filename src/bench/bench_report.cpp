@@ -24,7 +24,7 @@ std::string settings_line(const BenchResult& r) {
     const BenchOptions& o = r.options;
     std::string line = r.machine + "; " + std::to_string(r.threads) + " intra-op threads, " +
                        (r.blas_threads > 0 ? std::to_string(r.blas_threads) : "n/a") +
-                       " BLAS threads; " + std::to_string(o.rounds) + " rounds of about " +
+                       " BLAS threads, " + allocator_settings() + "; " + std::to_string(o.rounds) + " rounds of about " +
                        std::to_string(o.texts_per_turn) +
                        " texts per model and batch size, models taking turns on the same "
                        "fresh texts (" +
@@ -120,6 +120,7 @@ nlohmann::json bench_report_json(const BenchResult& result) {
             {"machine", result.machine},
             {"threads", result.threads},
             {"blas_threads", result.blas_threads},
+            {"allocator", allocator_settings()},
             {"batch_sizes", o.batch_sizes},
             {"rounds", o.rounds},
             {"texts_per_turn", o.texts_per_turn},

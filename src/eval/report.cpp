@@ -110,7 +110,8 @@ nlohmann::json tool_to_json(int threads) {
             {"build", build_description()},
             {"machine", describe_machine()},
             {"threads", threads},
-            {"blas_threads", blas_thread_count()}};
+            {"blas_threads", blas_thread_count()},
+            {"allocator", allocator_settings()}};
 }
 
 std::string format_metric(double value, int digits) { return format_fixed(value, digits); }

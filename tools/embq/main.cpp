@@ -33,6 +33,7 @@ int report_error(const std::string& message, int code) {
 }
 
 int run(int argc, char** argv) {
+    embq::configure_allocator();  // before the first large allocation
     CLI::App app{"embq: quantize embedding models without losing their quality.", "embq"};
     app.set_version_flag("--version", embq::build_description());
     app.require_subcommand(1);
@@ -89,8 +90,9 @@ int run(int argc, char** argv) {
     setup_logging(log_level);
     const embq::ThreadSettings settings = embq::configure_threads(threads);
     for (const auto& w : settings.warnings) spdlog::warn("{}", w);
-    spdlog::debug("{}; {} intra-op threads, BLAS threads: {} ({})", embq::build_description(),
-                  settings.intra_op, settings.blas, settings.blas_source);
+    spdlog::debug("{}; {} intra-op threads, BLAS threads: {} ({}); {}",
+                  embq::build_description(), settings.intra_op, settings.blas,
+                  settings.blas_source, embq::allocator_settings());
 
     for (const auto& c : commands) {
         if (!c.app->parsed()) continue;
