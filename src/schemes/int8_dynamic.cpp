@@ -50,14 +50,21 @@ const char* kRowRangeSource = R"TS(
 def on_unit_range(x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     k = x.size(-1)
     rows = x.reshape(-1, k)
-    rows = pad_rows(rows, rows.size(0), 0.0)  # a zero row maps to 0, inside [0, 1]
+    n = rows.size(0)
     lo = rows.amin(1, keepdim=True)
     span = (rows.amax(1, keepdim=True) - lo).clamp_min(1e-30)
-    return (rows - lo).div_(span), lo, span
+    # One new tensor, of the padded size at once; padding rows are 0, inside [0, 1].
+    unit = rows.new_empty([padded_rows(n), k])
+    unit[n:].zero_()
+    torch.sub(rows, lo, out=unit[:n])
+    unit[:n].div_(span)
+    return unit, lo, span
 
 def from_unit_range(y: Tensor, lo: Tensor, span: Tensor, colsum_bias: Tensor, x: Tensor) -> Tensor:
-    y = y.mul_(span).addmm_(torch.cat([lo, torch.ones_like(lo)], 1), colsum_bias)
-    return without_padding(y, x)
+    y = y[:lo.size(0)].mul_(span).addmm_(torch.cat([lo, torch.ones_like(lo)], 1), colsum_bias)
+    shape = x.size()[:-1]
+    shape.append(y.size(1))
+    return y.reshape(shape)
 
 def rounded_rows(x: Tensor, quant_max: int) -> Tensor:
     rows = x.reshape(-1, x.size(-1))
