@@ -12,15 +12,18 @@ PyTorch user gets by setting them in the environment:
 Run benchmarks/speed.sh first (it writes the models). Each setting runs in its own
 process (glibc reads the variables at start-up); within it the three models take turns
 on the same fresh random token ids (24 tokens a text), 2 intra-op threads, OpenBLAS
-single-threaded. Prints a Markdown table: median ms a batch, and the ratio to FP32.
+single-threaded. Prints a Markdown table: median ms a batch, the ratio to FP32, and the
+pages the process faulted in per batch (minor faults, getrusage).
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
 
+# The values of src/core/allocator.cpp and bench_threads.py.
 EMBQ_SETTINGS = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "67108864"}
 BATCHES = (1, 8, 32)
 TOKENS = 24
@@ -42,13 +45,17 @@ def measure(paths, rounds):
                 for _ in range(3):
                     model(*inputs())
             times = {name: [] for name in models}
+            faults = {name: 0 for name in models}
             for _ in range(rounds):
                 for name, model in models.items():
                     args = inputs()
+                    faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
                     start = time.perf_counter()
                     model(*args)
                     times[name].append(time.perf_counter() - start)
-            result[batch] = {name: sorted(t)[len(t) // 2] * 1000 for name, t in times.items()}
+                    faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
+            result[batch] = {name: {"ms": sorted(t)[len(t) // 2] * 1000, "faults": faults[name] / rounds}
+                             for name, t in times.items()}
     return result
 
 
@@ -77,8 +84,8 @@ def main():
                              capture_output=True, text=True).stdout
         results[label] = {int(b): v for b, v in json.loads(out).items()}
 
-    print(f"MiniLM-sized encoder, {TOKENS} tokens a text, median of {args.rounds} rounds, "
-          "ms a batch (x FP32 in the same process):\n")
+    print(f"MiniLM-sized encoder, {TOKENS} tokens a text, median of {args.rounds} rounds: "
+          "ms a batch (x FP32 in the same process), pages faulted in a batch:\n")
     header = ["model"] + [f"b{b} {label}" for b in BATCHES for label in settings]
     print("| " + " | ".join(header) + " |")
     print("| --- " + "| ---: " * (len(header) - 1) + "|")
@@ -86,9 +93,10 @@ def main():
         cells = []
         for b in BATCHES:
             for label in settings:
-                ms = results[label][b][name]
-                speedup = results[label][b]["FP32"] / ms
-                cells.append(f"{ms:.1f}" + ("" if name == "FP32" else f" ({speedup:.2f}x)"))
+                cell = results[label][b][name]
+                speedup = results[label][b]["FP32"]["ms"] / cell["ms"]
+                cells.append(f"{cell['ms']:.1f}" + ("" if name == "FP32" else f" ({speedup:.2f}x)") +
+                             f", {cell['faults']:.0f}")
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 

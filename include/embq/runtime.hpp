@@ -35,9 +35,9 @@ int blas_thread_count();  // OpenBLAS threads in effect; 0 when the BLAS is not 
 // threshold (128 KiB at first, raised up to 32 MiB as such blocks are freed) to the kernel
 // on every free, and trims the heap whenever its free top passes twice that, so each
 // forward call of a model faults its activations' pages in again. On the 2-CPU VM here
-// that was most of a MiniLM-sized encoder's time at batch 32x24 tokens, and more of int8's,
-// whose glue allocates more (FP32 302 ms, int8 179 ms; with these settings 185 ms and 49
-// ms; benchmarks/allocator.sh). embq keeps freed memory for reuse, blocks up to 32 MiB
+// that made a MiniLM-sized encoder at batch 32 about 1.5x slower in FP32 and 3.7x slower
+// in int8, whose glue allocates more (benchmarks/allocator.py, README "Memory
+// allocator"). embq keeps freed memory for reuse, blocks up to 32 MiB
 // from the heap and up to 64 MiB of free heap kept, unless the user set
 // MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_ or glibc.malloc tunables,
 // or malloc is not glibc's (jemalloc, tcmalloc preloaded). Returns allocator_settings().

@@ -51,6 +51,10 @@ Seconds between plain progress lines when stderr is not a terminal (default 30).
 .TP
 .B OPENBLAS_NUM_THREADS
 OpenBLAS threads; embq keeps it at 1 unless this is set.
+.TP
+.B MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_, GLIBC_TUNABLES
+glibc malloc settings; unless one is set, embq keeps freed memory for reuse (blocks up to
+32 MiB from the heap, up to 64 MiB of free heap kept).
 .SH SEE ALSO
 The README of the embq sources: the commands with examples, the configs, the benchmarks.
 ROFF
