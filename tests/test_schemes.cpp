@@ -382,10 +382,8 @@ TEST(Scheme, FourBitLinearFileHoldsTheCodesAndLoadingDecodesThem) {
         EXPECT_GE(tensor_bytes, fp32_weight / 8) << scheme << ": the 4-bit codes are in the file";
         EXPECT_LT(tensor_bytes, fp32_weight / 4) << scheme << ": an FP32 copy was saved";
 
-        const at::Tensor decoded = q.attr(stored_attribute_name("layer", "weights"))
-                                       .toModule()
-                                       .attr("decoded")
-                                       .toTensor();
+        const at::Tensor decoded =
+            q.attr(stored_attribute_name("layer", "weights")).toModule().attr("decoded").toTensor();
         EXPECT_TRUE(at::allclose(decoded, reference, 1e-6, 1e-7)) << scheme;
     }
 }

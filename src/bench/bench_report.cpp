@@ -24,8 +24,8 @@ std::string settings_line(const BenchResult& r) {
     const BenchOptions& o = r.options;
     std::string line = r.machine + "; " + std::to_string(r.threads) + " intra-op threads, " +
                        (r.blas_threads > 0 ? std::to_string(r.blas_threads) : "n/a") +
-                       " BLAS threads, " + allocator_settings() + "; " + std::to_string(o.rounds) + " rounds of about " +
-                       std::to_string(o.texts_per_turn) +
+                       " BLAS threads, " + allocator_settings() + "; " + std::to_string(o.rounds) +
+                       " rounds of about " + std::to_string(o.texts_per_turn) +
                        " texts per model and batch size, models taking turns on the same "
                        "fresh texts (" +
                        std::to_string(r.texts_available) + " read" +

@@ -101,9 +101,8 @@ void replace_linear_with_decoded(RewriteContext& ctx, const std::string& class_n
                                  const std::string& decode_source,
                                  const std::function<std::vector<at::Tensor>()>& state,
                                  torch::jit::Value* new_bias) {
-    torch::jit::Value* object = ctx.attribute("weights", [&] {
-        return decoded_weight_object(ctx, class_name, decode_source, state());
-    });
+    torch::jit::Value* object = ctx.attribute(
+        "weights", [&] { return decoded_weight_object(ctx, class_name, decode_source, state()); });
     torch::jit::Value* decoded = nullptr;
     {
         torch::jit::WithInsertPoint guard(ctx.node());

@@ -45,7 +45,8 @@ public:
     std::string_view name() const override { return "nf4"; }
     std::string_view summary() const override {
         return "4-bit NF4 codes (normal-quantile levels), FP16 absmax scale per group:N "
-               "(default 64); linears decoded to FP32 when the model loads, tables per looked-up row";
+               "(default 64); linears decoded to FP32 when the model loads, tables per looked-up "
+               "row";
     }
     bool supports(LayerKind) const override { return true; }
     bool quantizes_linear_weight() const override { return true; }

@@ -90,9 +90,9 @@ int run(int argc, char** argv) {
     setup_logging(log_level);
     const embq::ThreadSettings settings = embq::configure_threads(threads);
     for (const auto& w : settings.warnings) spdlog::warn("{}", w);
-    spdlog::debug("{}; {} intra-op threads, BLAS threads: {} ({}); {}",
-                  embq::build_description(), settings.intra_op, settings.blas,
-                  settings.blas_source, embq::allocator_settings());
+    spdlog::debug("{}; {} intra-op threads, BLAS threads: {} ({}); {}", embq::build_description(),
+                  settings.intra_op, settings.blas, settings.blas_source,
+                  embq::allocator_settings());
 
     for (const auto& c : commands) {
         if (!c.app->parsed()) continue;
