@@ -62,9 +62,7 @@ def on_unit_range(x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
 
 def from_unit_range(y: Tensor, lo: Tensor, span: Tensor, colsum_bias: Tensor, x: Tensor) -> Tensor:
     y = y[:lo.size(0)].mul_(span).addmm_(torch.cat([lo, torch.ones_like(lo)], 1), colsum_bias)
-    shape = x.size()[:-1]
-    shape.append(y.size(1))
-    return y.reshape(shape)
+    return without_padding(y, x)
 
 def rounded_rows(x: Tensor, quant_max: int) -> Tensor:
     rows = x.reshape(-1, x.size(-1))

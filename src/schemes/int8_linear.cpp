@@ -125,12 +125,12 @@ ClipRange smoothed_input_range(const LayerCalibration& cal, const at::Tensor& in
 
 // How many rows an int8 matmul runs on: its input's n rows padded (with rows inside the
 // range it quantizes over) up to the next size of the form m * 2^e with m in 9..16
-// (every count up to 16 is its own size), so at most 1/8 more rows. oneDNN builds and caches a kernel per input shape (and per
-// activation range), and its cache holds 1,024 kernels: with the row counts texts of
-// every length give (USE-Lite at batch 1: 6 to 128 tokens a call, 14 linears), it
-// evicts and rebuilds a kernel on most calls. Measured on the 2-CPU VM (AVX512-VNNI),
-// USE-Lite int8 at batch 1: 1.9 ms a call with one text length, 7.3 ms with lengths
-// 6..40; padded rows take 8 sizes an octave.
+// (every count up to 16 is its own size), so at most 1/8 more rows. oneDNN builds and
+// caches a kernel per input shape (and per activation range), and its cache holds 1,024
+// kernels: with the row counts texts of every length give (USE-Lite at batch 1: 6 to 128
+// tokens a call, 14 linears), it evicts and rebuilds a kernel on most calls. Measured on
+// the 2-CPU VM (AVX512-VNNI), USE-Lite int8 at batch 1: 1.9 ms a call with one text
+// length, 7.3 ms with lengths 6..40; padded rows take 8 sizes an octave.
 namespace {
 
 const char* const kRowBucketSource = R"TS(
