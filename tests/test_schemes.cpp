@@ -168,6 +168,27 @@ TEST(Scheme, Int8DynamicGridRangeRightWhenRangesRepeat) {
     EXPECT_LT(worst, 0.02);
 }
 
+// The weight that symmetric per-channel int8 codes rounded to nearest give back.
+at::Tensor per_channel_int8(const at::Tensor& w) {
+    const at::Tensor scale = w.abs().amax(1, true) / 127;
+    return at::round(w / scale).clamp(-127, 127) * scale;
+}
+
+// int8_dynamic's default arithmetic written out: each row of x rounded to 8 bits over its
+// own min..max, times the per-channel int8 weight.
+at::Tensor int8_per_row_reference(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+    const at::Tensor rows = x.reshape({-1, x.size(-1)});
+    const at::Tensor lo = rows.amin(1, true);
+    const at::Tensor span = (rows.amax(1, true) - lo).clamp_min(1e-30);
+    const at::Tensor rounded = at::round((rows - lo) / span * 255) / 255 * span + lo;
+    const at::Tensor w_ref = per_channel_int8(w);
+    return at::linear(rounded, w_ref, b).reshape(at::linear(x, w_ref, b).sizes());
+}
+
+double rel(const at::Tensor& got, const at::Tensor& want) {
+    return ((got - want).norm() / want.norm()).item<double>();
+}
+
 // The default activation range: each row quantized over its own min..max. Against a
 // reference that does exactly that here, for every row count from 1 to 40 (the padded
 // row sizes), a 3-d input, a constant row and rows 1,000x apart in scale. A row's output
@@ -178,17 +199,9 @@ TEST(Scheme, Int8DynamicRowRangesMatchPerRowReference) {
     const at::Tensor w = at::randn({96, 128}) * 0.05, b = at::randn({96});
     test::TempDir dir;
     auto q = quantize_with(one_layer_model(kLinear, w, b, kCallLayer), "int8_dynamic", {}, dir);
-    const at::Tensor scale = w.abs().amax(1, true) / 127;
-    const at::Tensor w_ref = at::round(w / scale).clamp(-127, 127) * scale;
+    const at::Tensor w_ref = per_channel_int8(w);
     const auto per_row_reference = [&](const at::Tensor& x) {
-        const at::Tensor rows = x.reshape({-1, x.size(-1)});
-        const at::Tensor lo = rows.amin(1, true);
-        const at::Tensor span = (rows.amax(1, true) - lo).clamp_min(1e-30);
-        const at::Tensor rounded = at::round((rows - lo) / span * 255) / 255 * span + lo;
-        return at::linear(rounded, w_ref, b).reshape(at::linear(x, w_ref, b).sizes());
-    };
-    const auto rel = [](const at::Tensor& got, const at::Tensor& want) {
-        return ((got - want).norm() / want.norm()).item<double>();
+        return int8_per_row_reference(x, w, b);
     };
     double worst = 0;
     for (int64_t rows = 1; rows <= 40; ++rows) {
@@ -212,6 +225,91 @@ TEST(Scheme, Int8DynamicRowRangesMatchPerRowReference) {
         const at::Tensor alone = run(q, {mixed.slice(0, row, row + 1)});
         EXPECT_TRUE(at::allclose(alone[0], got[row], 1e-5, 1e-4)) << "row " << row;
     }
+}
+
+// A root whose forward is `root_forward`, with one linear child per name (weights of 128
+// inputs and `outputs[i]` outputs), every layer int8_dynamic. Returns the loaded output.
+struct LinearsModel {
+    std::vector<at::Tensor> w, b;
+    LoadedModel quantized;
+    LinearsModel(const std::vector<std::string>& names, const std::vector<int64_t>& outputs,
+                 const std::string& root_forward, const test::TempDir& dir) {
+        torch::jit::Module root("Root");
+        for (size_t i = 0; i < names.size(); ++i) {
+            w.push_back(at::randn({outputs[i], 128}) * 0.05);
+            b.push_back(at::randn({outputs[i]}));
+            torch::jit::Module layer("Layer");
+            layer.register_parameter("weight", w.back(), false);
+            layer.register_parameter("bias", b.back(), false);
+            layer.define(kLinear);
+            root.register_module(names[i], layer);
+        }
+        root.define(root_forward);
+        root.save((dir / "in.pt").string());
+        test::quantize_file(dir / "in.pt",
+                            {{"defaults", {{"linear", {{"scheme", "int8_dynamic"}}}}}},
+                            dir / "out.pt");
+        quantized = load_model(dir / "out.pt");
+    }
+    int64_t int8_matmuls() {
+        int64_t n = 0;
+        for (const torch::jit::Node* node : quantized.module.get_method("forward").graph()->nodes())
+            n += node->kind().toQualString() == std::string("quantized::linear_dynamic");
+        return n;
+    }
+};
+
+// A transformer's query, key and value read the same input: int8_dynamic runs them as one
+// int8 matmul on their stacked weights. Each layer's output is what it gives alone (the
+// per-row reference), contiguous (view(-1) works on it), and `inspect` counts each layer
+// its own share of the stacked weight.
+TEST(Scheme, Int8DynamicLayersOnOneInputRunAsOneMatmul) {
+    at::manual_seed(11);
+    test::TempDir dir;
+    LinearsModel m({"query", "key", "value"}, {64, 32, 64},
+                   "def forward(self, x):\n"
+                   "    q = self.query.forward(x)\n"
+                   "    k = self.key.forward(x)\n"
+                   "    v = self.value.forward(x)\n"
+                   "    return torch.cat([q.view(-1), k.view(-1), v.view(-1)])\n",
+                   dir);
+    EXPECT_EQ(m.int8_matmuls(), 1);
+    for (int64_t rows : {1, 7, 33}) {
+        const at::Tensor x = at::randn({rows, 128});
+        const at::Tensor got = run(m.quantized.module, {x});
+        std::vector<at::Tensor> want;
+        for (size_t i = 0; i < 3; ++i)
+            want.push_back(int8_per_row_reference(x, m.w[i], m.b[i]).view(-1));
+        EXPECT_LT(rel(got, at::cat(want)), 1e-3) << rows << " rows";
+    }
+    const StoredModel stored = take_stored_inventory(m.quantized);
+    ASSERT_EQ(stored.layers.size(), 3u);
+    for (const StoredLayer& layer : stored.layers)
+        EXPECT_NEAR(static_cast<double>(layer.stored_bytes),
+                    static_cast<double>(layer.planned_bytes),
+                    0.03 * static_cast<double>(layer.planned_bytes))
+            << layer.path;
+}
+
+// Layers whose shared input is written between them are not run together: the later one
+// reads the written value.
+TEST(Scheme, Int8DynamicLayersOnAnInputWrittenBetweenThemRunApart) {
+    at::manual_seed(12);
+    test::TempDir dir;
+    LinearsModel m({"query", "key"}, {64, 64},
+                   "def forward(self, x):\n"
+                   "    y = x * 1.0\n"
+                   "    q = self.query.forward(y)\n"
+                   "    y.add_(1.0)\n"
+                   "    k = self.key.forward(y)\n"
+                   "    return torch.cat([q, k], 1)\n",
+                   dir);
+    EXPECT_EQ(m.int8_matmuls(), 2);
+    const at::Tensor x = at::randn({5, 128});
+    const at::Tensor want = at::cat(
+        {int8_per_row_reference(x, m.w[0], m.b[0]), int8_per_row_reference(x + 1, m.w[1], m.b[1])},
+        1);
+    EXPECT_LT(rel(run(m.quantized.module, {x}), want), 1e-3);
 }
 
 // Every int8 matmul runs on padded row counts, so oneDNN keeps few kernels: every count

@@ -83,6 +83,13 @@ struct ResolvedOptions {
     ActivationRange activation_range = ActivationRange::Exact;  // meaningful where picked
     Rounding rounding = Rounding::Nearest;
     double smoothing = 0.0;  // 0: none; alpha; or kSearchedSmoothing
+
+    bool operator==(const ResolvedOptions& o) const {
+        return granularity == o.granularity && symmetric == o.symmetric &&
+               reduce_range == o.reduce_range && bias_correction == o.bias_correction &&
+               activation_range == o.activation_range && rounding == o.rounding &&
+               smoothing == o.smoothing;
+    }
 };
 
 class RewriteContext;  // src/quantize/rewrite_context.hpp: the graph, the node, the layer's tensors
@@ -140,6 +147,20 @@ public:
     // Rewrites one use of the layer in the model's forward graph (implemented in the
     // scheme's own file, where libtorch is included).
     virtual void rewrite(RewriteContext& ctx, const ResolvedOptions& options) const = 0;
+
+    // Whether uses of several layers that read the same input, all with these options,
+    // can be rewritten as one (rewrite_together): int8_dynamic runs a transformer's query,
+    // key and value as one int8 matmul on their stacked weights, one kernel call and one
+    // quantization of the input instead of three.
+    virtual bool rewrites_together(const ResolvedOptions& options) const {
+        (void)options;
+        return false;
+    }
+    // Rewrites `uses` (uses of different layers in one block, in graph order, reading the
+    // same input that nothing writes, options equal) together. Quantize calls it only
+    // where rewrites_together(options) holds; the default rewrites each on its own.
+    virtual void rewrite_together(std::vector<RewriteContext>& uses,
+                                  const ResolvedOptions& options) const;
 
     // How quantization-aware fine-tuning (`embq finetune`) simulates the layer in FP32:
     // the weight its stored codes dequantize to (rounded to nearest, on the grid rewrite()

@@ -20,6 +20,11 @@ namespace embq {
 // "_embq__encoder_layer_0_fc__packed". Writer (quantize) and reader (this file) share it.
 std::string stored_attribute_name(const std::string& layer_path, const std::string& name);
 
+// Metadata key of the attributes that hold several layers' tensors at once (int8_dynamic's
+// query, key and value packed as one matrix): {attribute name: [layer paths]}. Each layer
+// is counted its share of the bytes, by weight size.
+inline constexpr const char* kStoredTogetherKey = "stored_together";
+
 struct StoredLayer {
     std::string path;
     LayerKind kind = LayerKind::Linear;

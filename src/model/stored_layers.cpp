@@ -1,7 +1,10 @@
 #include "embq/stored_layers.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 
@@ -81,6 +84,37 @@ StoredLayer* owner_of(const std::string& attribute, std::vector<StoredLayer>& la
     return owner;
 }
 
+// Counts `bytes`, stored once for the layers named in `paths`, to those layers by their
+// weight sizes (the tensor stacks their rows); the rounding remainder goes to the first.
+int64_t weight_elements(const StoredLayer& layer) {
+    return std::accumulate(layer.weight_shape.begin(), layer.weight_shape.end(), int64_t{1},
+                           std::multiplies<>());
+}
+
+template <typename Corrupt>
+void share_out(int64_t bytes, const nlohmann::json& paths, StoredModel& stored,
+               const Corrupt& corrupt) {
+    std::vector<StoredLayer*> members;
+    int64_t elements = 0;
+    for (const auto& path : paths) {
+        const auto it = std::find_if(stored.layers.begin(), stored.layers.end(),
+                                     [&](const StoredLayer& l) { return path == l.path; });
+        if (!path.is_string() || it == stored.layers.end())
+            throw corrupt(std::string("lists ") + kStoredTogetherKey + " layer " + path.dump() +
+                          ", which the plan lacks");
+        members.push_back(&*it);
+        elements += weight_elements(*it);
+    }
+    if (elements == 0) throw corrupt(std::string("has an empty ") + kStoredTogetherKey + " entry");
+    int64_t given = 0;
+    for (StoredLayer* member : members) {
+        const int64_t share = bytes * weight_elements(*member) / elements;
+        member->stored_bytes += share;
+        given += share;
+    }
+    members.front()->stored_bytes += bytes - given;
+}
+
 }  // namespace
 
 std::string stored_attribute_name(const std::string& layer_path, const std::string& name) {
@@ -142,9 +176,14 @@ StoredModel take_stored_inventory(const LoadedModel& loaded) {
         for (const char* name : {"weight", "bias"})
             if (module.hasattr(name)) layer.stored_bytes += counter.bytes(module.attr(name));
     }
+    const nlohmann::json together =
+        loaded.embq_metadata->value(kStoredTogetherKey, nlohmann::json::object());
     for (const auto& attribute : loaded.module.named_attributes(/*recurse=*/false)) {
-        if (StoredLayer* owner = owner_of(attribute.name, stored.layers, prefixes))
+        if (together.is_object() && together.contains(attribute.name)) {
+            share_out(counter.bytes(attribute.value), together[attribute.name], stored, corrupt);
+        } else if (StoredLayer* owner = owner_of(attribute.name, stored.layers, prefixes)) {
             owner->stored_bytes += counter.bytes(attribute.value);
+        }
     }
     return stored;
 }

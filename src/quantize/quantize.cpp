@@ -5,6 +5,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <spdlog/spdlog.h>
+#include <torch/csrc/jit/ir/alias_analysis.h>
 #include <torch/csrc/jit/passes/common_subexpression_elimination.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
@@ -15,6 +17,7 @@
 #include "embq/format.hpp"
 #include "embq/hardware.hpp"
 #include "embq/runtime.hpp"
+#include "embq/stored_layers.hpp"
 #include "model/graph_util.hpp"
 #include "model/lite_model.hpp"
 #include "model/torch_util.hpp"
@@ -109,6 +112,39 @@ std::vector<std::string> drop_unread_tensors(torch::jit::Graph& graph, torch::ji
         }
     }
     return kept;
+}
+
+// The weight uses in graph order, each in a group of the uses rewritten with it (most
+// alone): uses of different layers planned with one scheme and equal options that the
+// scheme rewrites together, which read the same input in the same block. An input that
+// anything writes is never shared: a write between two uses would change what the later
+// one reads.
+std::vector<std::vector<WeightUse>> rewrite_groups(const std::shared_ptr<torch::jit::Graph>& graph,
+                                                   const Plan& plan) {
+    const torch::jit::AliasDb aliases(graph);
+    std::vector<std::vector<WeightUse>> groups;
+    for (const WeightUse& use : find_weight_uses(*graph)) {
+        const LayerPlan* lp = plan.find(use.layer);
+        if (!lp || !lp->scheme->rewrites()) continue;
+        const auto joins = [&](const std::vector<WeightUse>& group) {
+            const Node* first = group.front().node;
+            const LayerPlan* first_plan = plan.find(group.front().layer);
+            return first->input(0) == use.node->input(0) &&
+                   first->owningBlock() == use.node->owningBlock() &&
+                   first_plan->scheme == lp->scheme && first_plan->options == lp->options &&
+                   std::none_of(group.begin(), group.end(),
+                                [&](const WeightUse& u) { return u.layer == use.layer; });
+        };
+        const bool shareable =
+            lp->scheme->rewrites_together(lp->options) && !aliases.hasWriters(use.node->input(0));
+        const auto group =
+            shareable ? std::find_if(groups.begin(), groups.end(), joins) : groups.end();
+        if (group != groups.end())
+            group->push_back(use);
+        else
+            groups.push_back({use});
+    }
+    return groups;
 }
 
 int64_t bytes_on_disk(const fs::path& p) {
@@ -242,13 +278,26 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
     // rewriting it cannot leak into other instances of a shared class type.
     torch::jit::Inline(*graph);
 
-    for (const WeightUse& use : find_weight_uses(*graph)) {
-        const LayerPlan* lp = plan.find(use.layer);
-        if (!lp || !lp->scheme->rewrites()) continue;
-        const torch::jit::Module layer_module = submodule(root, use.layer);
-        RewriteContext ctx(root, *graph, use.node, layer_module, lp->layer, engine, calibration);
-        lp->scheme->rewrite(ctx, lp->options);
-        ++result.rewritten_calls[use.layer];
+    StoredTogether stored_together;
+    for (const std::vector<WeightUse>& group : rewrite_groups(graph, plan)) {
+        const LayerPlan& lp = *plan.find(group.front().layer);
+        std::vector<torch::jit::Module> modules;
+        for (const WeightUse& use : group) modules.push_back(submodule(root, use.layer));
+        std::vector<RewriteContext> uses;
+        for (size_t i = 0; i < group.size(); ++i)
+            uses.emplace_back(root, *graph, group[i].node, modules[i],
+                              plan.find(group[i].layer)->layer, engine, calibration,
+                              stored_together);
+        if (uses.size() == 1) {
+            lp.scheme->rewrite(uses.front(), lp.options);
+        } else {
+            std::vector<std::string> layers;
+            for (const WeightUse& use : group) layers.push_back(use.layer);
+            spdlog::debug("{} run together ({}, one input)", format_list(layers, 99),
+                          lp.scheme->name());
+            lp.scheme->rewrite_together(uses, lp.options);
+        }
+        for (const WeightUse& use : group) ++result.rewritten_calls[use.layer];
     }
     fold_weight_dtype_queries(graph, root, result.rewritten_calls);
     // Layers that read the same input with the same qparams (int8_static query, key and
@@ -279,6 +328,7 @@ QuantizeResult quantize_model(LoadedModel&& model, const Plan& plan,
         {"config", config_source},
         {"plan", plan_to_json(plan)},
         {"token_table_rows", token_rows}};
+    if (!stored_together.empty()) meta[kStoredTogetherKey] = stored_together;
     if (calibration)
         meta["calibration"] = {{"file", fs::path(calibration->origin()).filename().string()},
                                {"observer", calibration->selected_observer()}};

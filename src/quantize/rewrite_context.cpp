@@ -10,14 +10,15 @@ namespace embq {
 RewriteContext::RewriteContext(torch::jit::Module& root, torch::jit::Graph& graph,
                                torch::jit::Node* node, const torch::jit::Module& layer_module,
                                const Layer& layer, std::string engine,
-                               const Calibration* calibration)
+                               const Calibration* calibration, StoredTogether& stored_together)
     : root_(root),
       graph_(graph),
       node_(node),
       layer_module_(layer_module),
       layer_(layer),
       engine_(std::move(engine)),
-      calibration_(calibration) {}
+      calibration_(calibration),
+      stored_together_(stored_together) {}
 
 at::Tensor RewriteContext::weight() const {
     return layer_module_.attr("weight").toTensor().detach().contiguous().to(at::kFloat);
@@ -96,6 +97,23 @@ torch::jit::Value* RewriteContext::attribute(const std::string& name,
     }
     torch::jit::WithInsertPoint guard(node_);
     return graph_.insertGetAttr(graph_.inputs().at(0), attr);
+}
+
+torch::jit::Value* RewriteContext::attribute(const std::string& name,
+                                             const std::vector<RewriteContext>& group,
+                                             const std::function<c10::IValue()>& make) {
+    EMBQ_ASSERT(!group.empty() && &group.front() == this);
+    std::vector<std::string> layers{layer_.path};
+    std::string joined_name = name;
+    for (size_t i = 1; i < group.size(); ++i) {
+        const RewriteContext& other = group[i];
+        layers.push_back(other.layer().path);
+        // "_embq__a_b__" -> "a_b": the other layer's sanitised path.
+        const std::string prefix = stored_attribute_name(other.layer().path, "");
+        joined_name += "__with_" + prefix.substr(7, prefix.size() - 9);
+    }
+    stored_together_[stored_attribute_name(layer_.path, joined_name)] = layers;
+    return attribute(joined_name, make);
 }
 
 std::vector<torch::jit::Value*> RewriteContext::call(

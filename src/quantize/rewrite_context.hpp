@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -17,11 +18,16 @@
 
 namespace embq {
 
+// Attributes that hold the tensors of several layers at once (rewritten together), by
+// attribute name: those layers, in order. Quantize writes it into the output's metadata
+// ("stored_together"), so that the stored inventory shares each one's bytes out.
+using StoredTogether = std::map<std::string, std::vector<std::string>>;
+
 class RewriteContext {
 public:
     RewriteContext(torch::jit::Module& root, torch::jit::Graph& graph, torch::jit::Node* node,
                    const torch::jit::Module& layer_module, const Layer& layer, std::string engine,
-                   const Calibration* calibration);
+                   const Calibration* calibration, StoredTogether& stored_together);
 
     torch::jit::Node* node() const { return node_; }
     torch::jit::Graph& graph() const { return graph_; }
@@ -61,6 +67,11 @@ public:
     // module. `make` runs only the first time: a layer called twice shares the tensors.
     torch::jit::Value* attribute(const std::string& name, const std::function<c10::IValue()>& make);
 
+    // attribute() for the tensors of every layer of `group` (uses rewritten together,
+    // this one first) stored as one: named after all of them, and listed in StoredTogether.
+    torch::jit::Value* attribute(const std::string& name, const std::vector<RewriteContext>& group,
+                                 const std::function<c10::IValue()>& make);
+
     // The model's compilation unit: a scheme that stores an object (a TorchScript class
     // with its own __getstate__/__setstate__) defines its class here, once per model.
     std::shared_ptr<torch::jit::CompilationUnit> compilation_unit() const {
@@ -86,6 +97,7 @@ private:
     const Layer& layer_;
     std::string engine_;
     const Calibration* calibration_;
+    StoredTogether& stored_together_;
 };
 
 }  // namespace embq

@@ -21,11 +21,18 @@ namespace {
 // max to (hi - lo) / (hi - lo) = 1 in IEEE arithmetic), so linear_dynamic, which takes its
 // input's min and max, always quantizes over [0, 1]: one activation range per layer, and
 // with the padded row counts (int8_linear.hpp) one oneDNN kernel per layer and row size.
-// The output is put back as x W^T = span * (u W^T) + lo * colsum(W), plus the bias, in
-// place on linear_dynamic's output: W is the weight the codes dequantize to and colsum its
-// sums over inputs, stored with the bias as a [2, out] tensor. Per-row ranges are also
+// The output is put back as x W^T = span * (u W^T) + lo * colsum(W), plus the bias: W is
+// the weight the codes dequantize to and colsum its sums over inputs, stored with the bias
+// as a [2, out] tensor. Per-row ranges are also
 // finer than one range per call: a row of small values no longer shares the step of the
 // call's largest row (LLM.int8() and SmoothQuant quantize activations per token too).
+// Layers that read the same input (a transformer's query, key and value) run as one:
+// the input is mapped once and linear_dynamic runs once, on their weights stacked by rows
+// (one int8 matrix), and each layer's columns come back as a new contiguous tensor, so
+// code that views them (q.view(...)) runs as before. Each output column depends only on
+// its own weight row, so the result is the separate layers'. Measured on the 2-CPU VM,
+// three [384, 384] layers against one [1152, 384]: 260 us against 104 us a call at 12
+// rows, 4.1 ms against 3.0 ms at 4,096 rows.
 // Measured on the 2-CPU VM (AVX512-VNNI) on a chain of USE-Lite's 14 linear shapes,
 // lengths 6..40 tokens: 2.05x/1.88x/2.79x FP32 at batch 1/8/32 against the grid's
 // 0.34x/1.28x/2.35x, relative output error 0.010 against 0.013. (aten::aminmax over a
@@ -49,7 +56,9 @@ namespace {
 const char* kRowRangeSource = R"TS(
 def on_unit_range(x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     k = x.size(-1)
-    rows = x.reshape(-1, k)
+    # Detached: the int8 matmul has no gradient anyway, and out= refuses inputs that
+    # require one (plain PyTorch outside torch.no_grad(), where parameters do).
+    rows = x.reshape(-1, k).detach()
     n = rows.size(0)
     lo = rows.amin(1, keepdim=True)
     span = (rows.amax(1, keepdim=True) - lo).clamp_min(1e-30)
@@ -60,9 +69,11 @@ def on_unit_range(x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     unit[:n].div_(span)
     return unit, lo, span
 
-def from_unit_range(y: Tensor, lo: Tensor, span: Tensor, colsum_bias: Tensor, x: Tensor) -> Tensor:
-    y = y[:lo.size(0)].mul_(span).addmm_(torch.cat([lo, torch.ones_like(lo)], 1), colsum_bias)
-    return without_padding(y, x)
+def columns_from_unit_range(y: Tensor, start: int, lo: Tensor, span: Tensor, colsum_bias: Tensor,
+                            x: Tensor) -> Tensor:
+    cols = y[:lo.size(0), start:start + colsum_bias.size(1)]
+    out = torch.mul(cols, span).addmm_(torch.cat([lo, torch.ones_like(lo)], 1), colsum_bias)
+    return without_padding(out, x)
 
 def rounded_rows(x: Tensor, quant_max: int) -> Tensor:
     rows = x.reshape(-1, x.size(-1))
@@ -151,12 +162,25 @@ public:
         return true;
     }
 
+    // Per-channel weights stack into one per-channel matrix exactly; smoothing scales
+    // each layer's input differently, so those inputs are not shared.
+    bool rewrites_together(const ResolvedOptions& o) const override {
+        return o.activation_range == ActivationRange::Row && o.smoothing == 0 &&
+               o.granularity.kind == Granularity::Kind::PerChannel;
+    }
+
+    void rewrite_together(std::vector<RewriteContext>& uses,
+                          const ResolvedOptions& o) const override {
+        rewrite_on_row_ranges(uses, o);
+    }
+
     void rewrite(RewriteContext& ctx, const ResolvedOptions& o) const override {
-        const Int8Weight weight = make_int8_weight(ctx, o);
         if (o.activation_range == ActivationRange::Row) {
-            rewrite_on_row_ranges(ctx, o, weight);
+            std::vector<RewriteContext> uses{ctx};
+            rewrite_on_row_ranges(uses, o);
             return;
         }
+        const Int8Weight weight = make_int8_weight(ctx, o);
         torch::jit::Value* packed = ctx.attribute("packed", [&] {
             use_engine(ctx.engine());
             return prepack_int8_linear(weight.qweight, ctx.output_bias(o, weight.dequantized));
@@ -176,26 +200,40 @@ public:
     }
 
 private:
-    // The weight is packed without its bias: the bias comes back with lo * colsum(W).
-    static void rewrite_on_row_ranges(RewriteContext& ctx, const ResolvedOptions& o,
-                                      const Int8Weight& weight) {
-        torch::jit::Value* packed = ctx.attribute("packed", [&] {
-            use_engine(ctx.engine());
-            return prepack_int8_linear(weight.qweight, c10::nullopt);
-        });
-        torch::jit::Value* colsum_bias = ctx.attribute("colsum_bias", [&] {
-            const at::Tensor colsum =
-                weight.qweight.dequantize().to(at::kDouble).sum(1).to(at::kFloat);
-            const c10::optional<at::Tensor> bias = ctx.output_bias(o, weight.dequantized);
-            return at::stack({colsum, bias ? bias->to(at::kFloat) : at::zeros_like(colsum)});
-        });
-        torch::jit::Value* x = ctx.node()->input(0);
-        const std::vector<torch::jit::Value*> unit = ctx.call(
-            int8_rows_function(kRowRangeSource, "on_unit_range"), {smoothed_input(ctx, weight)});
-        torch::jit::Value* y = insert_linear_dynamic(ctx, unit.at(0), packed, o.reduce_range);
-        ctx.replace_node_output(ctx.call(int8_rows_function(kRowRangeSource, "from_unit_range"),
-                                         {y, unit.at(1), unit.at(2), colsum_bias, x})
-                                    .at(0));
+    // The weights are packed without their biases: each bias comes back with
+    // lo * colsum(W). One use, or several that read the same input (rewrites_together).
+    static void rewrite_on_row_ranges(std::vector<RewriteContext>& uses, const ResolvedOptions& o) {
+        RewriteContext& first = uses.front();
+        std::vector<Int8Weight> weights;
+        for (RewriteContext& use : uses) weights.push_back(make_int8_weight(use, o));
+        const auto pack = [&] {
+            use_engine(first.engine());
+            std::vector<at::Tensor> qweights;
+            for (const Int8Weight& w : weights) qweights.push_back(w.qweight);
+            return prepack_int8_linear(stacked_int8_weight(qweights), c10::nullopt);
+        };
+        torch::jit::Value* packed = uses.size() == 1 ? first.attribute("packed", pack)
+                                                     : first.attribute("packed", uses, pack);
+        const std::vector<torch::jit::Value*> unit =
+            first.call(int8_rows_function(kRowRangeSource, "on_unit_range"),
+                       {smoothed_input(first, weights[0])});
+        torch::jit::Value* y = insert_linear_dynamic(first, unit.at(0), packed, o.reduce_range);
+        int64_t start = 0;
+        for (size_t i = 0; i < uses.size(); ++i) {
+            RewriteContext& use = uses[i];
+            torch::jit::Value* colsum_bias = use.attribute("colsum_bias", [&] {
+                const at::Tensor colsum =
+                    weights[i].qweight.dequantize().to(at::kDouble).sum(1).to(at::kFloat);
+                const c10::optional<at::Tensor> bias = use.output_bias(o, weights[i].dequantized);
+                return at::stack({colsum, bias ? bias->to(at::kFloat) : at::zeros_like(colsum)});
+            });
+            torch::jit::Value* x = use.node()->input(0);
+            use.replace_node_output(
+                use.call(int8_rows_function(kRowRangeSource, "columns_from_unit_range"),
+                         {y, use.constant(start), unit.at(1), unit.at(2), colsum_bias, x})
+                    .at(0));
+            start += weights[i].qweight.size(0);
+        }
     }
 };
 

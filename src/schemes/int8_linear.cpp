@@ -109,6 +109,20 @@ Int8Weight make_int8_weight(const RewriteContext& ctx, const ResolvedOptions& o)
     return out;
 }
 
+at::Tensor stacked_int8_weight(const std::vector<at::Tensor>& qweights) {
+    EMBQ_ASSERT(!qweights.empty());
+    if (qweights.size() == 1) return qweights.front();
+    std::vector<at::Tensor> codes, scales;
+    for (const at::Tensor& q : qweights) {
+        EMBQ_ASSERT(q.qscheme() == at::kPerChannelAffine && q.q_per_channel_axis() == 0);
+        codes.push_back(q.int_repr());
+        scales.push_back(q.q_per_channel_scales());
+    }
+    const at::Tensor scale = at::cat(scales);
+    return at::_make_per_channel_quantized_tensor(at::cat(codes), scale,
+                                                  at::zeros({scale.size(0)}, at::kLong), 0);
+}
+
 torch::jit::Value* smoothed_input(RewriteContext& ctx, const Int8Weight& weight) {
     torch::jit::Value* x = ctx.node()->input(0);
     if (!weight.input_scale.defined()) return x;

@@ -21,6 +21,10 @@ struct Int8Weight {
 };
 Int8Weight make_int8_weight(const RewriteContext& ctx, const ResolvedOptions& options);
 
+// One qint8 matrix holding the rows of every weight of `qweights`, in order, each row with
+// the scale it had (per channel); a single weight is returned as it is.
+at::Tensor stacked_int8_weight(const std::vector<at::Tensor>& qweights);
+
 // The layer's input, multiplied by the weight's input_scale when it has one.
 torch::jit::Value* smoothed_input(RewriteContext& ctx, const Int8Weight& weight);
 

@@ -6,9 +6,15 @@
 
 #include "core/text_table.hpp"
 #include "embq/scheme.hpp"
+#include "quantize/rewrite_context.hpp"
 #include "schemes/schemes.hpp"
 
 namespace embq {
+
+void Scheme::rewrite_together(std::vector<RewriteContext>& uses,
+                              const ResolvedOptions& options) const {
+    for (RewriteContext& use : uses) rewrite(use, options);
+}
 
 const char* to_string(ActivationRange range) noexcept {
     switch (range) {
