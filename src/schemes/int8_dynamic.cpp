@@ -23,9 +23,15 @@ namespace {
 // with the padded row counts (int8_linear.hpp) one oneDNN kernel per layer and row size.
 // The output is put back as x W^T = span * (u W^T) + lo * colsum(W), plus the bias: W is
 // the weight the codes dequantize to and colsum its sums over inputs, stored with the bias
-// as a [2, out] tensor. Per-row ranges are also
-// finer than one range per call: a row of small values no longer shares the step of the
-// call's largest row (LLM.int8() and SmoothQuant quantize activations per token too).
+// as a [2, out] tensor. Per-row ranges are also finer than one range per call: a row of
+// small values no longer shares the step of the call's largest row (LLM.int8() and
+// SmoothQuant quantize activations per token too).
+//
+// Measured on the 2-CPU VM (AVX512-VNNI) on a chain of USE-Lite's 14 linear shapes,
+// lengths 6..40 tokens: 2.05x/1.88x/2.79x FP32 at batch 1/8/32 against the grid's
+// 0.34x/1.28x/2.35x, relative output error 0.010 against 0.013. (aten::aminmax over a
+// dimension is 6-18x slower than amin and amax in this libtorch; they are used instead.)
+//
 // Layers that read the same input (a transformer's query, key and value) run as one:
 // the input is mapped once and linear_dynamic runs once, on their weights stacked by rows
 // (one int8 matrix), and each layer's columns come back as a new contiguous tensor, so
@@ -33,10 +39,6 @@ namespace {
 // its own weight row, so the result is the separate layers'. Measured on the 2-CPU VM,
 // three [384, 384] layers against one [1152, 384]: 260 us against 104 us a call at 12
 // rows, 4.1 ms against 3.0 ms at 4,096 rows.
-// Measured on the 2-CPU VM (AVX512-VNNI) on a chain of USE-Lite's 14 linear shapes,
-// lengths 6..40 tokens: 2.05x/1.88x/2.79x FP32 at batch 1/8/32 against the grid's
-// 0.34x/1.28x/2.35x, relative output error 0.010 against 0.013. (aten::aminmax over a
-// dimension is 6-18x slower than amin and amax in this libtorch; they are used instead.)
 //
 // activation_range "grid": one range per call, R, the larger of max and -min, rounded up
 // to a power of 2^(1/kRangeSteps); the range is [-R/8, R] when the input is nearly
