@@ -84,13 +84,13 @@ StoredLayer* owner_of(const std::string& attribute, std::vector<StoredLayer>& la
     return owner;
 }
 
-// Counts `bytes`, stored once for the layers named in `paths`, to those layers by their
-// weight sizes (the tensor stacks their rows); the rounding remainder goes to the first.
 int64_t weight_elements(const StoredLayer& layer) {
     return std::accumulate(layer.weight_shape.begin(), layer.weight_shape.end(), int64_t{1},
                            std::multiplies<>());
 }
 
+// Counts `bytes`, stored once for the layers named in `paths`, to those layers by their
+// weight sizes (the tensor stacks their rows); the rounding remainder goes to the first.
 template <typename Corrupt>
 void share_out(int64_t bytes, const nlohmann::json& paths, StoredModel& stored,
                const Corrupt& corrupt) {
