@@ -228,7 +228,7 @@ TEST(Scheme, Int8DynamicRowRangesMatchPerRowReference) {
 }
 
 // A root whose forward is `root_forward`, with one linear child per name (weights of 128
-// inputs and `outputs[i]` outputs), every layer int8_dynamic. Returns the loaded output.
+// inputs and `outputs[i]` outputs), quantized with every layer int8_dynamic and loaded.
 struct LinearsModel {
     std::vector<at::Tensor> w, b;
     LoadedModel quantized;
