@@ -112,7 +112,8 @@ torch::jit::Value* RewriteContext::attribute(const std::string& name,
         const std::string prefix = stored_attribute_name(other.layer().path, "");
         joined_name += "__with_" + prefix.substr(7, prefix.size() - 9);
     }
-    stored_together_[stored_attribute_name(layer_.path, joined_name)] = layers;
+    if (layers.size() > 1)
+        stored_together_[stored_attribute_name(layer_.path, joined_name)] = layers;
     return attribute(joined_name, make);
 }
 

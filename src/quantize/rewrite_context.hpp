@@ -68,7 +68,8 @@ public:
     torch::jit::Value* attribute(const std::string& name, const std::function<c10::IValue()>& make);
 
     // attribute() for the tensors of every layer of `group` (uses rewritten together,
-    // this one first) stored as one: named after all of them, and listed in StoredTogether.
+    // this one first) stored as one: named after all of them, and listed in StoredTogether
+    // when there are several (a group of one is attribute(name, make)).
     torch::jit::Value* attribute(const std::string& name, const std::vector<RewriteContext>& group,
                                  const std::function<c10::IValue()>& make);
 

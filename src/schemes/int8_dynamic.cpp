@@ -214,8 +214,7 @@ private:
             for (const Int8Weight& w : weights) qweights.push_back(w.qweight);
             return prepack_int8_linear(stacked_int8_weight(qweights), c10::nullopt);
         };
-        torch::jit::Value* packed = uses.size() == 1 ? first.attribute("packed", pack)
-                                                     : first.attribute("packed", uses, pack);
+        torch::jit::Value* packed = first.attribute("packed", uses, pack);
         const std::vector<torch::jit::Value*> unit =
             first.call(int8_rows_function(kRowRangeSource, "on_unit_range"),
                        {smoothed_input(first, weights[0])});
